@@ -1,0 +1,175 @@
+import { DirectionFramer, DEFAULT_LIMITS, type FramerLimits, type LiteralGate, type RawSegment } from './direction-framer';
+import type { Annotation, Direction, Frame, FrameKind, SecretSpan } from './frame';
+import { classifyClientLine, classifyServerLine, isGreeting } from './line-syntax';
+import { SecretArgumentTracker } from './secret-arguments';
+
+/** Receives each frame as soon as it is complete. Return `'stop'` to pause at this byte boundary. */
+export type FrameListener = (frame: Frame) => void | 'stop';
+
+/** What the client framer expects next; a closed set, as imap-next's NextExpectedMessage. */
+type ClientExpectation =
+  | { kind: 'command' }
+  /** Lines answering AUTHENTICATE challenges until the tagged response (RFC 3501 6.2.2). */
+  | { kind: 'sasl'; tag: string };
+
+interface CommandInProgress {
+  tag: string;
+  verb: string;
+  secrets?: SecretArgumentTracker;
+}
+
+/** A synchronizing literal the client announced; its body may follow only the server's `+`. */
+interface PendingSyncLiteral {
+  tag: string;
+  granted: boolean;
+}
+
+/**
+ * Frames both directions of one IMAP connection and applies the rules that span them:
+ * - a client's synchronizing literal follows only the server's `+`, and a tagged NO/BAD in its
+ *   place cancels it (RFC 3501 2.2.1, the `A044 BLURDYBLOOP {102856}` example);
+ * - client lines after an AUTHENTICATE are SASL data until its tagged response, `*` cancels;
+ * - the server's first line is the greeting.
+ * Pure: bytes and times in, frames out. It never throws on bad input; unparsable lines become
+ * `unparsed` frames and framing resumes at the next line.
+ */
+export class ConversationFramer {
+  private readonly client: DirectionFramer;
+  private readonly server: DirectionFramer;
+  private seq = 0;
+  private greetingSeen = false;
+  private expectation: ClientExpectation = { kind: 'command' };
+  private command: CommandInProgress | undefined;
+  private pendingSync: PendingSyncLiteral | undefined;
+  private pendingClientNotes: Annotation[] = [];
+
+  constructor(
+    readonly session: number,
+    private readonly listener: FrameListener,
+    limits: FramerLimits = DEFAULT_LIMITS,
+  ) {
+    this.client = new DirectionFramer('client', {
+      gateLiteral: (a): LiteralGate => (a.form === 'sync' ? 'sync' : 'inline'),
+      literalBodyStarts: () => this.onClientLiteralBody(),
+      segment: (s) => this.onClientSegment(s),
+    }, limits);
+    // Server literals never wait for anything (RFC 3501 7.5 concerns only the client).
+    this.server = new DirectionFramer('server', {
+      gateLiteral: () => 'inline',
+      segment: (s) => this.onServerSegment(s),
+    }, limits);
+  }
+
+  /** Feed bytes from one direction. Returns how many were consumed (see DirectionFramer.push). */
+  push(direction: Direction, chunk: Buffer, timeUs: number): number {
+    return (direction === 'client' ? this.client : this.server).push(chunk, timeUs);
+  }
+
+  private onClientLiteralBody(): void {
+    const pending = this.pendingSync;
+    if (!pending) return;
+    this.pendingSync = undefined;
+    if (pending.granted) return;
+    this.pendingClientNotes.push(finding('error', 'sync-literal-before-continuation', 'RFC 3501 7.5',
+      `literal body of ${pending.tag} sent before the server's "+" continuation request`));
+  }
+
+  /** The given direction's byte stream ended: flush what is partial. */
+  end(direction: Direction, timeUs: number): void {
+    (direction === 'client' ? this.client : this.server).end(timeUs);
+  }
+
+  /** Offset of the next byte in a direction's stream. */
+  offset(direction: Direction): number {
+    return (direction === 'client' ? this.client : this.server).offset;
+  }
+
+  /** Frames emitted so far. */
+  get frameCount(): number {
+    return this.seq;
+  }
+
+  private onClientSegment(s: RawSegment): void | 'stop' {
+    let kind: FrameKind;
+    let tag: string | undefined;
+    let verb: string | undefined;
+    let secrets: SecretSpan[] = [];
+    const annotations = this.pendingClientNotes;
+    this.pendingClientNotes = [];
+    const first = s.parts[0];
+    const firstText = first?.type === 'line' ? first.line.text : '';
+    if (s.continuesSyncLiteral && this.command) {
+      kind = 'command-continuation';
+      ({ tag, verb } = this.command);
+      secrets = this.command.secrets?.spans(s.parts, 0) ?? [];
+    } else if (this.expectation.kind === 'sasl' && first?.type === 'line') {
+      kind = 'sasl';
+      tag = this.expectation.tag;
+      if (firstText === '*') annotations.push({ kind: 'note', text: 'SASL exchange cancelled by the client' });
+      else secrets = [{ part: 0, start: 0, end: firstText.length }];
+    } else {
+      const line = classifyClientLine(firstText);
+      if (line.kind === 'command') {
+        kind = 'command';
+        ({ tag, verb } = line);
+        this.command = { tag: line.tag, verb: line.verb, secrets: SecretArgumentTracker.forVerb(line.verb) };
+        secrets = this.command.secrets?.spans(s.parts, line.argsStart) ?? [];
+        if (line.verb === 'AUTHENTICATE') this.expectation = { kind: 'sasl', tag: line.tag };
+      } else {
+        kind = line.kind;
+        this.command = undefined;
+      }
+    }
+    this.pendingSync = s.awaitsContinuation && tag !== undefined ? { tag, granted: false } : undefined;
+    return this.emit(s, kind, tag, verb, secrets, annotations);
+  }
+
+  private onServerSegment(s: RawSegment): void | 'stop' {
+    const first = s.parts[0];
+    const line = classifyServerLine(first?.type === 'line' ? first.line.text : '');
+    const annotations: Annotation[] = [];
+    let kind: FrameKind = line.kind;
+    if (!this.greetingSeen) {
+      this.greetingSeen = true;
+      if (isGreeting(line)) kind = 'greeting';
+      else annotations.push(finding('error', 'bad-greeting', 'RFC 3501 7.1', 'the first server line is not a greeting (* OK, * PREAUTH or * BYE)'));
+    }
+    if (line.kind === 'continuation' && this.pendingSync) this.pendingSync.granted = true;
+    if (line.kind === 'tagged') {
+      const pending = this.pendingSync;
+      if (pending && !pending.granted && pending.tag === line.tag && this.client.cancelPendingLiteral()) {
+        this.pendingSync = undefined;
+        annotations.push({ kind: 'note', text: `synchronizing literal of ${line.tag} cancelled by the tagged ${line.verb}` });
+      }
+      if (this.expectation.kind === 'sasl' && this.expectation.tag === line.tag) this.expectation = { kind: 'command' };
+    }
+    const tag = line.kind === 'tagged' ? line.tag : undefined;
+    const verb = line.kind === 'tagged' || line.kind === 'untagged' ? line.verb : undefined;
+    return this.emit(s, kind, tag, verb, [], annotations);
+  }
+
+  private emit(s: RawSegment, kind: FrameKind, tag: string | undefined, verb: string | undefined,
+    secrets: SecretSpan[], annotations: Annotation[]): void | 'stop' {
+    this.seq += 1;
+    const frame: Frame = {
+      session: this.session,
+      seq: this.seq,
+      direction: s.direction,
+      kind,
+      timeUs: s.startUs,
+      endUs: s.endUs,
+      offset: s.offset,
+      length: s.length,
+      parts: s.parts,
+      secrets,
+      annotations,
+    };
+    if (tag !== undefined) frame.tag = tag;
+    if (verb !== undefined) frame.verb = verb;
+    return this.listener(frame);
+  }
+}
+
+function finding(level: 'error' | 'warning' | 'info', code: string, rfc: string, message: string): Annotation {
+  return { kind: 'finding', finding: { level, code, rfc, message } };
+}

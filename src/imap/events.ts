@@ -1,0 +1,83 @@
+import type { Direction, Finding, Frame } from './frame';
+
+/** A client connection as the proxy saw it open. */
+export interface SessionInfo {
+  id: number;
+  startUs: number;
+  /** The client's address, `host:port`. */
+  client: string;
+  /** The server the session was forwarded to, `host:port`. */
+  upstream: string;
+  /** The proxy's listening address, `host:port`. */
+  listen: string;
+}
+
+/** How a session ended. */
+export type SessionEnd =
+  | { by: 'client-closed' }
+  | { by: 'server-closed' }
+  | { by: 'proxy-shutdown' }
+  | { by: 'error'; side: Direction | 'proxy'; message: string };
+
+/** TLS parameters of one leg, recorded when a handshake completes. */
+export interface TlsInfo {
+  leg: 'client' | 'server';
+  version: string;
+  cipher: string;
+  sni?: string;
+  alpn?: string;
+  /** Upstream certificate, for the server leg. */
+  peerSubject?: string;
+  peerIssuer?: string;
+  /** `verified`, `insecure (not verified)` or the verification error. */
+  verdict?: string;
+}
+
+/**
+ * The one typed event stream. Sockets (live) or a capture reader (offline) produce it; the TUI,
+ * the capture writer, the headless printer and the stats collector consume it.
+ */
+export type ProxyEvent =
+  | { type: 'session-open'; session: SessionInfo }
+  /**
+   * Bytes of one direction exactly as forwarded (after TLS decryption). `layer: 'inflated'` marks
+   * the inflated copy of a COMPRESS=DEFLATE stream, which is what the frames' offsets then count.
+   */
+  | { type: 'data'; session: number; direction: Direction; timeUs: number; bytes: Buffer; layer: 'wire' | 'inflated' }
+  | { type: 'frame'; frame: Frame }
+  /** A finding that belongs to the session rather than to one frame (e.g. at connection end). */
+  | { type: 'finding'; session: number; timeUs: number; finding: Finding }
+  | { type: 'tls'; session: number; timeUs: number; tls: TlsInfo }
+  | {
+      type: 'session-close';
+      session: number;
+      timeUs: number;
+      end: SessionEnd;
+      bytes: { client: number; server: number };
+      frames: number;
+    };
+
+/** A consumer of the event stream. */
+export interface EventSink {
+  handle(event: ProxyEvent): void;
+  /** Flush and release; called once when the stream ends. */
+  close?(): Promise<void>;
+}
+
+/** Fans events out to every sink, in order. */
+export class EventBus implements EventSink {
+  private readonly sinks: EventSink[] = [];
+
+  add(sink: EventSink): this {
+    this.sinks.push(sink);
+    return this;
+  }
+
+  handle(event: ProxyEvent): void {
+    for (const sink of this.sinks) sink.handle(event);
+  }
+
+  async close(): Promise<void> {
+    for (const sink of this.sinks) await sink.close?.();
+  }
+}

@@ -1,0 +1,68 @@
+import type { Frame, FramePart, LiteralInfo, SecretSpan } from './frame';
+
+/** Options for turning a frame into one line of text. */
+export interface FrameTextOptions {
+  /** Show secrets (LOGIN passwords, SASL data) instead of masking them. */
+  revealSecrets: boolean;
+  /** Literals up to this many bytes, printable and on one line, are shown inline. */
+  inlineLiteralMax?: number;
+  /** Characters of a larger literal's preview to show. */
+  previewChars?: number;
+}
+
+/** What a masked secret looks like; fixed width so it does not leak the secret's length. */
+export const MASK = '********';
+
+/**
+ * The frame as one line in the notation of the RFCs' examples (without the `C: ` prefix):
+ * lines as they are, small literals inline, larger ones as `{size} «preview…»`, secrets masked.
+ */
+export function frameText(frame: Frame, options: FrameTextOptions): string {
+  return frame.parts.map((part, index) => partText(part, secretsOf(frame.secrets, index), options)).join('');
+}
+
+function secretsOf(spans: SecretSpan[], part: number): SecretSpan[] {
+  return spans.filter((s) => s.part === part);
+}
+
+function partText(part: FramePart, secrets: SecretSpan[], options: FrameTextOptions): string {
+  if (part.type === 'literal') {
+    const masked = !options.revealSecrets && secrets.length > 0;
+    return literalText(part.literal, masked, options);
+  }
+  let text = part.line.text;
+  if (!options.revealSecrets) {
+    // Replace from the end so earlier offsets stay valid.
+    for (const s of [...secrets].sort((a, b) => spanStart(b) - spanStart(a))) {
+      if ('start' in s) text = text.slice(0, s.start) + MASK + text.slice(s.end);
+    }
+  }
+  text = printable(text);
+  if (part.line.truncated) text += `… [line of ${part.line.length} bytes, first ${part.line.text.length} shown]`;
+  return text;
+}
+
+function spanStart(s: SecretSpan): number {
+  return 'start' in s ? s.start : 0;
+}
+
+function literalText(lit: LiteralInfo, masked: boolean, options: FrameTextOptions): string {
+  const inlineMax = options.inlineLiteralMax ?? 64;
+  const short = lit.received < lit.size ? ` (only ${lit.received} received)` : '';
+  if (masked) return `«${lit.size} bytes ${MASK}»${short}`;
+  if (lit.size <= inlineMax && lit.received === lit.size && /^[\x20-\x7e]*$/.test(lit.preview)) return lit.preview;
+  const chars = options.previewChars ?? 40;
+  const preview = printable(lit.preview.slice(0, chars));
+  const more = lit.received > chars ? '…' : '';
+  return ` «${lit.size} bytes: "${preview}${more}"»${short}`;
+}
+
+/** Control characters shown as escapes so that a frame is always one terminal line. */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => {
+    if (c === '\r') return '\\r';
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}

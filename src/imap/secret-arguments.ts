@@ -1,0 +1,75 @@
+import type { FramePart, SecretSpan } from './frame';
+
+/**
+ * Which argument of a command is a secret: LOGIN's password (RFC 3501 6.2.3) and AUTHENTICATE's
+ * SASL initial response (RFC 4959), whose PLAIN form carries the password in base64.
+ */
+const SECRET_ARGUMENT: Readonly<Record<string, number>> = { LOGIN: 1, AUTHENTICATE: 1 };
+
+/** Whether a command verb has a secret argument. */
+export function hasSecretArgument(verb: string): boolean {
+  return verb in SECRET_ARGUMENT;
+}
+
+/**
+ * Finds the secret argument of one command across its segments: a LOGIN whose user name is a
+ * synchronizing literal has its password in a later frame (`a LOGIN {5}` / `alice {6}` / `secret`).
+ * Arguments are astrings: atoms, quoted strings or literals (RFC 3501 9).
+ */
+export class SecretArgumentTracker {
+  private argIndex = 0;
+  private literalPending = false;
+
+  constructor(private readonly secretIndex: number) {}
+
+  /** Create a tracker for a verb, or undefined when the verb has no secret argument. */
+  static forVerb(verb: string): SecretArgumentTracker | undefined {
+    const index = SECRET_ARGUMENT[verb];
+    return index === undefined ? undefined : new SecretArgumentTracker(index);
+  }
+
+  /** Secret spans in the parts of one segment; `firstLineStart` skips the tag and verb of the first. */
+  spans(parts: FramePart[], firstLineStart: number): SecretSpan[] {
+    const out: SecretSpan[] = [];
+    parts.forEach((part, index) => {
+      if (part.type === 'literal') {
+        if (this.literalPending) {
+          if (this.argIndex === this.secretIndex) out.push({ part: index, literal: true });
+          this.argIndex += 1;
+          this.literalPending = false;
+        }
+        return;
+      }
+      const text = part.line.text;
+      let pos = index === 0 ? firstLineStart : 0;
+      while (pos < text.length) {
+        while (text[pos] === ' ') pos += 1;
+        if (pos >= text.length) break;
+        const end = tokenEnd(text, pos);
+        if (/^~?\{[0-9]+[+-]?\}$/.test(text.slice(pos, end)) && end === text.length) {
+          this.literalPending = true;
+        } else {
+          if (this.argIndex === this.secretIndex) out.push({ part: index, start: pos, end });
+          this.argIndex += 1;
+        }
+        pos = end;
+      }
+    });
+    return out;
+  }
+}
+
+/** End of the token starting at `pos`: a quoted string with its escapes, or up to the next space. */
+function tokenEnd(text: string, pos: number): number {
+  if (text[pos] !== '"') {
+    const sp = text.indexOf(' ', pos);
+    return sp === -1 ? text.length : sp;
+  }
+  let i = pos + 1;
+  while (i < text.length) {
+    if (text[i] === '\\') i += 2;
+    else if (text[i] === '"') return i + 1;
+    else i += 1;
+  }
+  return text.length;
+}

@@ -1,0 +1,75 @@
+import { CommandPairing } from './command-pairing';
+import { ConversationFramer } from './conversation-framer';
+import type { FramerLimits } from './direction-framer';
+import type { Annotation, Direction, Finding, Frame } from './frame';
+
+/**
+ * A tracker that watches a session's frames and annotates them (IDLE phases, capabilities, lint).
+ * Trackers see every frame in order, after pairing, and must not throw.
+ */
+export interface FrameAnnotator {
+  observe(frame: Frame): Annotation[];
+  /** The session ended: findings about what was left open. */
+  end?(timeUs: number): Finding[];
+}
+
+/** Where the model sends what it learns. */
+export interface SessionModelOutput {
+  frame(frame: Frame): void;
+  finding(finding: Finding, timeUs: number): void;
+}
+
+/**
+ * The session state machine of one connection: framing, pairing and the annotators, in that
+ * order, with no I/O. The proxy feeds it live bytes, the capture reader feeds it recorded ones.
+ */
+export class SessionModel {
+  private readonly framer: ConversationFramer;
+  private readonly pairing = new CommandPairing();
+  /** Set by the owner to stop consuming at a frame (the byte boundary of STARTTLS or COMPRESS). */
+  boundary: ((frame: Frame) => boolean) | undefined;
+
+  constructor(
+    readonly session: number,
+    private readonly output: SessionModelOutput,
+    private readonly annotators: FrameAnnotator[] = [],
+    limits?: FramerLimits,
+  ) {
+    this.framer = new ConversationFramer(session, (frame) => this.onFrame(frame), limits);
+  }
+
+  /** Feed bytes; returns how many were consumed (less than all only at a boundary). */
+  push(direction: Direction, chunk: Buffer, timeUs: number): number {
+    return this.framer.push(direction, chunk, timeUs);
+  }
+
+  /** One direction ended. */
+  endDirection(direction: Direction, timeUs: number): void {
+    this.framer.end(direction, timeUs);
+  }
+
+  /** Both directions ended: let the annotators report what was left open. */
+  end(timeUs: number): void {
+    for (const a of this.annotators) for (const f of a.end?.(timeUs) ?? []) this.output.finding(f, timeUs);
+  }
+
+  /** Offset of the next byte in a direction's framed stream. */
+  offset(direction: Direction): number {
+    return this.framer.offset(direction);
+  }
+
+  get frameCount(): number {
+    return this.framer.frameCount;
+  }
+
+  get pendingTags(): ReadonlyMap<string, unknown> {
+    return this.pairing.pendingTags;
+  }
+
+  private onFrame(frame: Frame): void | 'stop' {
+    frame.annotations.push(...this.pairing.observe(frame));
+    for (const a of this.annotators) frame.annotations.push(...a.observe(frame));
+    this.output.frame(frame);
+    return this.boundary?.(frame) ? 'stop' : undefined;
+  }
+}
