@@ -1,0 +1,37 @@
+import type { Direction } from '../imap/frame';
+import { eventLine } from '../imap/notation';
+import { readCapture, type CaptureReadResult } from './capture-reader';
+import { frameJson } from './frame-json';
+
+/** Where export output goes; returns false when the consumer wants a pause (backpressure). */
+export type ExportWrite = (chunk: string | Buffer) => void | Promise<void>;
+
+export interface TextExportOptions {
+  revealSecrets: boolean;
+  utc: boolean;
+}
+
+/** The capture in the RFCs' C:/S: notation, one line per frame and per session start and end. */
+export function exportText(path: string, write: ExportWrite, options: TextExportOptions): Promise<CaptureReadResult> {
+  return readCapture(path, async (event) => {
+    const line = eventLine(event, options);
+    if (line !== undefined) await write(`${line}\n`);
+  });
+}
+
+/** One JSON object per frame. */
+export function exportJson(path: string, write: ExportWrite, revealSecrets: boolean): Promise<CaptureReadResult> {
+  return readCapture(path, async (event) => {
+    if (event.type === 'frame') await write(`${JSON.stringify(frameJson(event.frame, revealSecrets))}\n`);
+  });
+}
+
+/** The exact bytes one direction of one session carried (wire layer: what the peer sent, after TLS). */
+export function exportRaw(path: string, write: ExportWrite, session: number, direction: Direction,
+  layer: 'wire' | 'inflated' = 'wire'): Promise<CaptureReadResult> {
+  return readCapture(path, async (event) => {
+    if (event.type === 'data' && event.session === session && event.direction === direction && event.layer === layer) {
+      await write(event.bytes);
+    }
+  });
+}

@@ -1,0 +1,56 @@
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { Command, Option } from 'commander';
+import { exportJson, exportRaw, exportText, type ExportWrite } from '../capture/capture-export';
+import type { Direction } from '../imap/frame';
+import { positiveInt, UsageError } from './usage-error';
+
+interface ExportOptions {
+  format: 'text' | 'json' | 'raw';
+  session?: number;
+  direction?: Direction;
+  layer: 'wire' | 'inflated';
+  out?: string;
+  revealSecrets: boolean;
+  utc: boolean;
+}
+
+export function registerExportCommand(program: Command): void {
+  program.command('export')
+    .description('print a capture as text (C:/S: notation), JSON (one object per frame) or the raw bytes of one direction')
+    .argument('<file>', 'capture file written by `imapdbg proxy --record`')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'raw']).default('text'))
+    .option('-s, --session <n>', 'session id (raw format)', positiveInt('--session'))
+    .addOption(new Option('-d, --direction <dir>', 'which peer\'s bytes (raw format)').choices(['client', 'server']))
+    .addOption(new Option('--layer <layer>', 'raw bytes as sent, or the inflated copy under COMPRESS').choices(['wire', 'inflated']).default('wire'))
+    .option('-o, --out <file>', 'write to a file instead of standard output')
+    .option('--reveal-secrets', 'show LOGIN passwords and AUTHENTICATE data instead of masking them', false)
+    .option('--utc', 'print times in UTC', false)
+    .addHelpText('after', `
+Examples:
+  imapdbg export session.imapcap                      # C:/S: transcript, secrets masked
+  imapdbg export session.imapcap --format json | jq .verb
+  imapdbg export session.imapcap --format raw --session 1 --direction server > server.bin
+
+A capture keeps the raw bytes, secrets included; text and JSON output mask them unless --reveal-secrets.`)
+    .action(async (file: string, opts: ExportOptions) => {
+      if (opts.format === 'raw' && (opts.session === undefined || opts.direction === undefined)) {
+        throw new UsageError('--format raw needs --session N and --direction client|server');
+      }
+      const { write, done } = output(opts.out);
+      let result;
+      if (opts.format === 'text') result = await exportText(file, write, { revealSecrets: opts.revealSecrets, utc: opts.utc });
+      else if (opts.format === 'json') result = await exportJson(file, write, opts.revealSecrets);
+      else result = await exportRaw(file, write, opts.session ?? 0, opts.direction ?? 'client', opts.layer);
+      await done();
+      if (result.truncated) process.stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
+    });
+}
+
+/** A writer with backpressure onto stdout or a file. */
+function output(path: string | undefined): { write: ExportWrite; done: () => Promise<void> } {
+  const stream: Writable = path ? createWriteStream(path) : process.stdout;
+  const write: ExportWrite = (chunk) => (stream.write(chunk) ? undefined : new Promise<void>((r) => stream.once('drain', () => r())));
+  const done = (): Promise<void> => (path ? new Promise<void>((r) => stream.end(() => r())) : Promise.resolve());
+  return { write, done };
+}

@@ -1,0 +1,37 @@
+import { Command, CommanderError } from 'commander';
+import { registerProxyCommand } from './proxy-command';
+import { registerExportCommand } from './export-command';
+import { UsageError } from './usage-error';
+import { TOOL_VERSION } from './version';
+
+/** Build the command tree; each command lives in its own file and registers itself here. */
+export function buildProgram(): Command {
+  const program = new Command('imapdbg')
+    .description('IMAP protocol debugging proxy: forwards every byte unchanged, shows IMAP frames, IDLE phases and protocol findings')
+    .version(TOOL_VERSION)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`imapdbg: ${text.replace(/^error: /, '')}`) });
+  registerProxyCommand(program);
+  registerExportCommand(program);
+  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: (text, write) => write(`imapdbg: ${text.replace(/^error: /, '')}`) });
+  return program;
+}
+
+/** Entry point used by bin/imapdbg. Bad arguments print one line and exit 2. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version output are not errors.
+      process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2);
+    }
+    if (err instanceof UsageError || (err instanceof Error && err.name === 'InvalidArgumentError')) {
+      process.stderr.write(`imapdbg: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

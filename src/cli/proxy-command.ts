@@ -1,0 +1,74 @@
+import { Command } from 'commander';
+import { CaptureWriter } from '../capture/capture-writer';
+import { HeadlessPrinter } from '../headless/headless-printer';
+import { EventBus } from '../imap/events';
+import { parseHostPort } from '../proxy/address';
+import { nowUs } from '../proxy/clock';
+import { DEFAULT_IDLE_TIMEOUT_MS, ProxyServer } from '../proxy/proxy-server';
+import { positiveInt, UsageError } from './usage-error';
+import { TOOL } from './version';
+
+interface ProxyOptions {
+  listen: string;
+  upstream?: string;
+  record?: string;
+  headless: boolean;
+  revealSecrets: boolean;
+  idleTimeout: number;
+  utc: boolean;
+}
+
+export function registerProxyCommand(program: Command): void {
+  program.command('proxy')
+    .description('run the proxy between an IMAP client and server; every byte is forwarded unchanged')
+    .option('-l, --listen <host:port>', 'address to listen on', '127.0.0.1:1143')
+    .option('-u, --upstream <host:port>', 'the real IMAP server')
+    .option('-w, --record <file>', 'write a capture file (JSON Lines, mode 0600), frame by frame')
+    .option('--headless', 'print one line per frame instead of the terminal UI', false)
+    .option('--reveal-secrets', 'show LOGIN passwords and AUTHENTICATE data instead of masking them', false)
+    .option('--idle-timeout <seconds>', 'close a session after this long without traffic (default 31 min: IDLE may sit silent 29 min)',
+      positiveInt('--idle-timeout'), DEFAULT_IDLE_TIMEOUT_MS / 1000)
+    .option('--utc', 'print times in UTC', false)
+    .addHelpText('after', `
+Examples:
+  imapdbg proxy --upstream imap.example.org:143 --headless
+  imapdbg proxy --listen 127.0.0.1:1143 --upstream 127.0.0.1:143 --record session.imapcap
+  then point the mail client at 127.0.0.1:1143.`)
+    .action(async (opts: ProxyOptions) => runProxy(opts));
+}
+
+async function runProxy(opts: ProxyOptions): Promise<void> {
+  if (!opts.upstream) throw new UsageError('--upstream HOST:PORT is required (the real IMAP server)');
+  let listen, upstream;
+  try {
+    listen = parseHostPort(opts.listen, '--listen');
+    upstream = parseHostPort(opts.upstream, '--upstream');
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const bus = new EventBus();
+  const capture = opts.record ? new CaptureWriter(opts.record, TOOL, nowUs()) : undefined;
+  if (capture) bus.add(capture);
+  bus.add(new HeadlessPrinter((line) => process.stdout.write(line), { revealSecrets: opts.revealSecrets, utc: opts.utc }));
+  const proxy = new ProxyServer({ listen, upstream, sink: bus, flow: capture, idleTimeoutMs: opts.idleTimeout * 1000 });
+  let bound;
+  try {
+    bound = await proxy.listen();
+  } catch (err) {
+    throw new UsageError(`cannot listen on ${opts.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  process.stderr.write(`imapdbg: listening on ${bound.host}:${bound.port}, forwarding to ${opts.upstream}${opts.record ? `, recording to ${opts.record}` : ''}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await proxy.close();
+  await bus.close();
+  if (capture?.error) throw new Error(`capture ${opts.record} is incomplete: ${capture.error.message}`);
+  process.stderr.write('imapdbg: stopped; capture flushed\n');
+}

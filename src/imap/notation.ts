@@ -1,0 +1,85 @@
+import type { Annotation, Frame } from './frame';
+import { frameText, printable } from './frame-text';
+import type { ProxyEvent, SessionEnd } from './events';
+
+/** Options shared by every textual view of frames (headless, export, lint). */
+export interface NotationOptions {
+  revealSecrets: boolean;
+  /** Print times in UTC rather than local time (tests and exports stay reproducible). */
+  utc?: boolean;
+}
+
+/** `HH:MM:SS.mmmmmm` of a microsecond timestamp. */
+export function clockTime(us: number, utc = false): string {
+  const d = new Date(Math.floor(us / 1000));
+  const [h, m, s] = utc ? [d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()] : [d.getHours(), d.getMinutes(), d.getSeconds()];
+  const frac = String(Math.floor(us % 1_000_000)).padStart(6, '0');
+  return `${pad(h)}:${pad(m)}:${pad(s)}.${frac}`;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** A latency in µs, human sized. */
+export function formatLatency(us: number): string {
+  if (us < 1000) return `${us} µs`;
+  if (us < 1_000_000) return `${(us / 1000).toFixed(1)} ms`;
+  return `${(us / 1_000_000).toFixed(2)} s`;
+}
+
+/** One annotation in brackets; unknown kinds are skipped so old readers cope with new captures. */
+export function annotationText(a: Annotation): string | undefined {
+  switch (a.kind) {
+    case 'pair': return `[${a.command} #${a.commandSeq}, ${formatLatency(a.latencyUs)}]`;
+    case 'finding': return `[${a.finding.level} ${a.finding.code}: ${a.finding.message} (${a.finding.rfc})]`;
+    case 'phase': return `[${a.phase}${a.detail ? ` ${Object.entries(a.detail).map(([k, v]) => `${k}=${String(v)}`).join(' ')}` : ''}]`;
+    case 'note': return `[${a.text}]`;
+    default: return undefined;
+  }
+}
+
+/** `12:00:01.234567 #1 C: A002 IDLE [annotations]`: the RFCs' notation after a time and a session id. */
+export function frameLine(frame: Frame, options: NotationOptions): string {
+  const who = frame.direction === 'client' ? 'C:' : 'S:';
+  const notes = frame.annotations.map(annotationText).filter((t): t is string => t !== undefined);
+  const text = frameText(frame, { revealSecrets: options.revealSecrets });
+  return `${clockTime(frame.timeUs, options.utc)} #${frame.session} ${who} ${text}${notes.length ? `  ${notes.join(' ')}` : ''}`;
+}
+
+/** How a session ended, in words. */
+export function endText(end: SessionEnd): string {
+  switch (end.by) {
+    case 'client-closed': return 'client closed the connection';
+    case 'server-closed': return 'server closed the connection';
+    case 'proxy-shutdown': return 'proxy shut down';
+    case 'error': return `error on the ${end.side} side: ${end.message}`;
+    default: {
+      const never: never = end;
+      return never;
+    }
+  }
+}
+
+/** One line for an event in the headless view and text export, or undefined for events not shown. */
+export function eventLine(event: ProxyEvent, options: NotationOptions): string | undefined {
+  switch (event.type) {
+    case 'frame': return frameLine(event.frame, options);
+    case 'session-open':
+      return `${clockTime(event.session.startUs, options.utc)} #${event.session.id} -- session opened: client ${event.session.client} -> upstream ${event.session.upstream}`;
+    case 'session-close':
+      return `${clockTime(event.timeUs, options.utc)} #${event.session} -- session closed (${endText(event.end)}): ${event.bytes.client} bytes from client, ${event.bytes.server} from server, ${event.frames} frames`;
+    case 'finding':
+      return `${clockTime(event.timeUs, options.utc)} #${event.session} !! ${event.finding.level} ${event.finding.code}: ${printable(event.finding.message)} (${event.finding.rfc})`;
+    case 'tls': {
+      const t = event.tls;
+      const peer = t.peerSubject ? `, upstream certificate ${t.peerSubject} issued by ${t.peerIssuer ?? '?'}: ${t.verdict ?? '?'}` : '';
+      return `${clockTime(event.timeUs, options.utc)} #${event.session} -- TLS on the ${t.leg} leg: ${t.version} ${t.cipher}${t.sni ? ` SNI ${t.sni}` : ''}${peer}`;
+    }
+    case 'data': return undefined;
+    default: {
+      const never: never = event;
+      return never;
+    }
+  }
+}

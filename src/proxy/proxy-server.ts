@@ -1,0 +1,102 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { EventSink } from '../imap/events';
+import type { FrameAnnotator } from '../imap/session-model';
+import type { FramerLimits } from '../imap/direction-framer';
+import { formatHostPort, type HostPort } from './address';
+import { nowUs } from './clock';
+import { ProxySession, type FlowControl, type ProxySessionOptions } from './proxy-session';
+
+/** Inactivity limit default: IDLE may sit silent for 29 minutes (RFC 2177), so never less than 31. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 31 * 60 * 1000;
+
+export interface ProxyServerOptions {
+  listen: HostPort;
+  upstream: HostPort;
+  sink: EventSink;
+  flow?: FlowControl;
+  limits?: FramerLimits;
+  /** Annotators for each new session (IDLE tracker, linter...). */
+  annotators?: () => FrameAnnotator[];
+  /** Close a session after this long without a byte either way. */
+  idleTimeoutMs?: number;
+  /** Open the upstream connection; plain TCP unless a TLS layer replaces it. */
+  connectUpstream?: (upstream: HostPort) => Socket;
+  /** Extra per-session options (layer boundaries for STARTTLS and COMPRESS). */
+  sessionOptions?: () => Pick<ProxySessionOptions, 'boundary'>;
+}
+
+/**
+ * Listens for IMAP clients and gives each connection its own ProxySession with its own upstream
+ * connection. Both legs are half-open capable so that a FIN is mirrored, not turned into a close.
+ */
+export class ProxyServer {
+  private readonly server: Server;
+  private readonly sessions = new Set<ProxySession>();
+  private nextId = 1;
+  private address = '';
+
+  constructor(private readonly options: ProxyServerOptions) {
+    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket));
+  }
+
+  /** Start listening; resolves with the bound address (port 0 picks a free one). */
+  listen(): Promise<HostPort> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.listen.port, this.options.listen.host, () => {
+        this.server.off('error', reject);
+        const a = this.server.address();
+        if (a === null || typeof a === 'string') { reject(new Error('listener has no TCP address')); return; }
+        this.address = formatHostPort(a.address, a.port);
+        resolve({ host: a.address, port: a.port });
+      });
+    });
+  }
+
+  /** Sessions currently open. */
+  get openSessions(): number {
+    return this.sessions.size;
+  }
+
+  /** Stop accepting, close every session, and resolve when the listener is closed. */
+  close(): Promise<void> {
+    for (const s of [...this.sessions]) s.shutdown();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket): void {
+    const { upstream } = this.options;
+    const session = new ProxySession(client, {
+      info: {
+        id: this.nextId++,
+        startUs: nowUs(),
+        client: formatHostPort(client.remoteAddress, client.remotePort),
+        upstream: formatHostPort(upstream.host, upstream.port),
+        listen: this.address,
+      },
+      sink: this.options.sink,
+      annotators: this.options.annotators?.() ?? [],
+      limits: this.options.limits,
+      flow: this.options.flow,
+      onClosed: () => this.sessions.delete(session),
+      ...this.options.sessionOptions?.(),
+    });
+    this.sessions.add(session);
+    const timeout = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    client.setTimeout(timeout, () => client.destroy(new Error(`no traffic for ${Math.round(timeout / 1000)} s`)));
+    const server = (this.options.connectUpstream ?? plainConnect)(upstream);
+    const onConnectError = (err: NodeJS.ErrnoException): void => {
+      session.upstreamFailed(`cannot connect to ${formatHostPort(upstream.host, upstream.port)}: ${err.code ?? err.message}`);
+    };
+    server.once('error', onConnectError);
+    server.once(server.connecting ? 'connect' : 'ready', () => {
+      server.off('error', onConnectError);
+      if (client.destroyed) { server.destroy(); return; }
+      session.upstreamConnected(server);
+    });
+  }
+}
+
+function plainConnect(upstream: HostPort): Socket {
+  return connect({ host: upstream.host, port: upstream.port, allowHalfOpen: true });
+}

@@ -1,0 +1,222 @@
+import type { Socket } from 'node:net';
+import type { Direction, Frame } from '../imap/frame';
+import type { EventSink, SessionEnd, SessionInfo } from '../imap/events';
+import { SessionModel, type FrameAnnotator } from '../imap/session-model';
+import type { FramerLimits } from '../imap/direction-framer';
+import { nowUs } from './clock';
+
+/** Something that can ask the proxy to stop reading for a while (the capture writer when the disk lags). */
+export interface FlowControl {
+  readonly congested: boolean;
+  whenDrained(): Promise<void>;
+}
+
+/**
+ * Handles what comes after a frame that ends a byte layer (STARTTLS's or COMPRESS's tagged OK).
+ * `rest` holds the bytes of the same chunk after the boundary. Returns false to go on as before.
+ */
+export type BoundaryHandler = (session: ProxySession, frame: Frame, direction: Direction, rest: Buffer) => boolean;
+
+export interface ProxySessionOptions {
+  info: SessionInfo;
+  sink: EventSink;
+  annotators?: FrameAnnotator[];
+  limits?: FramerLimits;
+  flow?: FlowControl;
+  /** Frames after which the byte layer may change; see BoundaryHandler. */
+  boundary?: { isBoundary(frame: Frame): boolean; handle: BoundaryHandler };
+  /** Called once when the session is over. */
+  onClosed?: () => void;
+}
+
+const other = (d: Direction): Direction => (d === 'client' ? 'server' : 'client');
+
+/**
+ * One client connection and its upstream connection. Every chunk is framed (synchronously, so the
+ * proxy knows STARTTLS and COMPRESS boundaries to the byte), recorded and forwarded at once;
+ * nothing waits for a frame to complete. Backpressure is the only thing that pauses a reader:
+ * a peer that cannot take bytes as fast, or a capture file that lags behind.
+ * When one side closes or resets, the other side is closed the same way after every byte already
+ * read is delivered.
+ */
+export class ProxySession {
+  readonly model: SessionModel;
+  private readonly sockets: Record<Direction, Socket | undefined> = { client: undefined, server: undefined };
+  private readonly ended: Record<Direction, boolean> = { client: false, server: false };
+  private readonly bytes = { client: 0, server: 0 };
+  private readonly pausedFor: Record<Direction, Set<string>> = { client: new Set(), server: new Set() };
+  private end: SessionEnd | undefined;
+  private closed = false;
+  private lastBoundaryFrame: Frame | undefined;
+
+  constructor(client: Socket, private readonly options: ProxySessionOptions) {
+    const out = options.sink;
+    const id = options.info.id;
+    this.model = new SessionModel(id, {
+      frame: (frame) => out.handle({ type: 'frame', frame }),
+      finding: (finding, timeUs) => out.handle({ type: 'finding', session: id, timeUs, finding }),
+    }, options.annotators, options.limits);
+    const boundary = options.boundary;
+    if (boundary) {
+      this.model.boundary = (frame) => {
+        if (!boundary.isBoundary(frame)) return false;
+        this.lastBoundaryFrame = frame;
+        return true;
+      };
+    }
+    out.handle({ type: 'session-open', session: options.info });
+    this.attach('client', client);
+    // The client may speak before the upstream is there: hold its bytes in the kernel until then.
+    this.pause('client', 'upstream-connecting');
+  }
+
+  get id(): number {
+    return this.options.info.id;
+  }
+
+  get info(): SessionInfo {
+    return this.options.info;
+  }
+
+  /** The socket of one side (after STARTTLS, the TLS socket). */
+  socket(direction: Direction): Socket | undefined {
+    return this.sockets[direction];
+  }
+
+  /** The upstream connection is up: start forwarding. */
+  upstreamConnected(server: Socket): void {
+    this.attach('server', server);
+    this.resume('client', 'upstream-connecting');
+  }
+
+  /**
+   * The upstream connection failed: tell the client in IMAP (an untagged BYE, which every client
+   * understands) and close. The BYE is the proxy's own, and recorded as such.
+   */
+  upstreamFailed(message: string): void {
+    const client = this.sockets.client;
+    this.end ??= { by: 'error', side: 'server', message };
+    this.options.sink.handle({ type: 'finding', session: this.id, timeUs: nowUs(),
+      finding: { level: 'error', code: 'upstream-unreachable', rfc: 'RFC 3501 7.1.5', message: `imapdbg sent * BYE: ${message}` } });
+    if (client && !client.destroyed) client.end(`* BYE [UNAVAILABLE] imapdbg: ${message}\r\n`);
+    this.finish();
+  }
+
+  /**
+   * Replace one side's socket (the TLS socket after a STARTTLS handshake). Reading resumes on the
+   * new socket; the old one is left to its new owner.
+   */
+  replaceSocket(direction: Direction, socket: Socket): void {
+    const old = this.sockets[direction];
+    old?.removeAllListeners('data').removeAllListeners('end').removeAllListeners('error').removeAllListeners('close');
+    this.attach(direction, socket);
+  }
+
+  /** Feed bytes read from one side (also used for bytes left over at a layer boundary). */
+  receive(direction: Direction, chunk: Buffer): void {
+    let rest = chunk;
+    while (rest.length > 0) {
+      const timeUs = nowUs();
+      const consumed = this.model.push(direction, rest, timeUs);
+      const part = consumed === rest.length ? rest : rest.subarray(0, consumed);
+      this.forward(direction, part, timeUs);
+      if (consumed === rest.length) return;
+      rest = rest.subarray(consumed);
+      // The model stopped at a boundary frame: let the layer handler take the rest.
+      const frame = this.lastBoundaryFrame;
+      if (frame && this.options.boundary?.handle(this, frame, direction, rest)) return;
+    }
+  }
+
+  /** Close both sides now (proxy shutdown). */
+  shutdown(): void {
+    this.end ??= { by: 'proxy-shutdown' };
+    for (const d of ['client', 'server'] as const) this.sockets[d]?.destroy();
+    this.finish();
+  }
+
+  /** Pause reading one side for a reason; it resumes when every reason is gone. */
+  pause(direction: Direction, reason: string): void {
+    this.pausedFor[direction].add(reason);
+    this.sockets[direction]?.pause();
+  }
+
+  resume(direction: Direction, reason: string): void {
+    const reasons = this.pausedFor[direction];
+    reasons.delete(reason);
+    if (reasons.size === 0) this.sockets[direction]?.resume();
+  }
+
+  private attach(direction: Direction, socket: Socket): void {
+    this.sockets[direction] = socket;
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+    if (this.pausedFor[direction].size > 0) socket.pause();
+    socket.on('data', (chunk: Buffer) => this.receive(direction, chunk));
+    socket.on('end', () => this.onEnd(direction));
+    socket.on('error', (err: NodeJS.ErrnoException) => this.onError(direction, err));
+    socket.on('close', () => this.onSocketClose(direction));
+  }
+
+  private forward(direction: Direction, part: Buffer, timeUs: number): void {
+    if (part.length === 0) return;
+    this.bytes[direction] += part.length;
+    this.options.sink.handle({ type: 'data', session: this.id, direction, timeUs, bytes: part, layer: 'wire' });
+    const target = this.sockets[other(direction)];
+    if (target && !target.destroyed && !target.writableEnded && !target.write(part)) {
+      this.pause(direction, 'peer-backpressure');
+      target.once('drain', () => this.resume(direction, 'peer-backpressure'));
+    }
+    const flow = this.options.flow;
+    if (flow?.congested && !this.pausedFor[direction].has('capture-backpressure')) {
+      this.pause(direction, 'capture-backpressure');
+      void flow.whenDrained().then(() => this.resume(direction, 'capture-backpressure'));
+    }
+  }
+
+  private onEnd(direction: Direction): void {
+    this.ended[direction] = true;
+    this.model.endDirection(direction, nowUs());
+    this.end ??= { by: direction === 'client' ? 'client-closed' : 'server-closed' };
+    // Half-close the other side the same way; end() flushes what is already queued first.
+    const target = this.sockets[other(direction)];
+    if (target && !target.destroyed) target.end();
+  }
+
+  private onError(direction: Direction, err: NodeJS.ErrnoException): void {
+    this.end ??= { by: 'error', side: direction, message: err.code ? `${err.code}: ${err.message}` : err.message };
+    const target = this.sockets[other(direction)];
+    if (!target || target.destroyed) return;
+    // Mirror a reset as a reset, but only after what was read from the failing side is delivered.
+    const reset = (): void => { if (!target.destroyed) target.resetAndDestroy(); };
+    if (target.writableLength > 0) target.once('drain', reset);
+    else reset();
+  }
+
+  private onSocketClose(direction: Direction): void {
+    if (!this.ended[direction]) {
+      this.ended[direction] = true;
+      this.model.endDirection(direction, nowUs());
+    }
+    const target = this.sockets[other(direction)];
+    if (!target || target.destroyed || target.closed) this.finish();
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const timeUs = nowUs();
+    for (const d of ['client', 'server'] as const) {
+      if (!this.ended[d]) {
+        this.ended[d] = true;
+        this.model.endDirection(d, timeUs);
+      }
+    }
+    this.model.end(timeUs);
+    this.options.sink.handle({
+      type: 'session-close', session: this.id, timeUs, end: this.end ?? { by: 'proxy-shutdown' },
+      bytes: { ...this.bytes }, frames: this.model.frameCount,
+    });
+    this.options.onClosed?.();
+  }
+}
