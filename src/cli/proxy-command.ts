@@ -4,6 +4,7 @@ import { HeadlessPrinter } from '../headless/headless-printer';
 import { EventBus } from '../imap/events';
 import { parseHostPort } from '../proxy/address';
 import { nowUs } from '../proxy/clock';
+import { defaultAnnotators } from '../imap/default-annotators';
 import { DEFAULT_IDLE_TIMEOUT_MS, ProxyServer } from '../proxy/proxy-server';
 import { positiveInt, UsageError } from './usage-error';
 import { TOOL } from './version';
@@ -50,7 +51,7 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   const capture = opts.record ? new CaptureWriter(opts.record, TOOL, nowUs()) : undefined;
   if (capture) bus.add(capture);
   bus.add(new HeadlessPrinter((line) => process.stdout.write(line), { revealSecrets: opts.revealSecrets, utc: opts.utc }));
-  const proxy = new ProxyServer({ listen, upstream, sink: bus, flow: capture, idleTimeoutMs: opts.idleTimeout * 1000 });
+  const proxy = new ProxyServer({ listen, upstream, sink: bus, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000 });
   let bound;
   try {
     bound = await proxy.listen();

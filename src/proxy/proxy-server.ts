@@ -21,8 +21,8 @@ export interface ProxyServerOptions {
   idleTimeoutMs?: number;
   /** Open the upstream connection; plain TCP unless a TLS layer replaces it. */
   connectUpstream?: (upstream: HostPort) => Socket;
-  /** Extra per-session options (layer boundaries for STARTTLS and COMPRESS). */
-  sessionOptions?: () => Pick<ProxySessionOptions, 'boundary'>;
+  /** Extra per-session options (layers for STARTTLS and COMPRESS). */
+  sessionOptions?: () => Pick<ProxySessionOptions, 'layers'>;
 }
 
 /**

@@ -12,10 +12,18 @@ export interface FlowControl {
 }
 
 /**
- * Handles what comes after a frame that ends a byte layer (STARTTLS's or COMPRESS's tagged OK).
- * `rest` holds the bytes of the same chunk after the boundary. Returns false to go on as before.
+ * A change of byte layer after a frame: STARTTLS's or COMPRESS's tagged OK (RFC 3501 6.2.1,
+ * RFC 4978). The model stops at the boundary frame so the layer can take over at that exact byte.
  */
-export type BoundaryHandler = (session: ProxySession, frame: Frame, direction: Direction, rest: Buffer) => boolean;
+export interface SessionLayer {
+  /** True for the frame after which this layer changes the byte stream. */
+  isBoundary(frame: Frame): boolean;
+  /**
+   * Take over after the boundary. `rest` holds the bytes of the same chunk after it. Return true
+   * when the layer consumed `rest`; false to have it framed as before.
+   */
+  handle(session: ProxySession, frame: Frame, direction: Direction, rest: Buffer): boolean;
+}
 
 export interface ProxySessionOptions {
   info: SessionInfo;
@@ -23,8 +31,8 @@ export interface ProxySessionOptions {
   annotators?: FrameAnnotator[];
   limits?: FramerLimits;
   flow?: FlowControl;
-  /** Frames after which the byte layer may change; see BoundaryHandler. */
-  boundary?: { isBoundary(frame: Frame): boolean; handle: BoundaryHandler };
+  /** Layers that may take over the byte stream after a frame (STARTTLS, COMPRESS). */
+  layers?: SessionLayer[];
   /** Called once when the session is over. */
   onClosed?: () => void;
 }
@@ -47,7 +55,7 @@ export class ProxySession {
   private readonly pausedFor: Record<Direction, Set<string>> = { client: new Set(), server: new Set() };
   private end: SessionEnd | undefined;
   private closed = false;
-  private lastBoundaryFrame: Frame | undefined;
+  private boundaryHit: { layer: SessionLayer; frame: Frame } | undefined;
 
   constructor(client: Socket, private readonly options: ProxySessionOptions) {
     const out = options.sink;
@@ -56,11 +64,12 @@ export class ProxySession {
       frame: (frame) => out.handle({ type: 'frame', frame }),
       finding: (finding, timeUs) => out.handle({ type: 'finding', session: id, timeUs, finding }),
     }, options.annotators, options.limits);
-    const boundary = options.boundary;
-    if (boundary) {
+    const layers = options.layers ?? [];
+    if (layers.length > 0) {
       this.model.boundary = (frame) => {
-        if (!boundary.isBoundary(frame)) return false;
-        this.lastBoundaryFrame = frame;
+        const layer = layers.find((l) => l.isBoundary(frame));
+        if (!layer) return false;
+        this.boundaryHit = { layer, frame };
         return true;
       };
     }
@@ -122,9 +131,10 @@ export class ProxySession {
       this.forward(direction, part, timeUs);
       if (consumed === rest.length) return;
       rest = rest.subarray(consumed);
-      // The model stopped at a boundary frame: let the layer handler take the rest.
-      const frame = this.lastBoundaryFrame;
-      if (frame && this.options.boundary?.handle(this, frame, direction, rest)) return;
+      // The model stopped at a boundary frame: let that layer take the rest.
+      const hit = this.boundaryHit;
+      this.boundaryHit = undefined;
+      if (hit && hit.layer.handle(this, hit.frame, direction, rest)) return;
     }
   }
 
