@@ -173,7 +173,9 @@ export class ProxySession {
     this.bytes[direction] += part.length;
     this.options.sink.handle({ type: 'data', session: this.id, direction, timeUs, bytes: part, layer: 'wire' });
     const target = this.sockets[other(direction)];
-    if (target && !target.destroyed && !target.writableEnded && !target.write(part)) {
+    if (target && !target.destroyed && !target.writableEnded && !target.write(part)
+      && !this.pausedFor[direction].has('peer-backpressure')) {
+      // Chunks already read may still arrive after pause(): one drain listener is enough.
       this.pause(direction, 'peer-backpressure');
       target.once('drain', () => this.resume(direction, 'peer-backpressure'));
     }
