@@ -104,14 +104,24 @@ function tail(file: string, lines = 40): string {
   }
 }
 
+// RSA key generation is most of the start-up time, so one key pair serves every instance of the
+// process. RSA rather than EC so node-forge, which has no EC support, can read the cert too.
+let certCache: { key: Buffer; cert: Buffer } | undefined;
+
 function makeCert(dir: string): void {
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const key = path.join(dir, 'key.pem');
+  const cert = path.join(dir, 'cert.pem');
+  if (!certCache) {
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', '/CN=localhost',
+        '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1', '-keyout', key, '-out', cert],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    certCache = { key: fs.readFileSync(key), cert: fs.readFileSync(cert) };
+  }
+  fs.writeFileSync(key, certCache.key, { mode: 0o600 });
+  fs.writeFileSync(cert, certCache.cert, { mode: 0o644 });
 }
 
 function writeConfig(dir: string, port: number, tlsPort: number, users: Record<string, string>): void {
