@@ -1,0 +1,193 @@
+import type { ProxyEvent } from '../../imap/events';
+import { compileFilter, type CompiledFilter } from '../filter/filter-eval';
+import type { ByteSource } from './byte-source';
+import { loadDetail, type DetailState } from './detail-state';
+import { FrameListView } from './frame-list-view';
+import { FrameStore } from './frame-store';
+import { ListCursor } from './list-cursor';
+import { SessionTable } from './session-table';
+import { ThroughputMeter } from './throughput-meter';
+
+/** How the model was fed: a running proxy, or a capture file. */
+export interface TuiSource {
+  mode: 'live' | 'file';
+  /** The listening address (live) or the capture file (offline). */
+  title: string;
+  /** The capture being written (live with --record). */
+  capturePath?: string;
+}
+
+export interface TuiModelOptions {
+  source: TuiSource;
+  revealSecrets: boolean;
+  utc: boolean;
+  /** Current time in µs: the wall clock live, the replay clock offline. */
+  now: () => number;
+  bytes?: ByteSource;
+}
+
+/** The prompt at the bottom line while the user types a search or a filter. */
+export interface Prompt {
+  kind: 'search' | 'filter';
+  text: string;
+}
+
+/**
+ * All state of the terminal UI, with no terminal in it: the sessions and frames as events built
+ * them, which screen is shown, cursors, follow and pause, the prompt, search and filter. The
+ * blessed layer renders it and feeds it keys; tests drive it directly.
+ */
+export class TuiModel {
+  readonly store: FrameStore;
+  readonly sessions = new SessionTable();
+  readonly sessionCursor = new ListCursor();
+  readonly throughput = new ThroughputMeter();
+  screen: 'sessions' | 'frames' = 'sessions';
+  frames: FrameListView | undefined;
+  detail: DetailState | undefined;
+  focus: 'list' | 'detail' = 'list';
+  hex = false;
+  help = false;
+  helpScroll = 0;
+  paused = false;
+  prompt: Prompt | undefined;
+  filter: CompiledFilter | undefined;
+  lastSearch: string | undefined;
+  message: { text: string; error: boolean } | undefined;
+  /** Events held back while the display is paused (the proxy keeps forwarding). */
+  private held: ProxyEvent[] = [];
+  /** Time of the newest event seen, for offline clocks. */
+  latestUs = 0;
+  /** Called when something changed that is worth a redraw (bytes arrived for the detail pane). */
+  onChange: () => void = () => undefined;
+
+  constructor(readonly options: TuiModelOptions) {
+    this.store = new FrameStore(options.revealSecrets);
+  }
+
+  /** Events held while paused. */
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  /** Feed one event of the stream. */
+  handle(event: ProxyEvent): void {
+    if (this.paused) {
+      this.held.push(event);
+      return;
+    }
+    this.apply(event);
+  }
+
+  private apply(event: ProxyEvent): void {
+    this.sessions.handle(event);
+    switch (event.type) {
+      case 'frame': {
+        const index = this.store.add(event.frame);
+        this.frames?.added(index);
+        this.latestUs = Math.max(this.latestUs, event.frame.endUs);
+        return;
+      }
+      case 'data':
+        if (event.layer === 'wire') this.throughput.add(event.timeUs, event.bytes.length);
+        this.latestUs = Math.max(this.latestUs, event.timeUs);
+        return;
+      case 'session-close':
+        this.store.endSession(event.session, event.timeUs);
+        this.latestUs = Math.max(this.latestUs, event.timeUs);
+        return;
+      case 'session-open':
+        this.latestUs = Math.max(this.latestUs, event.session.startUs);
+        return;
+      case 'finding':
+      case 'tls':
+        this.latestUs = Math.max(this.latestUs, event.timeUs);
+        return;
+      default: {
+        const never: never = event;
+        return never;
+      }
+    }
+  }
+
+  /** Freeze or thaw the display; thawing applies what arrived meanwhile. */
+  togglePause(): void {
+    this.paused = !this.paused;
+    if (!this.paused) {
+      const held = this.held;
+      this.held = [];
+      for (const e of held) this.apply(e);
+      this.say(`display resumed (${held.length} events applied)`);
+    } else {
+      this.say('display paused: the proxy keeps forwarding; p resumes');
+    }
+  }
+
+  /** Open the frames of a session (or of all sessions), with the filter in force. */
+  openFrames(session: number | undefined): void {
+    this.frames = new FrameListView(this.store, session, this.options.source.mode === 'live');
+    this.frames.setFilter(this.filter);
+    this.screen = 'frames';
+    this.closeDetail();
+  }
+
+  /** Back from the frames screen to the sessions screen. */
+  back(): void {
+    if (this.screen === 'frames' && this.detail) {
+      this.closeDetail();
+      return;
+    }
+    if (this.screen === 'frames') {
+      this.screen = 'sessions';
+      this.frames = undefined;
+      return;
+    }
+    this.say('Q quits');
+  }
+
+  /** Show the detail of the frame under the cursor (again after the cursor moved). */
+  openDetail(): void {
+    const index = this.frames?.selected;
+    if (index === undefined) {
+      this.closeDetail();
+      return;
+    }
+    if (this.detail?.index === index) return;
+    const frame = this.store.frame(index);
+    const state: DetailState = { index, bytes: frame.parts.map(() => undefined), loading: false, scroll: 0, lines: 0 };
+    this.detail = state;
+    loadDetail(state, frame, this.options.bytes, this.options.revealSecrets, () => {
+      if (this.detail === state) this.onChange();
+    });
+  }
+
+  closeDetail(): void {
+    this.detail = undefined;
+    this.focus = 'list';
+  }
+
+  /** Apply a filter expression; a syntax error leaves the old filter and shows where it is. */
+  setFilter(source: string): void {
+    const compiled = compileFilter(source.trim());
+    if (!compiled.ok) {
+      this.say(`filter error at column ${compiled.error.position + 1}: ${compiled.error.message}`, true);
+      return;
+    }
+    this.filter = compiled.matchesAll ? undefined : compiled;
+    if (this.screen === 'sessions' && this.filter) this.openFrames(undefined);
+    else this.frames?.setFilter(this.filter);
+    if (this.detail) this.openDetail();
+    const n = this.frames?.rows.length;
+    this.say(this.filter ? `filter ${this.filter.source}: ${n ?? 0} frames` : 'filter cleared');
+  }
+
+  /** Show a message in the status bar until the next key. */
+  say(text: string, error = false): void {
+    this.message = { text, error };
+  }
+
+  /** The current clock for IDLE durations and throughput. */
+  now(): number {
+    return this.options.source.mode === 'live' ? this.options.now() : Math.max(this.latestUs, this.options.now());
+  }
+}
