@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerProxyCommand } from './proxy-command';
 import { registerExportCommand } from './export-command';
+import { registerReplayCommand } from './replay-command';
+import { registerDemoCommand } from './demo-command';
 import { UsageError } from './usage-error';
 import { TOOL_VERSION } from './version';
 
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(`imapdbg: ${text.replace(/^error: /, '')}`) });
   registerProxyCommand(program);
   registerExportCommand(program);
+  registerReplayCommand(program);
+  registerDemoCommand(program);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: (text, write) => write(`imapdbg: ${text.replace(/^error: /, '')}`) });
   return program;
 }

@@ -1,0 +1,136 @@
+import type { Direction, Frame } from '../imap/frame';
+import type { EventSink, ProxyEvent, SessionInfo } from '../imap/events';
+import { readCapture } from '../capture/capture-reader';
+import { Reframer } from '../capture/reframer';
+import { frameText } from '../imap/frame-text';
+
+/** One frame of a recorded session with its exact bytes. */
+export interface DialogStep {
+  from: Direction;
+  frame: Frame;
+  bytes: Buffer;
+}
+
+/**
+ * One client command and everything that belongs to it, in wire order: the command frame, its
+ * continuations, SASL lines and IDLE's DONE (client steps), and the server's continuation
+ * requests, untagged responses and tagged response (server steps).
+ */
+export interface Exchange {
+  /** Position among the session's exchanges, from 0. */
+  index: number;
+  tag: string;
+  /** Upper-case command name (`UID FETCH` for UID commands). */
+  verb: string;
+  steps: DialogStep[];
+}
+
+/** A recorded session cut into what the server said first and the exchanges that followed. */
+export interface RecordedDialog {
+  info: SessionInfo;
+  /** The greeting and any untagged lines the server sent before the first command. */
+  greeting: DialogStep[];
+  exchanges: Exchange[];
+  /** Client frames that belong to no command (unparsable lines): kept for reporting. */
+  strays: DialogStep[];
+}
+
+/** A capture without the requested session, or with no session at all. */
+export class DialogError extends Error {}
+
+/**
+ * Reads one session of a capture and rebuilds its dialog from the recorded bytes: the bytes are
+ * framed again (Reframer), so the dialog never depends on frame records or their annotations.
+ * `session` undefined picks the first session in the file.
+ */
+export async function loadDialog(path: string, session?: number): Promise<RecordedDialog> {
+  const collector = new SessionCollector(session);
+  await readCapture(path, (event) => collector.reframer.handle(event));
+  await collector.reframer.close();
+  if (!collector.info) {
+    throw new DialogError(session === undefined ? `${path}: the capture holds no session`
+      : `${path}: no session ${session} in the capture${collector.seen.length ? ` (sessions: ${collector.seen.join(', ')})` : ''}`);
+  }
+  return buildDialog(collector.info, collector.frames, collector.streams());
+}
+
+/** Collects one session's frames and wire bytes from the reframer's output. */
+class SessionCollector implements EventSink {
+  readonly reframer: Reframer;
+  info: SessionInfo | undefined;
+  readonly frames: Frame[] = [];
+  readonly seen: number[] = [];
+  private readonly chunks: Record<Direction, Buffer[]> = { client: [], server: [] };
+
+  constructor(private readonly wanted: number | undefined) {
+    this.reframer = new Reframer(this);
+  }
+
+  handle(event: ProxyEvent): void {
+    if (event.type === 'session-open') {
+      this.seen.push(event.session.id);
+      if (!this.info && (this.wanted === undefined || this.wanted === event.session.id)) this.info = event.session;
+      return;
+    }
+    if (!this.info) return;
+    if (event.type === 'data' && event.session === this.info.id && event.layer === 'wire') this.chunks[event.direction].push(event.bytes);
+    else if (event.type === 'frame' && event.frame.session === this.info.id) this.frames.push(event.frame);
+  }
+
+  streams(): Record<Direction, Buffer> {
+    return { client: Buffer.concat(this.chunks.client), server: Buffer.concat(this.chunks.server) };
+  }
+}
+
+/**
+ * Assigns each frame to its exchange. Tagged responses and client continuations go by tag; a `+`
+ * goes to the command that last sent something (only a waiting client gets one); untagged
+ * responses go to the oldest command still without its tagged response (servers answer in order),
+ * or, when none is pending, to the last exchange (unsolicited updates between commands).
+ */
+export function buildDialog(info: SessionInfo, frames: Frame[], streams: Record<Direction, Buffer>): RecordedDialog {
+  const dialog: RecordedDialog = { info, greeting: [], exchanges: [], strays: [] };
+  const pending: Exchange[] = [];
+  let lastClient: Exchange | undefined;
+  for (const frame of frames) {
+    const step: DialogStep = { from: frame.direction, frame, bytes: streams[frame.direction].subarray(frame.offset, frame.offset + frame.length) };
+    const byTag = (tag: string | undefined): Exchange | undefined => pending.find((e) => e.tag === tag);
+    if (frame.direction === 'client') {
+      let target: Exchange | undefined;
+      if (frame.kind === 'command') {
+        target = { index: dialog.exchanges.length, tag: frame.tag ?? '', verb: frame.verb ?? '', steps: [] };
+        dialog.exchanges.push(target);
+        pending.push(target);
+      } else if (frame.kind === 'idle-done') {
+        target = [...pending].reverse().find((e) => e.verb === 'IDLE');
+      } else if (frame.kind === 'command-continuation' || frame.kind === 'sasl') {
+        target = byTag(frame.tag);
+      }
+      if (target) {
+        target.steps.push(step);
+        lastClient = target;
+      } else {
+        dialog.strays.push(step);
+      }
+      continue;
+    }
+    let target: Exchange | undefined;
+    if (frame.kind === 'greeting') target = undefined;
+    else if (frame.kind === 'tagged') target = byTag(frame.tag) ?? dialog.exchanges[dialog.exchanges.length - 1];
+    else if (frame.kind === 'continuation') target = lastClient;
+    else target = pending[0] ?? dialog.exchanges[dialog.exchanges.length - 1];
+    if (target) target.steps.push(step);
+    else dialog.greeting.push(step);
+    if (frame.kind === 'tagged') {
+      const i = pending.findIndex((e) => e.tag === frame.tag);
+      if (i >= 0) pending.splice(i, 1);
+    }
+  }
+  return dialog;
+}
+
+/** The command of an exchange as one line of text, secrets masked, for messages. */
+export function exchangeTitle(exchange: Exchange): string {
+  const first = exchange.steps.find((s) => s.from === 'client');
+  return first ? frameText(first.frame, { revealSecrets: false }) : `${exchange.tag} ${exchange.verb}`;
+}

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import type { Frame } from '../imap/frame';
+import { printable } from '../imap/frame-text';
+
+/**
+ * Values that differ between two runs of the same dialog for reasons other than a behaviour change:
+ * - `uidvalidity`: a new mailbox gets a new UIDVALIDITY (RFC 3501 2.3.1.1);
+ * - `dates`: INTERNALDATE and other date-times, and message Date: headers (inside literals too);
+ * - `counts`: EXISTS, RECENT, UNSEEN, UIDNEXT, HIGHESTMODSEQ, STATUS numbers, SEARCH results;
+ * - `idle`: untagged updates received during IDLE, which depend on other clients' activity.
+ */
+export const IGNORABLE = ['uidvalidity', 'dates', 'counts', 'idle'] as const;
+export type Ignorable = (typeof IGNORABLE)[number];
+
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+// date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE (RFC 3501 9).
+const IMAP_DATE_TIME = new RegExp(`"[ 0-9]?[0-9]-${MONTH}-[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}"`, 'g');
+// RFC 5322 3.3 date-time, as in Date: headers and ENVELOPE's date field.
+const MESSAGE_DATE = new RegExp(`(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?[0-9]{1,2} ${MONTH} [0-9]{4} [0-9]{2}:[0-9]{2}(?::[0-9]{2})? (?:[+-][0-9]{4}|[A-Z]{1,5})`, 'g');
+// Dovecot appends its command timings to tagged OKs: "Select completed (0.002 + 0.000 + 0.001 secs)."
+const DOVECOT_TIMING = /\([0-9]+\.[0-9]+(?: \+ [0-9]+\.[0-9]+)* secs\)/g;
+
+/** One response line with the ignored volatile values replaced by placeholders. */
+export function normaliseLine(text: string, ignore: ReadonlySet<Ignorable>): string {
+  // Server timings always differ and never mean anything for a replay: always normalised.
+  let t = text.replace(DOVECOT_TIMING, '(… secs)');
+  if (ignore.has('uidvalidity')) {
+    t = t.replace(/\bUIDVALIDITY [0-9]+/gi, 'UIDVALIDITY #').replace(/\[(APPENDUID|COPYUID) [0-9]+ /gi, '[$1 # ');
+  }
+  if (ignore.has('dates')) t = t.replace(IMAP_DATE_TIME, '"<date>"').replace(MESSAGE_DATE, '<date>');
+  if (ignore.has('counts')) {
+    t = t.replace(/^\* [0-9]+ (EXISTS|RECENT)$/i, '* # $1')
+      .replace(/\[(UNSEEN|UIDNEXT|HIGHESTMODSEQ) [0-9]+\]/gi, '[$1 #]')
+      .replace(/\b(MESSAGES|RECENT|UIDNEXT|UNSEEN|HIGHESTMODSEQ) [0-9]+/gi, '$1 #')
+      .replace(/^\* SEARCH( [0-9]+)+/i, '* SEARCH #');
+  }
+  return t;
+}
+
+/**
+ * A server frame as comparable lines: each line of the frame as text, each literal as its size
+ * and a digest of its content (the content itself may be megabytes), volatile values normalised.
+ */
+export function responseLines(frame: Frame, bytes: Buffer, ignore: ReadonlySet<Ignorable>): string[] {
+  let current = '';
+  const lines: string[] = [];
+  for (const part of frame.parts) {
+    if (part.type === 'literal') {
+      const start = part.literal.offset - frame.offset;
+      let body = bytes.subarray(start, start + part.literal.received);
+      if (ignore.has('dates')) body = Buffer.from(body.toString('latin1').replace(MESSAGE_DATE, '<date>'), 'latin1');
+      current += `«${part.literal.size} bytes, sha256 ${createHash('sha256').update(body).digest('hex').slice(0, 16)}»`;
+      continue;
+    }
+    const start = part.line.offset - frame.offset;
+    current += bytes.subarray(start, start + part.line.length).toString('latin1').replace(/\r?\n$/, '');
+    if (part.line.ending !== 'none' && !/\{[0-9]+\}$/.test(current)) {
+      lines.push(current);
+      current = '';
+    }
+  }
+  if (current !== '') lines.push(current);
+  return lines.map((l) => printable(normaliseLine(l, ignore)));
+}
+
+/** One line of a line diff. */
+export interface DiffLine {
+  op: ' ' | '-' | '+';
+  text: string;
+}
+
+/** A shortest line diff (LCS), recorded lines as `-`, live lines as `+`. Inputs are one exchange each: small. */
+export function diffLines(recorded: string[], live: string[]): DiffLine[] {
+  const n = recorded.length;
+  const m = live.length;
+  const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      lcs[i][j] = recorded[i] === live[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+    }
+  }
+  const out: DiffLine[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && recorded[i] === live[j]) { out.push({ op: ' ', text: recorded[i] }); i++; j++; }
+    else if (i < n && (j === m || lcs[i + 1][j] >= lcs[i][j + 1])) { out.push({ op: '-', text: recorded[i] }); i++; }
+    else { out.push({ op: '+', text: live[j] }); j++; }
+  }
+  return out;
+}
+
+/** True when the diff has a change. */
+export function hasChange(diff: DiffLine[]): boolean {
+  return diff.some((d) => d.op !== ' ');
+}
