@@ -1,9 +1,41 @@
+import { AuthTracker } from './auth-tracker';
+import { CapabilityTracker } from './capability-tracker';
+import type { Annotation, Finding, Frame } from './frame';
+import { IdleTracker } from './idle-tracker';
+import { lintRules } from './lint/lint-rules';
+import type { LintRule } from './lint/lint-rule';
+import { MailboxTracker } from './mailbox-tracker';
 import type { FrameAnnotator } from './session-model';
+
+/**
+ * The trackers and the linter of one session, run as one annotator so that their order is fixed:
+ * the lint rules judge each frame against the state before it (what the peer knew when it sent
+ * the frame), then the trackers move on and annotate the frame's phase. Phases come first in the
+ * frame's annotations, findings after them.
+ */
+export class SessionAnnotators implements FrameAnnotator {
+  readonly capabilities = new CapabilityTracker();
+  readonly idle = new IdleTracker();
+  readonly auth = new AuthTracker();
+  readonly mailbox = new MailboxTracker();
+  private readonly trackers: FrameAnnotator[] = [this.capabilities, this.idle, this.auth, this.mailbox];
+  private readonly rules: LintRule[] = lintRules({ capabilities: this.capabilities, idle: this.idle });
+
+  observe(frame: Frame): Annotation[] {
+    const findings = this.rules.flatMap((r) => r.observe(frame));
+    const phases = this.trackers.flatMap((t) => t.observe(frame));
+    return [...phases, ...findings.map((finding): Annotation => ({ kind: 'finding', finding }))];
+  }
+
+  end(timeUs: number): Finding[] {
+    return [...this.trackers, ...this.rules].flatMap((t) => t.end?.(timeUs) ?? []);
+  }
+}
 
 /**
  * The annotators every session gets, live and offline alike (IDLE phases, capabilities, lint).
  * One factory so that the proxy, `lint`, `stats` and the capture reframer agree.
  */
 export function defaultAnnotators(): FrameAnnotator[] {
-  return [];
+  return [new SessionAnnotators()];
 }

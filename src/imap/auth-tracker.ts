@@ -1,0 +1,93 @@
+import type { Annotation, Frame } from './frame';
+import { commandArguments, firstLine, responseCode } from './frame-facts';
+import type { FrameAnnotator } from './session-model';
+
+/** The authentication exchange under way, if any. */
+export type AuthPhase =
+  | { kind: 'none' }
+  /** `tag LOGIN user password` sent (RFC 3501 6.2.3). */
+  | { kind: 'login'; tag: string }
+  /** `tag AUTHENTICATE mechanism [initial-response]` sent (RFC 3501 6.2.2, SASL-IR RFC 4959). */
+  | { kind: 'sasl'; tag: string; mechanism: string; initialResponse: boolean; rounds: number; cancelled: boolean };
+
+/**
+ * Annotates LOGIN and AUTHENTICATE: `auth-started` (method or SASL mechanism, whether the SASL-IR
+ * initial response was used), `auth-challenge` and `auth-response` for each SASL round,
+ * `auth-cancelled` for the client's `*`, then `auth-succeeded` or `auth-failed` with the response code.
+ * No annotation ever carries the credentials or their length: frames mask them, annotations must not leak them.
+ */
+export class AuthTracker implements FrameAnnotator {
+  private state: AuthPhase = { kind: 'none' };
+  private done = false;
+
+  get phase(): Readonly<AuthPhase> {
+    return this.state;
+  }
+
+  /** True once a LOGIN or AUTHENTICATE succeeded (or the greeting was PREAUTH). */
+  get authenticated(): boolean {
+    return this.done;
+  }
+
+  observe(frame: Frame): Annotation[] {
+    return frame.direction === 'client' ? this.observeClient(frame) : this.observeServer(frame);
+  }
+
+  private observeClient(frame: Frame): Annotation[] {
+    const st = this.state;
+    if (frame.kind === 'command' && frame.tag !== undefined) {
+      if (frame.verb === 'LOGIN') {
+        this.state = { kind: 'login', tag: frame.tag };
+        return [phase('auth-started', { tag: frame.tag, method: 'LOGIN' })];
+      }
+      if (frame.verb === 'AUTHENTICATE') {
+        const [mechanism = '', initial] = commandArguments(frame);
+        const initialResponse = initial !== undefined;
+        this.state = { kind: 'sasl', tag: frame.tag, mechanism: mechanism.toUpperCase(), initialResponse, rounds: 0, cancelled: false };
+        return [phase('auth-started', { tag: frame.tag, method: 'AUTHENTICATE', mechanism: mechanism.toUpperCase(), saslIr: initialResponse })];
+      }
+      return [];
+    }
+    if (frame.kind === 'sasl' && st.kind === 'sasl' && frame.tag === st.tag) {
+      // RFC 3501 6.2.2: a line of a single "*" cancels the exchange.
+      if (firstLine(frame) === '*') {
+        st.cancelled = true;
+        return [phase('auth-cancelled', { tag: st.tag, round: st.rounds })];
+      }
+      return [phase('auth-response', { tag: st.tag, round: st.rounds })];
+    }
+    return [];
+  }
+
+  private observeServer(frame: Frame): Annotation[] {
+    const st = this.state;
+    if (frame.kind === 'greeting' && frame.verb === 'PREAUTH') {
+      this.done = true;
+      return [phase('auth-succeeded', { method: 'PREAUTH' })];
+    }
+    if (st.kind === 'none') return [];
+    if (frame.kind === 'continuation' && st.kind === 'sasl') {
+      st.rounds += 1;
+      // `+` alone or `+ ` with nothing after it is an empty challenge (PLAIN's first step).
+      return [phase('auth-challenge', { tag: st.tag, round: st.rounds, empty: firstLine(frame).trim() === '+' })];
+    }
+    if (frame.kind !== 'tagged' || frame.tag !== st.tag) return [];
+    this.state = { kind: 'none' };
+    const detail: Record<string, string | number | boolean> = st.kind === 'login'
+      ? { tag: st.tag, method: 'LOGIN' }
+      : { tag: st.tag, method: 'AUTHENTICATE', mechanism: st.mechanism, rounds: st.rounds };
+    if (frame.verb === 'OK') {
+      this.done = true;
+      return [phase('auth-succeeded', detail)];
+    }
+    detail.status = frame.verb ?? '';
+    const code = responseCode(frame);
+    if (code !== undefined) detail.code = code.split(' ')[0];
+    if (st.kind === 'sasl' && st.cancelled) detail.cancelled = true;
+    return [phase('auth-failed', detail)];
+  }
+}
+
+function phase(name: string, detail: Record<string, string | number | boolean>): Annotation {
+  return { kind: 'phase', phase: name, detail };
+}

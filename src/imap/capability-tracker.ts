@@ -1,0 +1,82 @@
+import type { Annotation, Frame } from './frame';
+import { firstLine, pairedCommand, responseCode } from './frame-facts';
+import type { FrameAnnotator } from './session-model';
+
+/** What the client may know of the server's capabilities at a point of the session. */
+export type CapabilityState =
+  /** No list seen yet, or the list was discarded after STARTTLS (RFC 3501 6.2.1). */
+  | { kind: 'unknown'; reason: 'not-seen' | 'discarded-after-starttls' }
+  | { kind: 'known'; capabilities: ReadonlySet<string>; via: string };
+
+/** Read access for the linter. */
+export interface CapabilityView {
+  readonly state: Readonly<CapabilityState>;
+  /** True when the capability is in the current list (case-insensitive); false when unknown too. */
+  has(name: string): boolean;
+}
+
+/**
+ * Follows the capabilities the server announced (RFC 3501 7.2.1): the greeting's `[CAPABILITY ...]`
+ * code, `* CAPABILITY` responses, the code in a tagged OK (Dovecot sends one after LOGIN), and the
+ * discard that STARTTLS requires. Each new list is a `capabilities` phase naming where it came from,
+ * the session's stage, and what changed.
+ */
+export class CapabilityTracker implements FrameAnnotator, CapabilityView {
+  private current: CapabilityState = { kind: 'unknown', reason: 'not-seen' };
+  private authenticated = false;
+  private tls = false;
+
+  get state(): Readonly<CapabilityState> {
+    return this.current;
+  }
+
+  has(name: string): boolean {
+    return this.current.kind === 'known' && this.current.capabilities.has(name.toUpperCase());
+  }
+
+  observe(frame: Frame): Annotation[] {
+    if (frame.direction !== 'server') return [];
+    const out: Annotation[] = [];
+    const command = pairedCommand(frame);
+    const ok = frame.verb === 'OK';
+    if (frame.kind === 'greeting' && frame.verb === 'PREAUTH') this.authenticated = true;
+    if (frame.kind === 'tagged' && ok && (command === 'LOGIN' || command === 'AUTHENTICATE')) this.authenticated = true;
+    if (frame.kind === 'tagged' && ok && command === 'STARTTLS') {
+      // RFC 3501 6.2.1: after STARTTLS the client MUST discard cached capability information.
+      this.tls = true;
+      this.current = { kind: 'unknown', reason: 'discarded-after-starttls' };
+      out.push({ kind: 'phase', phase: 'capabilities-discarded', detail: { after: 'STARTTLS' } });
+      return out;
+    }
+    const list = capabilityList(frame);
+    if (list === undefined) return out;
+    const via = frame.kind === 'greeting' ? 'greeting'
+      : frame.kind === 'untagged' && frame.verb === 'CAPABILITY' ? 'CAPABILITY response'
+        : frame.kind === 'tagged' ? `${command ?? 'tagged'} OK` : 'untagged OK';
+    const previous = this.current.kind === 'known' ? this.current.capabilities : undefined;
+    const capabilities = new Set(list.map((c) => c.toUpperCase()));
+    this.current = { kind: 'known', capabilities, via };
+    const detail: Record<string, string | number | boolean> = {
+      via, stage: this.authenticated ? 'authenticated' : 'not authenticated', tls: this.tls, list: list.join(' '),
+    };
+    if (previous) {
+      const added = [...capabilities].filter((c) => !previous.has(c));
+      const removed = [...previous].filter((c) => !capabilities.has(c));
+      if (added.length) detail.added = added.join(' ');
+      if (removed.length) detail.removed = removed.join(' ');
+    }
+    out.push({ kind: 'phase', phase: 'capabilities', detail });
+    return out;
+  }
+}
+
+/** The capability list a server frame carries, if any: `* CAPABILITY a b` or a `[CAPABILITY a b]` code. */
+function capabilityList(frame: Frame): string[] | undefined {
+  if (frame.kind === 'untagged' && frame.verb === 'CAPABILITY') {
+    return firstLine(frame).split(' ').slice(2).filter((c) => c !== '');
+  }
+  if (frame.verb !== 'OK' && frame.verb !== 'PREAUTH') return undefined;
+  const code = responseCode(frame);
+  if (code === undefined || !/^CAPABILITY /i.test(code)) return undefined;
+  return code.split(' ').slice(1).filter((c) => c !== '');
+}

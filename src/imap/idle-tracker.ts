@@ -1,0 +1,144 @@
+import type { Annotation, Frame } from './frame';
+import type { FrameAnnotator } from './session-model';
+
+/** One IDLE command from its request to its tagged response (RFC 2177 3). Times in µs since the epoch. */
+export interface IdlePeriod {
+  tag: string;
+  /** First byte of the `tag IDLE` command. */
+  startUs: number;
+  /** The server's `+` (absent when it never came). */
+  acceptedUs?: number;
+  /** The client's `DONE`. */
+  doneUs?: number;
+  /** The tagged response. */
+  endUs?: number;
+  /** Untagged responses while the IDLE command was in progress. */
+  updates: number;
+  /** From the previous IDLE's tagged response to this IDLE command: how fast the client re-idles. */
+  gapUs?: number;
+  outcome: 'open' | 'ended' | 'rejected';
+  status?: 'OK' | 'NO' | 'BAD';
+}
+
+/**
+ * Where the IDLE exchange stands, as one closed set (imap-next's `IdleAccept` / `IdleDone`
+ * expectations) rather than flags:
+ * - `requested`: `tag IDLE` sent, the server has not answered with `+` yet;
+ * - `idling`: the server sent `+` and waits for `DONE`; the client must not send commands;
+ * - `done-sent`: the client sent `DONE`, the tagged response has not come yet.
+ */
+export type IdlePhase =
+  | { kind: 'none' }
+  | { kind: 'requested'; period: IdlePeriod }
+  | { kind: 'idling'; period: IdlePeriod }
+  | { kind: 'done-sent'; period: IdlePeriod };
+
+/**
+ * Annotates the IDLE exchange (RFC 2177): `idle-requested`, `idle-accepted` (the `+`), `idle-update`
+ * for each untagged response while idling (counted, with the time since the IDLE began), `idle-done`,
+ * `idle-ended` (the tagged response) and `idle-rejected` (NO/BAD instead of `+`). Durations are in
+ * µs, in detail fields ending in `Us`. Pure: frames in, annotations out.
+ */
+export class IdleTracker implements FrameAnnotator {
+  private state: IdlePhase = { kind: 'none' };
+  /** A period whose DONE was sent while a new IDLE was already requested (pipelined): awaits its tagged response. */
+  private closing: IdlePeriod | undefined;
+  private lastEndUs: number | undefined;
+  private readonly all: IdlePeriod[] = [];
+
+  /** The current phase (read by the linter before this tracker sees the next frame). */
+  get phase(): Readonly<IdlePhase> {
+    return this.state;
+  }
+
+  /** Every IDLE period so far, open ones included. */
+  get periods(): readonly Readonly<IdlePeriod>[] {
+    return this.all;
+  }
+
+  observe(frame: Frame): Annotation[] {
+    if (frame.direction === 'client') return this.observeClient(frame);
+    return this.observeServer(frame);
+  }
+
+  private observeClient(frame: Frame): Annotation[] {
+    const st = this.state;
+    if (frame.kind === 'command' && frame.verb === 'IDLE' && frame.tag !== undefined) {
+      // While idling the server reads any line as a would-be DONE: no new period (the linter flags it).
+      if (st.kind === 'idling' || st.kind === 'requested') return [];
+      if (st.kind === 'done-sent') this.closing = st.period;
+      const period: IdlePeriod = { tag: frame.tag, startUs: frame.timeUs, updates: 0, outcome: 'open' };
+      if (this.lastEndUs !== undefined) period.gapUs = Math.max(0, frame.timeUs - this.lastEndUs);
+      this.all.push(period);
+      this.state = { kind: 'requested', period };
+      return [phase('idle-requested', { tag: frame.tag, ...(period.gapUs !== undefined ? { gapUs: period.gapUs } : {}) })];
+    }
+    if (frame.kind === 'idle-done' && (st.kind === 'idling' || st.kind === 'requested')) {
+      st.period.doneUs = frame.timeUs;
+      this.state = { kind: 'done-sent', period: st.period };
+      return [phase('idle-done', { tag: st.period.tag, sinceUs: frame.timeUs - st.period.startUs, updates: st.period.updates })];
+    }
+    return [];
+  }
+
+  private observeServer(frame: Frame): Annotation[] {
+    const st = this.state;
+    switch (st.kind) {
+      case 'none':
+        return this.closingEnd(frame);
+      case 'requested':
+        if (frame.kind === 'continuation') {
+          st.period.acceptedUs = frame.timeUs;
+          this.state = { kind: 'idling', period: st.period };
+          return [phase('idle-accepted', { tag: st.period.tag, waitUs: frame.timeUs - st.period.startUs })];
+        }
+        return this.duringIdle(st.period, frame);
+      case 'idling':
+      case 'done-sent':
+        return this.duringIdle(st.period, frame);
+      default: {
+        const never: never = st;
+        return never;
+      }
+    }
+  }
+
+  /** A server frame while an IDLE command is in progress: an update, its end, or neither. */
+  private duringIdle(period: IdlePeriod, frame: Frame): Annotation[] {
+    if (frame.kind === 'untagged') {
+      period.updates += 1;
+      return [phase('idle-update', { tag: period.tag, n: period.updates, sinceUs: frame.timeUs - period.startUs, verb: frame.verb ?? '' })];
+    }
+    if (frame.kind === 'tagged' && frame.tag === period.tag) {
+      const rejected = this.state.kind === 'requested' && frame.verb !== 'OK';
+      this.state = { kind: 'none' };
+      return [this.finish(period, frame, rejected)];
+    }
+    return this.closingEnd(frame);
+  }
+
+  private closingEnd(frame: Frame): Annotation[] {
+    const c = this.closing;
+    if (!c || frame.kind !== 'tagged' || frame.tag !== c.tag) return [];
+    this.closing = undefined;
+    return [this.finish(c, frame, false)];
+  }
+
+  private finish(period: IdlePeriod, frame: Frame, rejected: boolean): Annotation {
+    period.endUs = frame.timeUs;
+    period.status = frame.verb === 'NO' || frame.verb === 'BAD' ? frame.verb : 'OK';
+    period.outcome = rejected ? 'rejected' : 'ended';
+    this.lastEndUs = frame.timeUs;
+    const durationUs = frame.timeUs - period.startUs;
+    if (rejected) return phase('idle-rejected', { tag: period.tag, status: period.status, waitUs: durationUs });
+    const detail: Record<string, string | number | boolean> = {
+      tag: period.tag, status: period.status, durationUs, updates: period.updates, doneSent: period.doneUs !== undefined,
+    };
+    if (period.gapUs !== undefined) detail.gapUs = period.gapUs;
+    return phase('idle-ended', detail);
+  }
+}
+
+function phase(name: string, detail: Record<string, string | number | boolean>): Annotation {
+  return { kind: 'phase', phase: name, detail };
+}

@@ -1,0 +1,24 @@
+import type { Finding, Frame } from '../frame';
+import { commandArguments } from '../frame-facts';
+import { finding } from './rule-catalog';
+import type { LintContext, LintRule } from './lint-rule';
+
+/**
+ * Authentication rules judged against the advertised capabilities: no LOGIN under LOGINDISABLED
+ * (RFC 3501 6.2.3), no SASL initial response without SASL-IR (RFC 4959 3).
+ */
+export class AuthRules implements LintRule {
+  constructor(private readonly ctx: LintContext) {}
+
+  observe(frame: Frame): Finding[] {
+    if (frame.direction !== 'client' || frame.kind !== 'command') return [];
+    const caps = this.ctx.capabilities;
+    if (frame.verb === 'LOGIN' && caps.has('LOGINDISABLED')) {
+      return [finding('login-disabled', 'LOGIN sent though the server advertised LOGINDISABLED')];
+    }
+    if (frame.verb === 'AUTHENTICATE' && caps.state.kind === 'known' && !caps.has('SASL-IR') && commandArguments(frame).length > 1) {
+      return [finding('sasl-ir-not-advertised', 'AUTHENTICATE with an initial response though the server did not advertise SASL-IR')];
+    }
+    return [];
+  }
+}

@@ -1,0 +1,71 @@
+import type { Finding, FindingLevel } from '../frame';
+
+/** One lint rule as documented: its code, default level, the RFC section it enforces, and what it flags. */
+export interface RuleInfo {
+  code: string;
+  level: FindingLevel;
+  rfc: string;
+  summary: string;
+  /** Which part of imapdbg raises it (the framer and the pairing raise a few before the linter runs). */
+  source: 'framer' | 'pairing' | 'lint' | 'compress';
+}
+
+/**
+ * Every finding code imapdbg can raise, in one table: `imapdbg lint --rules` prints it and the rule
+ * files take their level and RFC section from it, so docs and findings cannot drift apart.
+ */
+export const RULES = {
+  'idle-not-advertised': { level: 'error', rfc: 'RFC 2177 3', source: 'lint',
+    summary: 'IDLE sent though the server never advertised the IDLE capability (MUST NOT); a warning when no capability list was seen at all' },
+  'command-during-idle': { level: 'error', rfc: 'RFC 2177 3', source: 'lint',
+    summary: 'a client command while the server waits for DONE (it cannot tell a command from a continuation)' },
+  'done-outside-idle': { level: 'error', rfc: 'RFC 2177 3', source: 'lint', summary: 'DONE sent while no IDLE waits for it' },
+  'idle-too-long': { level: 'warning', rfc: 'RFC 2177 3', source: 'lint',
+    summary: 'an IDLE open for more than 29 minutes: the server may log the client off' },
+  'idle-ended-before-done': { level: 'error', rfc: 'RFC 2177 3', source: 'lint',
+    summary: 'the server sent the tagged response to IDLE before the client\'s DONE' },
+  'idle-keepalive': { level: 'info', rfc: 'RFC 3501 7.1.1', source: 'lint',
+    summary: 'an untagged OK without response code during IDLE: a keepalive such as Dovecot\'s "* OK Still here"' },
+  'sync-literal-before-continuation': { level: 'error', rfc: 'RFC 3501 7.5', source: 'framer',
+    summary: 'a synchronizing literal\'s body sent before the server\'s "+"' },
+  'non-sync-literal-too-large': { level: 'error', rfc: 'RFC 7888 4', source: 'lint',
+    summary: 'a non-synchronizing literal over 4096 bytes while the server offers only LITERAL-' },
+  'non-sync-literal-not-advertised': { level: 'error', rfc: 'RFC 7888 3', source: 'lint',
+    summary: 'a non-synchronizing literal while the server advertised neither LITERAL+ nor LITERAL-' },
+  'literal-truncated': { level: 'warning', rfc: 'RFC 3501 4.3', source: 'lint',
+    summary: 'the connection ended inside a literal: fewer bytes than announced' },
+  'tag-reused': { level: 'warning', rfc: 'RFC 3501 2.2.1', source: 'pairing', summary: 'a tag reused while a command with that tag is still pending' },
+  'unknown-tag': { level: 'error', rfc: 'RFC 3501 2.2.2', source: 'pairing', summary: 'a tagged response that no pending command carries' },
+  'bad-greeting': { level: 'error', rfc: 'RFC 3501 7.1', source: 'framer', summary: 'the first server line is not * OK, * PREAUTH or * BYE' },
+  'bare-lf': { level: 'error', rfc: 'RFC 3501 2.2', source: 'lint', summary: 'a line ended by LF alone instead of CRLF' },
+  'command-after-bye': { level: 'warning', rfc: 'RFC 3501 7.1.5', source: 'lint',
+    summary: 'a client command after the server\'s BYE (the server is closing the connection)' },
+  'expunge-without-command': { level: 'error', rfc: 'RFC 3501 7.4.1', source: 'lint',
+    summary: 'an untagged EXPUNGE while no command is in progress' },
+  'expunge-during-fetch-store-search': { level: 'error', rfc: 'RFC 3501 7.4.1', source: 'lint',
+    summary: 'an untagged EXPUNGE while only FETCH, STORE or SEARCH (not their UID forms) are in progress' },
+  'login-disabled': { level: 'error', rfc: 'RFC 3501 6.2.3', source: 'lint', summary: 'LOGIN sent though the server advertised LOGINDISABLED' },
+  'sasl-ir-not-advertised': { level: 'error', rfc: 'RFC 4959 3', source: 'lint',
+    summary: 'AUTHENTICATE with an initial response though the server did not advertise SASL-IR' },
+  'compress-inflate-failed': { level: 'error', rfc: 'RFC 4978 3', source: 'compress',
+    summary: 'bytes after COMPRESS DEFLATE did not inflate; frames of that direction stop there (bytes are still forwarded)' },
+} as const satisfies Record<string, Omit<RuleInfo, 'code'>>;
+
+/** A finding code from the catalog. */
+export type RuleCode = keyof typeof RULES;
+
+/** A finding for a catalogued rule; `level` overrides the catalog's default where a rule grades itself. */
+export function finding(code: RuleCode, message: string, level?: FindingLevel): Finding {
+  const rule = RULES[code];
+  return { level: level ?? rule.level, code, rfc: rule.rfc, message };
+}
+
+/** The catalog as a list, in table order. */
+export function ruleList(): RuleInfo[] {
+  return Object.entries(RULES).map(([code, r]) => ({ code, ...r }));
+}
+
+/** Severity order: `error` > `warning` > `info`. */
+export function levelRank(level: FindingLevel): number {
+  return level === 'error' ? 2 : level === 'warning' ? 1 : 0;
+}

@@ -1,0 +1,114 @@
+import type { Annotation, Frame } from './frame';
+import { commandArguments, messageNumber, pairedCommand, responseCode } from './frame-facts';
+import type { FrameAnnotator } from './session-model';
+
+/** The selected mailbox, as far as the frames tell. */
+export type MailboxPhase =
+  | { kind: 'none' }
+  /** SELECT or EXAMINE sent; its untagged data arrive until the tagged response (RFC 3501 6.3.1). */
+  | { kind: 'opening'; tag: string; name: string; readOnly: boolean; exists?: number; uidValidity?: number }
+  | { kind: 'selected'; name: string; readOnly: boolean; exists: number; expunged: number; uidValidity?: number };
+
+type Detail = Record<string, string | number | boolean>;
+
+/**
+ * Follows the selected mailbox (SELECT, EXAMINE, CLOSE, UNSELECT), its EXISTS and EXPUNGE counts
+ * and its UIDVALIDITY. A SELECT deselects the current mailbox at once, so a failed SELECT leaves
+ * none selected (RFC 3501 6.3.1). Annotations: `mailbox-opening`, `mailbox-selected`,
+ * `mailbox-select-failed`, `mailbox-closed`, `mailbox-exists`, `mailbox-expunge`, `uidvalidity-changed`.
+ */
+export class MailboxTracker implements FrameAnnotator {
+  private state: MailboxPhase = { kind: 'none' };
+
+  get phase(): Readonly<MailboxPhase> {
+    return this.state;
+  }
+
+  observe(frame: Frame): Annotation[] {
+    if (frame.direction === 'client') {
+      if (frame.kind !== 'command' || frame.tag === undefined || (frame.verb !== 'SELECT' && frame.verb !== 'EXAMINE')) return [];
+      const arg = commandArguments(frame)[0] ?? '';
+      // A mailbox name sent as a literal is in a later segment; the first line only announces it.
+      const name = /^~?\{[0-9]+[+-]?\}$/.test(arg) ? '(literal)' : arg;
+      const readOnly = frame.verb === 'EXAMINE';
+      this.state = { kind: 'opening', tag: frame.tag, name, readOnly };
+      return [phase('mailbox-opening', { tag: frame.tag, mailbox: name, readOnly })];
+    }
+    const st = this.state;
+    switch (st.kind) {
+      case 'none':
+        return [];
+      case 'opening':
+        return this.whileOpening(st, frame);
+      case 'selected':
+        return this.whileSelected(st, frame);
+      default: {
+        const never: never = st;
+        return never;
+      }
+    }
+  }
+
+  private whileOpening(st: Extract<MailboxPhase, { kind: 'opening' }>, frame: Frame): Annotation[] {
+    if (frame.kind === 'untagged') {
+      if (frame.verb === 'EXISTS') st.exists = messageNumber(frame);
+      const validity = uidValidity(frame);
+      if (validity !== undefined) st.uidValidity = validity;
+      return [];
+    }
+    if (frame.kind !== 'tagged' || frame.tag !== st.tag) return [];
+    if (frame.verb !== 'OK') {
+      this.state = { kind: 'none' };
+      return [phase('mailbox-select-failed', { tag: st.tag, mailbox: st.name, status: frame.verb ?? '' })];
+    }
+    const code = responseCode(frame)?.toUpperCase();
+    const readOnly = code === 'READ-ONLY' ? true : code === 'READ-WRITE' ? false : st.readOnly;
+    this.state = { kind: 'selected', name: st.name, readOnly, exists: st.exists ?? 0, expunged: 0, uidValidity: st.uidValidity };
+    const detail: Detail = { mailbox: st.name, access: readOnly ? 'read-only' : 'read-write', exists: st.exists ?? 0 };
+    if (st.uidValidity !== undefined) detail.uidValidity = st.uidValidity;
+    return [phase('mailbox-selected', detail)];
+  }
+
+  private whileSelected(st: Extract<MailboxPhase, { kind: 'selected' }>, frame: Frame): Annotation[] {
+    if (frame.kind === 'tagged') {
+      const command = pairedCommand(frame);
+      if (frame.verb === 'OK' && (command === 'CLOSE' || command === 'UNSELECT')) {
+        this.state = { kind: 'none' };
+        return [phase('mailbox-closed', { mailbox: st.name, by: command, exists: st.exists, expunged: st.expunged })];
+      }
+      return [];
+    }
+    if (frame.kind !== 'untagged') return [];
+    if (frame.verb === 'EXISTS') {
+      const n = messageNumber(frame) ?? st.exists;
+      const delta = n - st.exists;
+      st.exists = n;
+      return [phase('mailbox-exists', { mailbox: st.name, exists: n, delta })];
+    }
+    if (frame.verb === 'EXPUNGE') {
+      // RFC 3501 7.4.1: each EXPUNGE decrements the message count at once.
+      st.exists = Math.max(0, st.exists - 1);
+      st.expunged += 1;
+      return [phase('mailbox-expunge', { mailbox: st.name, message: messageNumber(frame) ?? 0, exists: st.exists, expunged: st.expunged })];
+    }
+    const validity = uidValidity(frame);
+    if (validity !== undefined && validity !== st.uidValidity) {
+      const detail: Detail = { mailbox: st.name, uidValidity: validity };
+      if (st.uidValidity !== undefined) detail.previous = st.uidValidity;
+      st.uidValidity = validity;
+      return [phase('uidvalidity-changed', detail)];
+    }
+    return [];
+  }
+}
+
+/** `* OK [UIDVALIDITY n]` (RFC 3501 7.1). */
+function uidValidity(frame: Frame): number | undefined {
+  if (frame.verb !== 'OK') return undefined;
+  const m = /^UIDVALIDITY ([0-9]+)/i.exec(responseCode(frame) ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+function phase(name: string, detail: Detail): Annotation {
+  return { kind: 'phase', phase: name, detail };
+}
