@@ -107,7 +107,8 @@ export class ProxySession {
     this.end ??= { by: 'error', side: 'server', message };
     this.options.sink.handle({ type: 'finding', session: this.id, timeUs: nowUs(),
       finding: { level: 'error', code: 'upstream-unreachable', rfc: 'RFC 3501 7.1.5', message: `imapdbg sent * BYE: ${message}` } });
-    if (client && !client.destroyed) client.end(`* BYE [UNAVAILABLE] imapdbg: ${message}\r\n`);
+    // Destroy once the BYE is flushed: the paused, half-open client socket would otherwise linger.
+    if (client && !client.destroyed) client.end(`* BYE [UNAVAILABLE] imapdbg: ${message}\r\n`, () => client.destroy());
     this.finish();
   }
 
