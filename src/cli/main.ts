@@ -3,6 +3,8 @@ import { registerProxyCommand } from './proxy-command';
 import { registerExportCommand } from './export-command';
 import { registerReplayCommand } from './replay-command';
 import { registerDemoCommand } from './demo-command';
+import { registerLintCommand } from './lint-command';
+import { registerStatsCommand } from './stats-command';
 import { UsageError } from './usage-error';
 import { TOOL_VERSION } from './version';
 
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   registerExportCommand(program);
   registerReplayCommand(program);
   registerDemoCommand(program);
+  registerLintCommand(program);
+  registerStatsCommand(program);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: (text, write) => write(`imapdbg: ${text.replace(/^error: /, '')}`) });
   return program;
 }

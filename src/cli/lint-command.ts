@@ -1,0 +1,113 @@
+import { Command, Option } from 'commander';
+import { CaptureError, readCapture, type CaptureReadResult } from '../capture/capture-reader';
+import { Reframer } from '../capture/reframer';
+import type { EventSink, ProxyEvent } from '../imap/events';
+import type { Finding, FindingLevel, Frame } from '../imap/frame';
+import { printable } from '../imap/frame-text';
+import { levelRank, ruleList } from '../imap/lint/rule-catalog';
+import { clockTime, frameLine, type NotationOptions } from '../imap/notation';
+import { UsageError } from './usage-error';
+
+interface LintOptions {
+  level: FindingLevel;
+  revealSecrets: boolean;
+  utc: boolean;
+  rules: boolean;
+}
+
+export function registerLintCommand(program: Command): void {
+  program.command('lint')
+    .description('check a capture against the IMAP rules (RFC 3501, 2177, 7888, 4959); exit status 1 when any error is found')
+    .argument('[file]', 'capture file written by `imapdbg proxy --record`')
+    .addOption(new Option('--level <level>', 'lowest level to print').choices(['error', 'warning', 'info']).default('info'))
+    .option('--reveal-secrets', 'show LOGIN passwords and AUTHENTICATE data in the frames printed', false)
+    .option('--utc', 'print times in UTC', false)
+    .option('--rules', 'list every rule (code, level, RFC section) and exit', false)
+    .addHelpText('after', `
+Findings are derived again from the capture's bytes, so an old capture is checked by today's rules.
+Each finding prints with the frame that revealed it (secrets masked unless --reveal-secrets).
+Exit status: 0 no error found, 1 at least one error, 2 bad arguments or an unreadable capture.
+
+Examples:
+  imapdbg lint session.imapcap
+  imapdbg lint session.imapcap --level warning
+  imapdbg lint --rules`)
+    .action(async (file: string | undefined, opts: LintOptions) => {
+      if (opts.rules) {
+        process.stdout.write(rulesText());
+        return;
+      }
+      if (file === undefined) throw new UsageError('lint needs a capture FILE (or --rules to list the rules)');
+      const printer = new FindingPrinter((line) => process.stdout.write(line), opts.level, { revealSecrets: opts.revealSecrets, utc: opts.utc });
+      const reframer = new Reframer(printer);
+      const result = await readOrUsage(file, (event) => reframer.handle(event));
+      process.stdout.write(printer.summary());
+      if (result.truncated) process.stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
+      if (printer.counts.error > 0) process.exitCode = 1;
+    });
+}
+
+/** Read a capture; an unreadable one is a bad argument (exit 2), not a lint error. */
+export async function readOrUsage(file: string, onEvent: (event: ProxyEvent) => void): Promise<CaptureReadResult> {
+  try {
+    return await readCapture(file, onEvent);
+  } catch (err) {
+    throw err instanceof CaptureError ? new UsageError(err.message) : err;
+  }
+}
+
+/**
+ * Prints each finding at or above a level, followed by the frame that revealed it (in C:/S:
+ * notation, secrets masked unless revealed), and counts every finding whatever its level.
+ */
+export class FindingPrinter implements EventSink {
+  readonly counts: Record<FindingLevel, number> = { error: 0, warning: 0, info: 0 };
+  private readonly sessions = new Set<number>();
+
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly minLevel: FindingLevel,
+    private readonly options: NotationOptions,
+  ) {}
+
+  handle(event: ProxyEvent): void {
+    if (event.type === 'session-open') this.sessions.add(event.session.id);
+    if (event.type === 'frame') {
+      const findings = event.frame.annotations.flatMap((a) => (a.kind === 'finding' ? [a.finding] : []));
+      const shown = findings.filter((f) => this.count(f));
+      if (shown.length === 0) return;
+      for (const f of shown) this.write(`${this.head(event.frame.timeUs, event.frame.session, f)} (frame ${event.frame.seq})\n`);
+      this.write(`    ${frameLine(withoutAnnotations(event.frame), this.options)}\n`);
+    } else if (event.type === 'finding' && this.count(event.finding)) {
+      this.write(`${this.head(event.timeUs, event.session, event.finding)} (at session end)\n`);
+    }
+  }
+
+  /** `3 errors, 1 warning, 0 info in 2 sessions`. */
+  summary(): string {
+    const c = this.counts;
+    const n = this.sessions.size;
+    return `${c.error} error${c.error === 1 ? '' : 's'}, ${c.warning} warning${c.warning === 1 ? '' : 's'}, ${c.info} info in ${n} session${n === 1 ? '' : 's'}\n`;
+  }
+
+  /** Count a finding; true when it is at or above the printed level. */
+  private count(f: Finding): boolean {
+    this.counts[f.level] += 1;
+    return levelRank(f.level) >= levelRank(this.minLevel);
+  }
+
+  private head(timeUs: number, session: number, f: Finding): string {
+    return `${clockTime(timeUs, this.options.utc)} #${session} ${f.level} ${f.code} (${f.rfc}): ${printable(f.message)}`;
+  }
+}
+
+/** The frame without its annotations: the finding was just printed above it. */
+function withoutAnnotations(frame: Frame): Frame {
+  return { ...frame, annotations: [] };
+}
+
+function rulesText(): string {
+  const rules = ruleList();
+  const width = Math.max(...rules.map((r) => r.code.length));
+  return rules.map((r) => `${r.code.padEnd(width)}  ${r.level.padEnd(7)}  ${r.rfc.padEnd(15)}  ${r.summary}\n`).join('');
+}

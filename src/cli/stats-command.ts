@@ -1,0 +1,29 @@
+import { Command } from 'commander';
+import { Reframer } from '../capture/reframer';
+import { SessionStatsCollector, statsText } from '../imap/session-stats';
+import { readOrUsage } from './lint-command';
+
+interface StatsOptions {
+  json: boolean;
+}
+
+export function registerStatsCommand(program: Command): void {
+  program.command('stats')
+    .description('per session: commands by count and latency (median, p95, max), IDLE periods, bytes, findings')
+    .argument('<file>', 'capture file written by `imapdbg proxy --record`')
+    .option('--json', 'print the summaries as JSON (durations in microseconds)', false)
+    .addHelpText('after', `
+The capture's bytes are framed and annotated again, so the numbers follow today's rules.
+
+Examples:
+  imapdbg stats session.imapcap
+  imapdbg stats session.imapcap --json | jq '.[0].idle'`)
+    .action(async (file: string, opts: StatsOptions) => {
+      const stats = new SessionStatsCollector();
+      const reframer = new Reframer(stats);
+      const result = await readOrUsage(file, (event) => reframer.handle(event));
+      const all = stats.summaries();
+      process.stdout.write(opts.json ? `${JSON.stringify(all, null, 2)}\n` : statsText(all));
+      if (result.truncated) process.stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
+    });
+}
