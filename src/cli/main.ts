@@ -5,6 +5,7 @@ import { registerReplayCommand } from './replay-command';
 import { registerDemoCommand } from './demo-command';
 import { registerLintCommand } from './lint-command';
 import { registerStatsCommand } from './stats-command';
+import { registerViewCommand } from './view-command';
 import { UsageError } from './usage-error';
 import { TOOL_VERSION } from './version';
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerLintCommand(program);
   registerStatsCommand(program);
+  registerViewCommand(program);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: (text, write) => write(`imapdbg: ${text.replace(/^error: /, '')}`) });
   return program;
 }

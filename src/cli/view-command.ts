@@ -1,0 +1,125 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { Command } from 'commander';
+import { CaptureError, readCapture } from '../capture/capture-reader';
+import { CAPTURE_FORMAT } from '../capture/format';
+import type { ProxyEvent } from '../imap/events';
+import { openTui } from '../tui/tui-app';
+import { UsageError } from './usage-error';
+
+interface ViewOptions {
+  speed?: number;
+  revealSecrets: boolean;
+  utc: boolean;
+}
+
+export function registerViewCommand(program: Command): void {
+  program.command('view')
+    .description('inspect a capture in the terminal UI (sessions, frames, IDLE periods, literals, findings)')
+    .argument('<file>', 'capture file written by `imapdbg proxy --record`')
+    .option('--speed <factor>', 'replay in real time scaled by this factor (2 = twice as fast) instead of loading at once', positiveNumber)
+    .option('--reveal-secrets', 'show LOGIN passwords and AUTHENTICATE data instead of masking them', false)
+    .option('--utc', 'show times in UTC', false)
+    .addHelpText('after', `
+Examples:
+  imapdbg view session.imapcap
+  imapdbg view session.imapcap --speed 10      # watch it happen, ten times as fast
+
+Press ? in the UI for every key; f filters frames (e.g. ~c FETCH & ~lit >1M).`)
+    .action(async (file: string, opts: ViewOptions) => runView(file, opts));
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--speed must be a positive number (got "${value}")`);
+  return n;
+}
+
+async function runView(file: string, opts: ViewOptions): Promise<void> {
+  if (!process.stdout.isTTY || !process.stdin.isTTY) {
+    throw new UsageError('view needs a terminal (stdin and stdout must be a TTY); for text use `imapdbg export FILE`');
+  }
+  checkHeader(file);
+  const replay = opts.speed === undefined ? undefined : new ReplayClock(opts.speed);
+  const app = openTui({
+    source: { mode: 'file', title: file }, revealSecrets: opts.revealSecrets, utc: opts.utc,
+    now: replay ? () => replay.now() : undefined,
+  });
+  const leave = (code: number) => (): void => {
+    app.destroy();
+    process.exit(code);
+  };
+  process.once('SIGTERM', leave(143));
+  process.once('SIGINT', leave(130));
+  const loading = readCapture(file, async (event) => {
+    if (replay) await replay.wait(eventTime(event));
+    app.sink.handle(event);
+  }).then((result) => {
+    replay?.finish();
+    const frames = app.model.store.size;
+    app.model.say(result.truncated ? `loaded ${frames} frames; the last record was cut off` : `loaded ${frames} frames`, result.truncated);
+    app.model.onChange();
+  }, (err: unknown) => {
+    app.model.say(err instanceof CaptureError ? err.message : `cannot read ${file}: ${(err as Error).message}`, true);
+    app.model.onChange();
+  });
+  await app.quit;
+  app.destroy();
+  void loading;
+  process.exit(0);
+}
+
+/** Refuse a file that is not a capture before the screen opens, so the error is one plain line. */
+function checkHeader(file: string): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw new UsageError(`cannot read capture ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const buf = Buffer.alloc(4096);
+  const n = readSync(fd, buf, 0, buf.length, 0);
+  closeSync(fd);
+  const first = buf.subarray(0, n).toString('utf8').split('\n')[0];
+  try {
+    const header = JSON.parse(first) as { r?: string; format?: string };
+    if (header.r === 'header' && header.format === CAPTURE_FORMAT) return;
+  } catch { /* reported below */ }
+  throw new UsageError(`${file} is not an imapdbg capture (no "${CAPTURE_FORMAT}" header on the first line)`);
+}
+
+function eventTime(event: ProxyEvent): number {
+  switch (event.type) {
+    case 'session-open': return event.session.startUs;
+    case 'frame': return event.frame.timeUs;
+    default: return event.timeUs;
+  }
+}
+
+/** Maps capture time to wall time scaled by `speed`, from the first event on. */
+class ReplayClock {
+  private originUs: number | undefined;
+  private readonly startMs = Date.now();
+  private lastUs = 0;
+  private done = false;
+
+  constructor(private readonly speed: number) {}
+
+  /** Capture time that corresponds to now (the last event's once the replay is over). */
+  now(): number {
+    if (this.originUs === undefined) return 0;
+    if (this.done) return this.lastUs;
+    return this.originUs + (Date.now() - this.startMs) * 1000 * this.speed;
+  }
+
+  async wait(timeUs: number): Promise<void> {
+    if (this.originUs === undefined) this.originUs = timeUs;
+    this.lastUs = Math.max(this.lastUs, timeUs);
+    const dueMs = this.startMs + (timeUs - this.originUs) / 1000 / this.speed;
+    const delay = dueMs - Date.now();
+    if (delay > 1) await new Promise((r) => setTimeout(r, Math.min(delay, 60_000)));
+  }
+
+  finish(): void {
+    this.done = true;
+  }
+}

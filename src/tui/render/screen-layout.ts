@@ -1,0 +1,104 @@
+import { FILTER_OPERATORS } from '../filter/filter-parser';
+import { KEY_HELP } from '../view-model/key-actions';
+import type { TuiModel } from '../view-model/tui-model';
+import { detailLines } from './detail-render';
+import { framesRows } from './frames-render';
+import { sessionsHeader, sessionsRows } from './sessions-render';
+import { colour, cut, fit, formatBytes, tagSafe, cellSafe } from './text-cells';
+
+/** The whole screen as tagged lines, and where the list rows are (for the mouse). */
+export interface ScreenImage {
+  lines: string[];
+  /** Screen row of the first list row, and how many list rows there are. */
+  listTop: number;
+  listRows: number;
+}
+
+/**
+ * Lays out the screen for a width and height: a title line, the column titles, the list (with
+ * the detail pane below it when open), the status bar and the key hints (or the prompt, or a
+ * message). Only visible rows are rendered.
+ */
+export function renderScreen(model: TuiModel, width: number, height: number): ScreenImage {
+  const w = Math.max(20, width);
+  const h = Math.max(6, height);
+  const body = h - 4;
+  const lines: string[] = [titleLine(model, w)];
+  let listRows = body;
+  if (model.help) {
+    lines.push(colour(fit('Keys', w), 'bold'));
+    lines.push(...helpLines(w).slice(model.helpScroll, model.helpScroll + body));
+  } else if (model.screen === 'sessions') {
+    lines.push(sessionsHeader(w));
+    lines.push(...sessionsRows(model, w, body));
+  } else {
+    const detailOpen = model.detail !== undefined;
+    listRows = detailOpen ? Math.max(3, Math.floor(body * 0.4)) : body;
+    lines.push(colour(fit(`  time         ${model.frames?.session === undefined ? '#  ' : ''}dir text${model.frames?.following ? '  (following)' : ''}`, w), 'bold'));
+    const rows = framesRows(model, w, listRows);
+    lines.push(...rows, ...Array<string>(Math.max(0, listRows - rows.length)).fill(''));
+    if (detailOpen) {
+      const detailRows = body - listRows - 1;
+      const focus = model.focus === 'detail' ? ' [focus: Tab back to list]' : ' [Tab focuses]';
+      lines.push(colour(fit(`── detail${focus} ${'─'.repeat(w)}`, w), model.focus === 'detail' ? 'bold' : 'gray-fg'));
+      const all = detailLines(model, w);
+      const d = model.detail;
+      if (d) d.scroll = Math.max(0, Math.min(d.scroll, Math.max(0, all.length - detailRows)));
+      lines.push(...all.slice(d?.scroll ?? 0, (d?.scroll ?? 0) + detailRows));
+    }
+  }
+  while (lines.length < h - 2) lines.push('');
+  lines.length = h - 2;
+  lines.push(statusLine(model, w), bottomLine(model, w));
+  return { lines, listTop: 2, listRows };
+}
+
+function titleLine(model: TuiModel, w: number): string {
+  let text = ' imapdbg';
+  if (model.help) text += ' — help';
+  else if (model.screen === 'sessions') text += ` — sessions (${model.sessions.list.length})`;
+  else if (model.frames?.session === undefined) text += ' — frames of all sessions';
+  else {
+    const s = model.sessions.get(model.frames.session);
+    const who = s?.identity.user ? ` ${s.identity.user}` : '';
+    const box = s?.identity.mailbox ? ` ${s.identity.mailbox}` : '';
+    text += ` — session #${model.frames.session}${who}${box}  ${s?.info.client ?? ''} → ${s?.info.upstream ?? ''}${s?.closed ? ' (closed)' : ''}`;
+  }
+  const count = model.screen === 'frames' && model.frames ? `${model.frames.rows.length ? model.frames.cursor.cursor + 1 : 0}/${model.frames.rows.length} ` : '';
+  return colour(fit(cellSafe(text), w - count.length) + count, 'inverse');
+}
+
+function statusLine(model: TuiModel, w: number): string {
+  const src = model.options.source;
+  const open = model.sessions.list.filter((s) => !s.closed).length;
+  const parts = [src.mode === 'live' ? `listening ${src.title}` : `file ${src.title}`,
+    `${model.sessions.list.length} sessions${src.mode === 'live' ? ` (${open} open)` : ''}`];
+  if (src.mode === 'live') parts.push(`${formatBytes(Math.round(model.throughput.rate(model.now())))}B/s`);
+  if (src.capturePath) parts.push(`rec ${src.capturePath}`);
+  parts.push(model.paused ? `PAUSED (${model.heldCount} held)` : model.frames?.following ? 'FOLLOW' : src.mode === 'live' ? 'live' : 'loaded');
+  if (model.filter) parts.push(`filter: ${model.filter.source}`);
+  return colour(fit(` ${parts.join(' | ')}`, w), model.paused ? 'black-fg yellow-bg' : 'white-fg blue-bg');
+}
+
+function bottomLine(model: TuiModel, w: number): string {
+  if (model.prompt) {
+    const label = model.prompt.kind === 'search' ? '/' : 'filter: ';
+    const text = `${label}${model.prompt.text}`;
+    return `${tagSafe(cut(text.length >= w ? `…${text.slice(text.length - w + 2)}` : text, w - 1))}{inverse} {/inverse}`;
+  }
+  if (model.message) return colour(cut(cellSafe(model.message.text), w), model.message.error ? 'red-fg' : 'green-fg');
+  const hints = model.help ? 'Esc/q/? close help  j/k scroll  Q quit'
+    : model.screen === 'sessions' ? 'Enter open  a all frames  / search  f filter  p pause  ? help  Q quit'
+      : model.detail ? 'j/k move  Tab focus  x hex  F follow  / search  f filter  Esc close  ? help'
+        : 'Enter detail  j/k g/G move  F follow  / n N search  f filter  p pause  q back  ? help';
+  return colour(cut(hints, w), 'gray-fg');
+}
+
+function helpLines(w: number): string[] {
+  const out: string[] = [];
+  for (const [k, what] of KEY_HELP) out.push(tagSafe(cut(`  ${k.padEnd(20)} ${what}`, w)));
+  out.push('', colour(cut('Filter expressions (f), on frames:', w), 'bold'));
+  for (const [op, what] of FILTER_OPERATORS) out.push(tagSafe(cut(`  ${op.padEnd(20)} ${what}`, w)));
+  out.push(tagSafe(cut('  e.g.  ~c FETCH & ~lit >1M     ~idle & ~dir s     !~dir c | ~status NO', w)));
+  return out;
+}

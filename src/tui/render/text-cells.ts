@@ -1,0 +1,64 @@
+/**
+ * Text for terminal cells: every frame byte is latin1, so one character is one cell once control
+ * characters (C0, DEL and the C1 range 0x80-0x9f, which terminals treat as controls) are escaped.
+ */
+
+/** Escape what a terminal would interpret, so a hostile server cannot move the cursor or retitle the window. */
+export function cellSafe(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => {
+    if (c === '\r') return '\\r';
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
+/** Escape blessed's `{tag}` syntax in text that comes from the wire. */
+export function tagSafe(text: string): string {
+  return text.replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'));
+}
+
+/** Cut to at most `width` cells, marking a cut with `…`. */
+export function cut(text: string, width: number): string {
+  if (width <= 0) return '';
+  if (text.length <= width) return text;
+  return width === 1 ? '…' : `${text.slice(0, width - 1)}…`;
+}
+
+/** Cut or pad to exactly `width` cells. */
+export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
+  const t = cut(text, width);
+  return align === 'left' ? t.padEnd(width) : t.padStart(width);
+}
+
+/** Split text into rows of `width` cells (at least one row). */
+export function wrap(text: string, width: number): string[] {
+  if (width <= 0) return [''];
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += width) out.push(text.slice(i, i + width));
+  return out.length ? out : [''];
+}
+
+/** Byte counts as 999, 1.2K, 34M (1024-based, like the filter's sizes). */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n}`;
+  const units = ['K', 'M', 'G', 'T'];
+  let v = n;
+  let u = -1;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u += 1; }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)}${units[u]}`;
+}
+
+/** A duration as 12s, 3m05s, 2h01m. */
+export function formatDuration(us: number): string {
+  const s = Math.max(0, Math.floor(us / 1_000_000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** Text in blessed styles (space-separated, e.g. `black-fg yellow-bg`); the text is made tag-safe here. */
+export function colour(text: string, style: string): string {
+  const styles = style.split(' ').filter((s) => s !== '');
+  return `${styles.map((s) => `{${s}}`).join('')}${tagSafe(text)}${styles.reverse().map((s) => `{/${s}}`).join('')}`;
+}
