@@ -6,6 +6,7 @@ import { registerDemoCommand } from './demo-command';
 import { registerLintCommand } from './lint-command';
 import { registerStatsCommand } from './stats-command';
 import { registerViewCommand } from './view-command';
+import { registerCaCommand } from './ca-command';
 import { UsageError } from './usage-error';
 import { TOOL_VERSION } from './version';
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerLintCommand(program);
   registerStatsCommand(program);
   registerViewCommand(program);
+  registerCaCommand(program);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: (text, write) => write(`imapdbg: ${text.replace(/^error: /, '')}`) });
   return program;
 }

@@ -6,10 +6,12 @@ import { parseHostPort } from '../proxy/address';
 import { nowUs } from '../proxy/clock';
 import { defaultAnnotators } from '../imap/default-annotators';
 import { DEFAULT_IDLE_TIMEOUT_MS, ProxyServer } from '../proxy/proxy-server';
+import { addTlsOptions, setUpTls, type TlsCliOptions } from '../proxy/tls/tls-cli';
 import { positiveInt, UsageError } from './usage-error';
 import { TOOL } from './version';
+import { openTui } from '../tui/tui-app';
 
-interface ProxyOptions {
+interface ProxyOptions extends TlsCliOptions {
   listen: string;
   upstream?: string;
   record?: string;
@@ -20,7 +22,7 @@ interface ProxyOptions {
 }
 
 export function registerProxyCommand(program: Command): void {
-  program.command('proxy')
+  addTlsOptions(program.command('proxy'))
     .description('run the proxy between an IMAP client and server; every byte is forwarded unchanged')
     .option('-l, --listen <host:port>', 'address to listen on', '127.0.0.1:1143')
     .option('-u, --upstream <host:port>', 'the real IMAP server')
@@ -34,6 +36,7 @@ export function registerProxyCommand(program: Command): void {
 Examples:
   imapdbg proxy --upstream imap.example.org:143 --headless
   imapdbg proxy --listen 127.0.0.1:1143 --upstream 127.0.0.1:143 --record session.imapcap
+  imapdbg proxy --tls --listen 127.0.0.1:1993 --upstream imap.example.org:993 --upstream-tls --keylog keys.log
   then point the mail client at 127.0.0.1:1143.`)
     .action(async (opts: ProxyOptions) => runProxy(opts));
 }
@@ -50,15 +53,28 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   const bus = new EventBus();
   const capture = opts.record ? new CaptureWriter(opts.record, TOOL, nowUs()) : undefined;
   if (capture) bus.add(capture);
-  bus.add(new HeadlessPrinter((line) => process.stdout.write(line), { revealSecrets: opts.revealSecrets, utc: opts.utc }));
-  const proxy = new ProxyServer({ listen, upstream, sink: bus, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000 });
+  // The terminal UI is the default on a terminal; it opens once the listener is up (errors before it stay readable).
+  const useTui = !opts.headless && process.stdout.isTTY === true && process.stdin.isTTY === true;
+  if (!useTui) bus.add(new HeadlessPrinter((line) => process.stdout.write(line), { revealSecrets: opts.revealSecrets, utc: opts.utc }));
+  let tls;
+  try {
+    tls = await setUpTls(opts, upstream, listen, bus);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const proxy = new ProxyServer({ listen, upstream, sink: bus, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
+    startSession: tls.interception.startSession, sessionOptions: () => ({ layers: tls.interception.layers() }) });
   let bound;
   try {
     bound = await proxy.listen();
   } catch (err) {
     throw new UsageError(`cannot listen on ${opts.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  process.stderr.write(`imapdbg: TLS: ${tls.description}\n`);
   process.stderr.write(`imapdbg: listening on ${bound.host}:${bound.port}, forwarding to ${opts.upstream}${opts.record ? `, recording to ${opts.record}` : ''}\n`);
+  const tui = useTui ? openTui({ source: { mode: 'live', title: `${bound.host}:${bound.port} → ${opts.upstream}`, capturePath: opts.record },
+    revealSecrets: opts.revealSecrets, utc: opts.utc }) : undefined;
+  if (tui) bus.add(tui.sink);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
@@ -67,8 +83,11 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    void tui?.quit.then(stop);
   });
+  tui?.destroy();
   await proxy.close();
+  tls.close();
   await bus.close();
   if (capture?.error) throw new Error(`capture ${opts.record} is incomplete: ${capture.error.message}`);
   process.stderr.write('imapdbg: stopped; capture flushed\n');

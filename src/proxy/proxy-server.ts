@@ -21,6 +21,11 @@ export interface ProxyServerOptions {
   idleTimeoutMs?: number;
   /** Open the upstream connection; plain TCP unless a TLS layer replaces it. */
   connectUpstream?: (upstream: HostPort) => Socket;
+  /**
+   * Set up both legs itself instead of a plain connect (TLS interception: the client's handshake
+   * waits for the upstream certificate). Must end in `session.upstreamConnected` or `upstreamFailed`.
+   */
+  startSession?: (session: ProxySession, upstream: HostPort) => void;
   /** Extra per-session options (layers for STARTTLS and COMPRESS). */
   sessionOptions?: () => Pick<ProxySessionOptions, 'layers'>;
 }
@@ -84,6 +89,7 @@ export class ProxyServer {
     this.sessions.add(session);
     const timeout = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     client.setTimeout(timeout, () => client.destroy(new Error(`no traffic for ${Math.round(timeout / 1000)} s`)));
+    if (this.options.startSession) { this.options.startSession(session, upstream); return; }
     const server = (this.options.connectUpstream ?? plainConnect)(upstream);
     const onConnectError = (err: NodeJS.ErrnoException): void => {
       session.upstreamFailed(`cannot connect to ${formatHostPort(upstream.host, upstream.port)}: ${err.code ?? err.message}`);

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { Direction, Frame } from '../imap/frame';
+import type { Direction, Finding, Frame } from '../imap/frame';
 import type { EventSink, SessionEnd, SessionInfo } from '../imap/events';
 import { SessionModel, type FrameAnnotator } from '../imap/session-model';
 import type { FramerLimits } from '../imap/direction-framer';
@@ -100,13 +100,15 @@ export class ProxySession {
 
   /**
    * The upstream connection failed: tell the client in IMAP (an untagged BYE, which every client
-   * understands) and close. The BYE is the proxy's own, and recorded as such.
+   * understands) and close. The BYE is the proxy's own, and recorded as such. TLS interception
+   * passes its own finding code (a rejected certificate) and the side that failed.
    */
-  upstreamFailed(message: string): void {
+  upstreamFailed(message: string, finding: Pick<Finding, 'code' | 'rfc'> = { code: 'upstream-unreachable', rfc: 'RFC 3501 7.1.5' },
+    side: Direction = 'server'): void {
     const client = this.sockets.client;
-    this.end ??= { by: 'error', side: 'server', message };
+    this.end ??= { by: 'error', side, message };
     this.options.sink.handle({ type: 'finding', session: this.id, timeUs: nowUs(),
-      finding: { level: 'error', code: 'upstream-unreachable', rfc: 'RFC 3501 7.1.5', message: `imapdbg sent * BYE: ${message}` } });
+      finding: { level: 'error', ...finding, message: client && !client.destroyed ? `imapdbg sent * BYE: ${message}` : message } });
     // Destroy once the BYE is flushed: the paused, half-open client socket would otherwise linger.
     if (client && !client.destroyed) client.end(`* BYE [UNAVAILABLE] imapdbg: ${message}\r\n`, () => client.destroy());
     this.finish();
@@ -130,9 +132,9 @@ export class ProxySession {
       const consumed = this.model.push(direction, rest, timeUs);
       const part = consumed === rest.length ? rest : rest.subarray(0, consumed);
       this.forward(direction, part, timeUs);
-      if (consumed === rest.length) return;
       rest = rest.subarray(consumed);
-      // The model stopped at a boundary frame: let that layer take the rest.
+      // The model stopped at a boundary frame: let that layer take the rest. The boundary frame
+      // often ends the chunk exactly (`A1 OK Begin TLS\r\n` alone), so the rest may be empty.
       const hit = this.boundaryHit;
       this.boundaryHit = undefined;
       if (hit && hit.layer.handle(this, hit.frame, direction, rest)) return;

@@ -1,0 +1,126 @@
+/**
+ * `--upstream-starttls`: imapdbg upgrades the server leg by itself right after the greeting, for
+ * clients that speak plain text only. The client sees the greeting as the server sent it (and is
+ * held until the upgrade is done); imapdbg's own `STARTTLS` and the server's answer are not
+ * forwarded to the client and not framed, so tags, offsets and pairing stay those of the client's
+ * conversation. The exchange is recorded as an info finding and a `tls` event instead.
+ */
+import type { Socket } from 'node:net';
+import type { Direction, Frame } from '../../imap/frame';
+import { printable } from '../../imap/frame-text';
+import type { ProxySession, SessionLayer } from '../proxy-session';
+import { preview } from './starttls-layer';
+import { detachSession, type TlsInterception, type Upgrade } from './tls-interceptor';
+import { HANDSHAKE_TIMEOUT_MS } from './upstream-tls';
+
+/** imapdbg's own tag: never forwarded, so it cannot collide with the client's tags on the wire it sees. */
+export const PROXY_TAG = 'imapdbg1';
+
+/** The server's answer to imapdbg's STARTTLS. */
+export interface StartTlsAnswer {
+  /** Every line up to and including the tagged one, CRLF removed. */
+  lines: string[];
+  ok: boolean;
+  /** Bytes after the tagged line's CRLF (a response injection when non-empty). */
+  after: Buffer;
+}
+
+/**
+ * Send `imapdbg1 STARTTLS` on a plain socket (no other listeners) and read up to the tagged answer.
+ * `pending` holds bytes already read after the greeting.
+ */
+export function sendStartTls(socket: Socket, pending: Buffer): Promise<StartTlsAnswer> {
+  return new Promise((resolve, reject) => {
+    let buffer = Buffer.from(pending);
+    const lines: string[] = [];
+    const timer = setTimeout(() => finish(new Error(`no answer to STARTTLS within ${HANDSHAKE_TIMEOUT_MS / 1000} s`)), HANDSHAKE_TIMEOUT_MS);
+    const finish = (err: Error | undefined, answer?: StartTlsAnswer): void => {
+      clearTimeout(timer);
+      socket.off('data', onData).off('error', onError).off('end', onEnd).off('close', onEnd);
+      socket.pause();
+      if (err) reject(err);
+      else if (answer) resolve(answer);
+    };
+    const scan = (): void => {
+      let lf: number;
+      while ((lf = buffer.indexOf(0x0a)) !== -1) {
+        const line = buffer.subarray(0, lf).toString('latin1').replace(/\r$/, '');
+        buffer = buffer.subarray(lf + 1);
+        lines.push(line);
+        if (line.startsWith(`${PROXY_TAG} `)) {
+          finish(undefined, { lines, ok: /^\S+ OK\b/i.test(line), after: buffer });
+          return;
+        }
+      }
+    };
+    const onData = (chunk: Buffer): void => { buffer = Buffer.concat([buffer, chunk]); scan(); };
+    const onError = (err: Error): void => finish(err);
+    const onEnd = (): void => finish(new Error('the server closed the connection instead of answering STARTTLS'));
+    socket.on('data', onData).on('error', onError).on('end', onEnd).on('close', onEnd);
+    socket.write(`${PROXY_TAG} STARTTLS\r\n`);
+    scan();
+    socket.resume();
+  });
+}
+
+/** One per session: the boundary is the server's greeting. */
+export class UpstreamStartTlsLayer implements SessionLayer {
+  /** The client's pause reason until the server leg is TLS (set by the interceptor at connect). */
+  static readonly PAUSE = 'upstream-starttls';
+  private done = false;
+
+  constructor(private readonly tls: TlsInterception) {}
+
+  isBoundary(frame: Frame): boolean {
+    return !this.done && frame.direction === 'server' && frame.kind === 'greeting';
+  }
+
+  handle(session: ProxySession, frame: Frame, _direction: Direction, rest: Buffer): boolean {
+    this.done = true;
+    if (frame.verb === 'PREAUTH') {
+      // RFC 3501 6.2.1: STARTTLS is valid only in the not authenticated state. Going on in clear
+      // text would defeat the point of --upstream-starttls (the PREAUTH downgrade).
+      session.socket('server')?.destroy();
+      session.upstreamFailed('the server greeted with PREAUTH, so STARTTLS is impossible; imapdbg will not continue in clear text',
+        { code: 'preauth-instead-of-starttls', rfc: 'RFC 3501 6.2.1, 7.1.4' });
+      return true;
+    }
+    if (frame.verb !== 'OK') {
+      // `* BYE`: the server is leaving anyway; let the client see it as it is.
+      session.resume('client', UpstreamStartTlsLayer.PAUSE);
+      return false;
+    }
+    void this.upgrade(session, rest);
+    return true;
+  }
+
+  private async upgrade(session: ProxySession, rest: Buffer): Promise<void> {
+    const server = session.socket('server');
+    if (!server) return;
+    session.pause('server', UpstreamStartTlsLayer.PAUSE);
+    detachSession(server);
+    const up: Upgrade = {};
+    let answer: StartTlsAnswer | undefined;
+    try {
+      answer = await sendStartTls(server, rest);
+    } catch (err) {
+      up.serverProblem = { code: 'upstream-tls-failed', message: `imapdbg's STARTTLS failed: ${(err as Error).message}` };
+    }
+    if (answer) {
+      const exchange = `C: ${PROXY_TAG} STARTTLS / S: ${answer.lines.map((l) => printable(l)).join(' / S: ')}`;
+      if (!answer.ok) {
+        up.serverProblem = { code: 'upstream-tls-failed', message: `the server refused imapdbg's STARTTLS (${exchange})` };
+      } else {
+        this.tls.finding(session, 'imapdbg-starttls', `imapdbg upgraded the server leg itself (${exchange}); not forwarded to the client, whose leg stays as it was`);
+        if (answer.after.length > 0) {
+          this.tls.finding(session, 'starttls-response-injection', `server sent ${preview(answer.after)} after its tagged OK to STARTTLS, before the TLS handshake; dropped`);
+        }
+        await this.tls.upgradeServer(session, server, up);
+      }
+    }
+    if (up.serverProblem || !up.server) { this.tls.failServer(session, up); return; }
+    session.replaceSocket('server', up.server.socket);
+    session.resume('server', UpstreamStartTlsLayer.PAUSE);
+    session.resume('client', UpstreamStartTlsLayer.PAUSE);
+  }
+}
