@@ -2,11 +2,14 @@ import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { exportJson, exportRaw, exportText, type ExportWrite } from '../capture/capture-export';
+import { exportRawlog } from '../capture/rawlog-export';
 import type { Direction } from '../imap/frame';
 import { positiveInt, UsageError } from './usage-error';
 
 interface ExportOptions {
-  format: 'text' | 'json' | 'raw';
+  format: 'text' | 'json' | 'raw' | 'rawlog';
+  outPrefix?: string;
+  timestamps: boolean;
   session?: number;
   direction?: Direction;
   layer: 'wire' | 'inflated';
@@ -17,13 +20,15 @@ interface ExportOptions {
 
 export function registerExportCommand(program: Command): void {
   program.command('export')
-    .description('print a capture as text (C:/S: notation), JSON (one object per frame) or the raw bytes of one direction')
+    .description('print a capture as text (C:/S: notation), JSON (one object per frame), the raw bytes of one direction, or Dovecot rawlog pairs')
     .argument('<file>', 'capture file written by `imapdbg proxy --record`')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'raw']).default('text'))
-    .option('-s, --session <n>', 'session id (raw format)', positiveInt('--session'))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'raw', 'rawlog']).default('text'))
+    .option('-s, --session <n>', 'session id (raw format; rawlog: only this session)', positiveInt('--session'))
     .addOption(new Option('-d, --direction <dir>', 'which peer\'s bytes (raw format)').choices(['client', 'server']))
     .addOption(new Option('--layer <layer>', 'raw bytes as sent, or the inflated copy under COMPRESS').choices(['wire', 'inflated']).default('wire'))
     .option('-o, --out <file>', 'write to a file instead of standard output')
+    .option('--out-prefix <prefix>', 'rawlog format: write PREFIX.in (client) and PREFIX.out (server); PREFIX-N.* per session when several')
+    .option('--no-timestamps', 'rawlog format: no "SECONDS.MICROSECONDS " at line starts (like `rawlog` without -t)')
     .option('--reveal-secrets', 'show LOGIN passwords and AUTHENTICATE data instead of masking them', false)
     .option('--utc', 'print times in UTC', false)
     .addHelpText('after', `
@@ -31,11 +36,19 @@ Examples:
   imapdbg export session.imapcap                      # C:/S: transcript, secrets masked
   imapdbg export session.imapcap --format json | jq .verb
   imapdbg export session.imapcap --format raw --session 1 --direction server > server.bin
+  imapdbg export session.imapcap --format rawlog --out-prefix /tmp/session   # /tmp/session.in, /tmp/session.out
 
 A capture keeps the raw bytes, secrets included; text and JSON output mask them unless --reveal-secrets.`)
     .action(async (file: string, opts: ExportOptions) => {
       if (opts.format === 'raw' && (opts.session === undefined || opts.direction === undefined)) {
         throw new UsageError('--format raw needs --session N and --direction client|server');
+      }
+      if (opts.format === 'rawlog') {
+        if (!opts.outPrefix) throw new UsageError('--format rawlog needs --out-prefix PREFIX (it writes PREFIX.in and PREFIX.out)');
+        const r = await exportRawlog(file, opts.outPrefix, { session: opts.session, timestamps: opts.timestamps });
+        process.stderr.write(`imapdbg: wrote ${r.written.join(', ')}\n`);
+        if (r.truncated) process.stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
+        return;
       }
       const { write, done } = output(opts.out);
       let result;

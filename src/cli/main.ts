@@ -3,6 +3,7 @@ import { registerProxyCommand } from './proxy-command';
 import { registerExportCommand } from './export-command';
 import { registerReplayCommand } from './replay-command';
 import { registerDemoCommand } from './demo-command';
+import { registerImportCommand } from './import-command';
 import { registerLintCommand } from './lint-command';
 import { registerStatsCommand } from './stats-command';
 import { registerViewCommand } from './view-command';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerExportCommand(program);
   registerReplayCommand(program);
   registerDemoCommand(program);
+  registerImportCommand(program);
   registerLintCommand(program);
   registerStatsCommand(program);
   registerViewCommand(program);

@@ -1,0 +1,215 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { Direction } from '../imap/frame';
+import type { EventSink, ProxyEvent, SessionInfo } from '../imap/events';
+import { classifyClientLine, classifyServerLine, type ClientLine } from '../imap/line-syntax';
+import { CaptureWriter } from './capture-writer';
+import { Reframer } from './reframer';
+
+/** A log that is not in the format it claims: the message names the file, the line and what was expected. */
+export class ImportFormatError extends Error {}
+
+/** Bytes of one direction from an imported log, with the time they were logged. */
+export interface ImportedChunk {
+  direction: Direction;
+  timeUs: number;
+  bytes: Buffer;
+}
+
+/** What an import produced. */
+export interface ImportSummary {
+  frames: number;
+  bytes: { client: number; server: number };
+  /** Things the user should know about the result (synthetic times, lossy input, missing login). */
+  notes: string[];
+}
+
+// Dovecot's iostream-rawlog writes "%ld.%06u " (seconds.microseconds and a space) at the start of
+// every line when timestamps are on: rawlog_dir always, the rawlog binary with -t.
+const TIMESTAMP = /^([0-9]+)\.([0-9]{6}) /;
+// The single-file buffered form adds "I: " / "O> " markers after the timestamp.
+const BUFFERED_MARK = /^[0-9]+\.[0-9]{6} [IO][:>] /;
+
+/** `PREFIX.in` and `PREFIX.out` from a prefix, a `.in` or a `.out` path. */
+export function rawlogPaths(prefix: string): { in: string; out: string } {
+  const base = prefix.replace(/\.(in|out)$/, '');
+  return { in: `${base}.in`, out: `${base}.out` };
+}
+
+/**
+ * One rawlog file as chunks, one per logged line (the LF kept), with the line's timestamp when
+ * the file has them. Whether it has them is decided by the first line; every later line must agree.
+ */
+export function parseRawlogFile(path: string, direction: Direction): { chunks: ImportedChunk[]; timestamped: boolean } {
+  if (!existsSync(path)) throw new ImportFormatError(`${path}: no such file (a Dovecot rawlog is a pair PREFIX.in / PREFIX.out)`);
+  const text = readFileSync(path).toString('latin1');
+  const lines: string[] = text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  const timestamped = lines.length > 0 && TIMESTAMP.test(lines[0]);
+  if (lines.length > 0 && BUFFERED_MARK.test(lines[0])) {
+    throw new ImportFormatError(`${path}:1: this is a buffered rawlog (both directions in one file, "I:"/"O>" markers); expected a .in/.out pair`);
+  }
+  const chunks: ImportedChunk[] = [];
+  const mtimeUs = Math.floor(statSync(path).mtimeMs * 1000);
+  lines.forEach((line, i) => {
+    let body = line;
+    let timeUs = mtimeUs;
+    if (timestamped) {
+      const m = TIMESTAMP.exec(line);
+      if (!m) {
+        throw new ImportFormatError(`${path}:${i + 1}: expected a rawlog timestamp "SECONDS.MICROSECONDS " at the start of the line (the file's first line has one)`);
+      }
+      timeUs = Number(m[1]) * 1_000_000 + Number(m[2]);
+      body = line.slice(m[0].length);
+    }
+    if (body.length > 0) chunks.push({ direction, timeUs, bytes: Buffer.from(body, 'latin1') });
+  });
+  return { chunks, timestamped };
+}
+
+/** Reads a Dovecot rawlog pair (with or without timestamps) and writes it as a capture. */
+export async function importRawlog(prefix: string, outPath: string, tool: string): Promise<ImportSummary> {
+  const paths = rawlogPaths(prefix);
+  const client = parseRawlogFile(paths.in, 'client');
+  const server = parseRawlogFile(paths.out, 'server');
+  const notes: string[] = [];
+  let chunks: ImportedChunk[];
+  if (client.timestamped && server.timestamped) {
+    chunks = mergeByTime(client.chunks, server.chunks);
+  } else {
+    chunks = mergeByProtocol(client.chunks, server.chunks);
+    notes.push('the rawlog has no timestamps: the two directions were interleaved by the protocol (each command, then its responses) and times are synthetic');
+  }
+  const first = server.chunks[0]?.bytes.toString('latin1') ?? '';
+  if (classifyServerLine(first.replace(/\r?\n$/, '')).kind === 'tagged') {
+    notes.push('the log starts after login (no greeting): Dovecot\'s rawlog_dir records post-login traffic only, so the first frames are flagged');
+  }
+  return writeImportedCapture(outPath, chunks, tool, { client: `rawlog ${paths.in}`, upstream: `rawlog ${paths.out}` }, notes);
+}
+
+/** Both directions in time order; on equal times the client first (a response follows its command). */
+export function mergeByTime(client: ImportedChunk[], server: ImportedChunk[]): ImportedChunk[] {
+  const out: ImportedChunk[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < client.length || j < server.length) {
+    if (j >= server.length || (i < client.length && client[i].timeUs <= server[j].timeUs)) out.push(client[i++]);
+    else out.push(server[j++]);
+  }
+  return out;
+}
+
+/** Joins line chunks into protocol units: whole lines with their literals, cut before a literal that `includeLiteral` refuses. */
+function units(chunks: ImportedChunk[], includeLiteral: (announcement: string) => boolean): ImportedChunk[][] {
+  const result: ImportedChunk[][] = [];
+  let current: ImportedChunk[] = [];
+  let literalLeft = 0;
+  for (const chunk of chunks) {
+    current.push(chunk);
+    if (literalLeft > 0) {
+      const used = Math.min(literalLeft, chunk.bytes.length);
+      literalLeft -= used;
+      if (literalLeft > 0 || used === chunk.bytes.length) continue;
+    }
+    const text = chunk.bytes.toString('latin1');
+    const lit = /\{([0-9]+)(\+?)\}\r?\n$/.exec(text);
+    if (lit) {
+      // The literal's bytes are never scanned for line ends; a synchronizing one starts the next unit.
+      literalLeft = Number(lit[1]);
+      if (!includeLiteral(lit[2])) {
+        result.push(current);
+        current = [];
+      }
+      continue;
+    }
+    if (!lit && !text.endsWith('\n')) continue;
+    result.push(current);
+    current = [];
+  }
+  if (current.length) result.push(current);
+  return result;
+}
+
+/**
+ * Interleaves two directions that carry no times, following the protocol: the server's first
+ * response, then each client unit followed by what the server said to it: up to the `+` the client
+ * waits for (a synchronizing literal, AUTHENTICATE, IDLE) or up to the tagged responses of every
+ * command sent so far. Best effort for pipelined clients; framing only needs `+` and tagged order.
+ */
+export function mergeByProtocol(client: ImportedChunk[], server: ImportedChunk[]): ImportedChunk[] {
+  // A client unit ends at a synchronizing literal (it waits for `+`); LITERAL+ bodies stay inline.
+  const clientUnits = units(client, (plus) => plus === '+');
+  const serverUnits = units(server, () => true);
+  const out: ImportedChunk[] = [];
+  let s = 0;
+  const emitServer = (stop: (line: ReturnType<typeof classifyServerLine>) => boolean): void => {
+    while (s < serverUnits.length) {
+      const unit = serverUnits[s++];
+      out.push(...unit);
+      const text = unit[0].bytes.toString('latin1').replace(/\r?\n$/, '');
+      if (stop(classifyServerLine(text))) return;
+    }
+  };
+  const nextServer = (): ReturnType<typeof classifyServerLine> | undefined =>
+    s < serverUnits.length ? classifyServerLine(serverUnits[s][0].bytes.toString('latin1').replace(/\r?\n$/, '')) : undefined;
+  if (serverUnits.length) out.push(...serverUnits[s++]);
+  const pending = new Set<string>();
+  let currentTag = '';
+  let waitsFor: 'none' | 'literal' | 'idle' = 'none';
+  let inAuth = false;
+  const untilContinuation = (l: ReturnType<typeof classifyServerLine>): boolean =>
+    l.kind === 'continuation' || (l.kind === 'tagged' && l.tag === currentTag);
+  for (const unit of clientUnits) {
+    const text = unit.map((c) => c.bytes.toString('latin1')).join('');
+    const line: ClientLine | undefined = waitsFor === 'literal' || inAuth ? undefined : classifyClientLine(text.split('\n')[0].replace(/\r$/, ''));
+    if (waitsFor !== 'none') emitServer(untilContinuation);
+    if (line?.kind === 'idle-done') {
+      // Updates during IDLE come before DONE.
+      while (nextServer()?.kind === 'untagged') emitServer(() => true);
+    } else if (!inAuth && waitsFor === 'none' && pending.size > 0) {
+      emitServer((l) => {
+        if (l.kind === 'tagged') pending.delete(l.tag);
+        return pending.size === 0;
+      });
+    }
+    out.push(...unit);
+    if (line?.kind === 'command') {
+      currentTag = line.tag;
+      pending.add(line.tag);
+      inAuth = line.verb === 'AUTHENTICATE';
+    }
+    waitsFor = /\{[0-9]+\}\r?\n$/.test(text) ? 'literal' : line?.kind === 'command' && line.verb === 'IDLE' ? 'idle' : 'none';
+    if (inAuth) {
+      // Each SASL step waits for the server's challenge or the tagged result (RFC 3501 6.2.2).
+      emitServer(untilContinuation);
+      const last = out[out.length - 1].bytes.toString('latin1').replace(/\r?\n$/, '');
+      const l = classifyServerLine(last);
+      if (l.kind === 'tagged' && l.tag === currentTag) { inAuth = false; pending.delete(currentTag); }
+    }
+  }
+  emitServer(() => false);
+  // Synthetic times keep the merged order; a microsecond apart.
+  const base = Math.min(...[...client, ...server].map((c) => c.timeUs), Number.MAX_SAFE_INTEGER);
+  return out.map((c, i) => ({ ...c, timeUs: base + i }));
+}
+
+/** Runs imported bytes through the live framing (Reframer) into a capture file of one session. */
+export async function writeImportedCapture(outPath: string, chunks: ImportedChunk[], tool: string,
+  peers: { client: string; upstream: string }, notes: string[]): Promise<ImportSummary> {
+  const startUs = chunks[0]?.timeUs ?? Date.now() * 1000;
+  const writer = new CaptureWriter(outPath, tool, startUs);
+  let frames = 0;
+  const counter: EventSink = { handle: (e: ProxyEvent) => { if (e.type === 'frame') frames += 1; writer.handle(e); } };
+  const reframer = new Reframer(counter);
+  const info: SessionInfo = { id: 1, startUs, client: peers.client, upstream: peers.upstream, listen: 'import' };
+  const bytes = { client: 0, server: 0 };
+  reframer.handle({ type: 'session-open', session: info });
+  for (const c of chunks) {
+    bytes[c.direction] += c.bytes.length;
+    reframer.handle({ type: 'data', session: 1, direction: c.direction, timeUs: c.timeUs, bytes: c.bytes, layer: 'wire' });
+  }
+  const last = chunks[chunks.length - 1];
+  reframer.handle({ type: 'session-close', session: 1, timeUs: last?.timeUs ?? startUs,
+    end: { by: last?.direction === 'client' ? 'client-closed' : 'server-closed' }, bytes, frames: 0 });
+  await writer.close();
+  if (writer.error) throw new Error(`cannot write ${outPath}: ${writer.error.message}`);
+  return { frames, bytes, notes };
+}
