@@ -1,14 +1,20 @@
 import type { EventSink, ProxyEvent } from '../imap/events';
 import { SessionModel, type FrameAnnotator } from '../imap/session-model';
 import { defaultAnnotators } from '../imap/default-annotators';
+import { isCompressBoundary } from '../imap/compress-tracker';
+import { RULES } from '../imap/lint/rule-catalog';
 
 /**
  * Runs the live session model over recorded bytes: takes session and data events (from a capture
  * or an imported log), drops any recorded frames, and emits freshly framed and annotated ones.
  * This is how `lint`, `stats` and imports see a capture exactly as the proxy would have live.
+ * After COMPRESS=DEFLATE's OK (RFC 4978) the wire records are compressed: frames then come from
+ * the `inflated` records the proxy wrote beside them.
  */
 export class Reframer implements EventSink {
   private readonly models = new Map<number, SessionModel>();
+  /** Sessions past COMPRESS: framed from their inflated records. */
+  private readonly compressed = new Set<number>();
 
   constructor(
     private readonly out: EventSink,
@@ -19,17 +25,30 @@ export class Reframer implements EventSink {
     switch (event.type) {
       case 'session-open': {
         const id = event.session.id;
-        this.models.set(id, new SessionModel(id, {
+        const model = new SessionModel(id, {
           frame: (frame) => this.out.handle({ type: 'frame', frame }),
           finding: (finding, timeUs) => this.out.handle({ type: 'finding', session: id, timeUs, finding }),
-        }, this.annotators()));
+        }, this.annotators());
+        model.boundary = (frame) => {
+          if (this.compressed.has(id) || !isCompressBoundary(frame)) return false;
+          this.compressed.add(id);
+          return true;
+        };
+        this.models.set(id, model);
         this.out.handle(event);
         return;
       }
       case 'data': {
         this.out.handle(event);
-        if (event.layer !== 'wire') return;
-        this.models.get(event.session)?.push(event.direction, event.bytes, event.timeUs);
+        const model = this.models.get(event.session);
+        // Wire bytes until COMPRESS (the rest of the chunk that carried its OK is compressed), then inflated ones.
+        if (!model || (event.layer === 'inflated') !== this.compressed.has(event.session)) return;
+        let rest = event.bytes;
+        while (rest.length > 0 && (event.layer === 'inflated' || !this.compressed.has(event.session))) {
+          const consumed = model.push(event.direction, rest, event.timeUs);
+          if (consumed === 0) return;
+          rest = rest.subarray(consumed);
+        }
         return;
       }
       case 'session-close': {
@@ -39,13 +58,18 @@ export class Reframer implements EventSink {
           model.endDirection('server', event.timeUs);
           model.end(event.timeUs);
           this.models.delete(event.session);
+          this.compressed.delete(event.session);
         }
         this.out.handle({ ...event, frames: model?.frameCount ?? event.frames });
         return;
       }
       case 'frame':
-      case 'finding':
         return; // derived again from the bytes
+      case 'finding':
+        // Findings of the model are derived again; those of the proxy's layers (TLS, COMPRESS,
+        // an unreachable upstream) cannot be, so they are kept.
+        if (!derivedFromFrames(event.finding.code)) this.out.handle(event);
+        return;
       case 'tls':
         this.out.handle(event);
         return;
@@ -59,4 +83,10 @@ export class Reframer implements EventSink {
   close(): Promise<void> {
     return this.out.close?.() ?? Promise.resolve();
   }
+}
+
+/** True for finding codes that framing and annotating the bytes again reproduces. */
+function derivedFromFrames(code: string): boolean {
+  const rule = (RULES as Readonly<Record<string, { source: string }>>)[code];
+  return rule !== undefined && rule.source !== 'compress';
 }

@@ -6,6 +6,8 @@ import { parseHostPort } from '../proxy/address';
 import { nowUs } from '../proxy/clock';
 import { defaultAnnotators } from '../imap/default-annotators';
 import { DEFAULT_IDLE_TIMEOUT_MS, ProxyServer } from '../proxy/proxy-server';
+import { CompressLayer } from '../proxy/compress-layer';
+import { SessionStatsCollector, statsText } from '../imap/session-stats';
 import { addTlsOptions, setUpTls, type TlsCliOptions } from '../proxy/tls/tls-cli';
 import { positiveInt, UsageError } from './usage-error';
 import { TOOL } from './version';
@@ -56,6 +58,9 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   // The terminal UI is the default on a terminal; it opens once the listener is up (errors before it stay readable).
   const useTui = !opts.headless && process.stdout.isTTY === true && process.stdin.isTTY === true;
   if (!useTui) bus.add(new HeadlessPrinter((line) => process.stdout.write(line), { revealSecrets: opts.revealSecrets, utc: opts.utc }));
+  // A headless run ends with the per-session summary (the same as `imapdbg stats`).
+  const stats = useTui ? undefined : new SessionStatsCollector();
+  if (stats) bus.add(stats);
   let tls;
   try {
     tls = await setUpTls(opts, upstream, listen, bus);
@@ -63,7 +68,7 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
     throw new UsageError((err as Error).message);
   }
   const proxy = new ProxyServer({ listen, upstream, sink: bus, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
-    startSession: tls.interception.startSession, sessionOptions: () => ({ layers: tls.interception.layers() }) });
+    startSession: tls.interception.startSession, sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()] }) });
   let bound;
   try {
     bound = await proxy.listen();
@@ -89,6 +94,7 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   await proxy.close();
   tls.close();
   await bus.close();
+  if (stats) process.stdout.write(`\n${statsText(stats.summaries())}`);
   if (capture?.error) throw new Error(`capture ${opts.record} is incomplete: ${capture.error.message}`);
   process.stderr.write('imapdbg: stopped; capture flushed\n');
 }

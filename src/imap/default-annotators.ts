@@ -1,8 +1,10 @@
 import { AuthTracker } from './auth-tracker';
 import { CapabilityTracker } from './capability-tracker';
+import { CompressTracker } from './compress-tracker';
 import type { Annotation, Finding, Frame } from './frame';
 import { IdleTracker } from './idle-tracker';
 import { lintRules } from './lint/lint-rules';
+import { StartTlsLint } from './lint/starttls-lint';
 import type { LintRule } from './lint/lint-rule';
 import { MailboxTracker } from './mailbox-tracker';
 import type { FrameAnnotator } from './session-model';
@@ -18,7 +20,8 @@ export class SessionAnnotators implements FrameAnnotator {
   readonly idle = new IdleTracker();
   readonly auth = new AuthTracker();
   readonly mailbox = new MailboxTracker();
-  private readonly trackers: FrameAnnotator[] = [this.capabilities, this.idle, this.auth, this.mailbox];
+  readonly compress = new CompressTracker();
+  private readonly trackers: FrameAnnotator[] = [this.capabilities, this.idle, this.auth, this.mailbox, this.compress];
   private readonly rules: LintRule[] = lintRules({ capabilities: this.capabilities, idle: this.idle });
 
   observe(frame: Frame): Annotation[] {
@@ -37,5 +40,5 @@ export class SessionAnnotators implements FrameAnnotator {
  * One factory so that the proxy, `lint`, `stats` and the capture reframer agree.
  */
 export function defaultAnnotators(): FrameAnnotator[] {
-  return [new SessionAnnotators()];
+  return [new SessionAnnotators(), new StartTlsLint()];
 }

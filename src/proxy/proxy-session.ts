@@ -56,6 +56,7 @@ export class ProxySession {
   private end: SessionEnd | undefined;
   private closed = false;
   private boundaryHit: { layer: SessionLayer; frame: Frame } | undefined;
+  private readonly decoders: Partial<Record<Direction, (chunk: Buffer, timeUs: number) => void>> = {};
 
   constructor(client: Socket, private readonly options: ProxySessionOptions) {
     const out = options.sink;
@@ -126,6 +127,13 @@ export class ProxySession {
 
   /** Feed bytes read from one side (also used for bytes left over at a layer boundary). */
   receive(direction: Direction, chunk: Buffer): void {
+    const decode = this.decoders[direction];
+    if (decode) {
+      const timeUs = nowUs();
+      this.forward(direction, chunk, timeUs);
+      decode(chunk, timeUs);
+      return;
+    }
     let rest = chunk;
     while (rest.length > 0) {
       const timeUs = nowUs();
@@ -139,6 +147,33 @@ export class ProxySession {
       this.boundaryHit = undefined;
       if (hit && hit.layer.handle(this, hit.frame, direction, rest)) return;
     }
+  }
+
+  /**
+   * From now on hand one direction's bytes to `decode` instead of the model (COMPRESS=DEFLATE, see
+   * compress-layer.ts): they are still forwarded and recorded exactly as read, and the decoder
+   * gives the model the decoded copy through `receiveDecoded`.
+   */
+  decodeWith(direction: Direction, decode: (chunk: Buffer, timeUs: number) => void): void {
+    this.decoders[direction] = decode;
+  }
+
+  /** Bytes a decoder recovered from the wire: recorded as the `inflated` layer, then framed. */
+  receiveDecoded(direction: Direction, bytes: Buffer, timeUs: number): void {
+    this.options.sink.handle({ type: 'data', session: this.id, direction, timeUs, bytes, layer: 'inflated' });
+    let rest = bytes;
+    // No layer goes on top of COMPRESS, so a boundary frame in the decoded stream changes nothing.
+    while (rest.length > 0) {
+      const consumed = this.model.push(direction, rest, timeUs);
+      this.boundaryHit = undefined;
+      if (consumed === 0) return;
+      rest = rest.subarray(consumed);
+    }
+  }
+
+  /** A finding about the session that no frame carries (a layer that failed). */
+  reportFinding(finding: Finding, timeUs: number): void {
+    this.options.sink.handle({ type: 'finding', session: this.id, timeUs, finding });
   }
 
   /** Close both sides now (proxy shutdown). */

@@ -1,0 +1,47 @@
+import type { Annotation, Frame } from './frame';
+import { commandArguments, pairedCommand, responseCode } from './frame-facts';
+import type { FrameAnnotator } from './session-model';
+
+/**
+ * True for the frame after which both directions are raw DEFLATE: the server's tagged OK to
+ * `COMPRESS DEFLATE` (RFC 4978 3: compression starts right after the CRLF of that OK, for the
+ * server at once and for the client after it has read the OK). The live proxy's COMPRESS layer and
+ * the offline reframer both switch there.
+ */
+export function isCompressBoundary(frame: Frame): boolean {
+  return frame.direction === 'server' && frame.kind === 'tagged' && frame.verb === 'OK' && pairedCommand(frame) === 'COMPRESS';
+}
+
+/**
+ * Annotates COMPRESS (RFC 4978): `compress-requested` with the mechanism, then `compress-active`
+ * on the OK after which the frames are read from the inflated stream, or `compress-refused` with the
+ * status and response code (Dovecot answers `NO [COMPRESSIONACTIVE]` to a second COMPRESS).
+ */
+export class CompressTracker implements FrameAnnotator {
+  private active = false;
+
+  /** True once COMPRESS was accepted: every later byte on the wire is raw DEFLATE. */
+  get compressed(): boolean {
+    return this.active;
+  }
+
+  observe(frame: Frame): Annotation[] {
+    if (frame.direction === 'client') {
+      if (frame.kind !== 'command' || frame.verb !== 'COMPRESS' || frame.tag === undefined) return [];
+      return [phase('compress-requested', { tag: frame.tag, mechanism: (commandArguments(frame)[0] ?? '').toUpperCase() })];
+    }
+    if (pairedCommand(frame) !== 'COMPRESS') return [];
+    if (isCompressBoundary(frame)) {
+      this.active = true;
+      return [phase('compress-active', { tag: frame.tag ?? '', mechanism: 'DEFLATE' })];
+    }
+    const detail: Record<string, string | number | boolean> = { tag: frame.tag ?? '', status: frame.verb ?? '' };
+    const code = responseCode(frame);
+    if (code !== undefined) detail.code = code;
+    return [phase('compress-refused', detail)];
+  }
+}
+
+function phase(name: string, detail: Record<string, string | number | boolean>): Annotation {
+  return { kind: 'phase', phase: name, detail };
+}
