@@ -1,0 +1,68 @@
+// A relay that records plaintext on a TLS hop, so that "the bytes each peer exchanged" can be
+// checked around a TLS-intercepting imapdbg: a plain client -> tap -> TLS to imapdbg, or
+// imapdbg -> TLS into the tap -> plain to Dovecot. Independent of the code under test.
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { RecordingTap, TapRecording } from '../harness/recording-tap';
+
+/** Accept plain, connect with TLS (trusting `ca`) to 127.0.0.1:targetPort, record plaintext. */
+export function startTlsClientTap(targetPort: number, ca: string, servername = 'localhost'): Promise<RecordingTap> {
+  return relay((onReady) => {
+    const s = tls.connect({ host: '127.0.0.1', port: targetPort, ca, servername });
+    s.once('secureConnect', () => onReady());
+    return s;
+  }, undefined);
+}
+
+/** Accept TLS with `key`/`cert`, connect plain to 127.0.0.1:targetPort, record plaintext. */
+export function startTlsServerTap(targetPort: number, key: string, cert: string): Promise<RecordingTap> {
+  return relay((onReady) => {
+    const s = net.connect({ host: '127.0.0.1', port: targetPort });
+    s.once('connect', () => onReady());
+    return s;
+  }, { key, cert });
+}
+
+async function relay(open: (onReady: () => void) => net.Socket, serverTls: { key: string; cert: string } | undefined): Promise<RecordingTap> {
+  const connections: TapRecording[] = [];
+  const sockets = new Set<net.Socket>();
+  const onClient = (client: net.Socket): void => {
+    const rec: TapRecording = { fromClient: [], fromServer: [] };
+    connections.push(rec);
+    client.pause();
+    const upstream = open(() => client.resume());
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => { client.destroy(); upstream.destroy(); });
+    }
+    client.on('data', (d: Buffer) => { rec.fromClient.push(Buffer.from(d)); upstream.write(d); });
+    upstream.on('data', (d: Buffer) => { rec.fromServer.push(Buffer.from(d)); client.write(d); });
+    client.on('end', () => upstream.end());
+    upstream.on('end', () => client.end());
+  };
+  const server = serverTls ? tls.createServer(serverTls, onClient) : net.createServer(onClient);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as net.AddressInfo;
+  return {
+    port: address.port,
+    connections,
+    close: () => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/** The distinct client randoms (second field) of SSLKEYLOGFILE lines, and the labels seen. */
+export function keyLogSummary(text: string): { randoms: Set<string>; labels: Set<string> } {
+  const randoms = new Set<string>();
+  const labels = new Set<string>();
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z0-9_]+) ([0-9a-f]{64}) [0-9a-f]+$/.exec(line);
+    if (!m) continue;
+    labels.add(m[1]);
+    randoms.add(m[2]);
+  }
+  return { randoms, labels };
+}
