@@ -6,7 +6,9 @@ import { CaptureWriter } from './capture-writer';
 import { Reframer } from './reframer';
 
 /** A log that is not in the format it claims: the message names the file, the line and what was expected. */
-export class ImportFormatError extends Error {}
+export class ImportFormatError extends Error {
+  override name = 'ImportFormatError';
+}
 
 /** Bytes of one direction from an imported log, with the time they were logged. */
 export interface ImportedChunk {
