@@ -4,7 +4,8 @@ import { Reframer } from '../capture/reframer';
 import type { EventSink, ProxyEvent } from '../imap/events';
 import type { Finding, FindingLevel, Frame } from '../imap/frame';
 import { printable } from '../imap/frame-text';
-import { levelRank, ruleList } from '../imap/lint/rule-catalog';
+import { levelRank, ruleList, type RuleInfo } from '../imap/lint/rule-catalog';
+import { STARTTLS_RULES } from '../imap/lint/starttls-lint';
 import { clockTime, frameLine, type NotationOptions } from '../imap/notation';
 import { UsageError } from './usage-error';
 
@@ -107,7 +108,10 @@ function withoutAnnotations(frame: Frame): Frame {
 }
 
 function rulesText(): string {
-  const rules = ruleList();
+  const rules: Array<Pick<RuleInfo, 'code' | 'level' | 'rfc' | 'summary'>> = [
+    ...ruleList(), ...Object.entries(STARTTLS_RULES).map(([code, r]) => ({ code, ...r })),
+  ];
   const width = Math.max(...rules.map((r) => r.code.length));
-  return rules.map((r) => `${r.code.padEnd(width)}  ${r.level.padEnd(7)}  ${r.rfc.padEnd(15)}  ${r.summary}\n`).join('');
+  const rfcWidth = Math.max(...rules.map((r) => r.rfc.length));
+  return rules.map((r) => `${r.code.padEnd(width)}  ${r.level.padEnd(7)}  ${r.rfc.padEnd(rfcWidth)}  ${r.summary}\n`).join('');
 }
