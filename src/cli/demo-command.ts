@@ -2,11 +2,13 @@ import { Command } from 'commander';
 import { HeadlessPrinter } from '../headless/headless-printer';
 import { EventBus } from '../imap/events';
 import { DEMO_FIXTURE, runDemo } from '../replay/demo';
+import { openTui } from '../tui/tui-app';
 import { positiveNumber } from './replay-command';
 
 interface DemoOptions {
   fixture: string;
   speed: number;
+  headless: boolean;
   revealSecrets: boolean;
   utc: boolean;
 }
@@ -16,18 +18,32 @@ export function registerDemoCommand(program: Command): void {
     .description('watch a whole IMAP session with IDLE through the proxy: no mail account, no server needed')
     .option('--fixture <file>', 'the capture whose server side is replayed', DEMO_FIXTURE)
     .option('--speed <x>', 'pace of the recorded IDLE updates (2 = twice as fast)', positiveNumber('--speed'), 1)
+    .option('--headless', 'one line per frame instead of the terminal UI (the default when stdout is not a terminal)', false)
     .option('--reveal-secrets', 'show the LOGIN password instead of masking it', false)
     .option('--utc', 'print times in UTC', false)
     .addHelpText('after', `
 What runs: a replay server plays the server side of a recorded Dovecot session (fixtures/idle-updates.imapcap),
 the proxy sits in front of it, and a scripted client logs in, selects INBOX, fetches, idles until the
-recorded "* 3 EXISTS" arrives, sends DONE and logs out. Output is one line per frame.`)
+recorded "* 3 EXISTS" arrives, sends DONE and logs out. On a terminal the session is shown in the
+terminal UI (quit with q when done); otherwise one line per frame, and the command exits when the client has logged out.`)
     .action(async (opts: DemoOptions) => {
       const bus = new EventBus();
-      // The terminal UI joins here once src/tui/ exports its sink; until then the demo is headless.
-      bus.add(new HeadlessPrinter((line) => process.stdout.write(line), { revealSecrets: opts.revealSecrets, utc: opts.utc }));
-      const result = await runDemo({ fixture: opts.fixture, sink: bus, speed: opts.speed,
-        log: (line) => process.stderr.write(`imapdbg replay: ${line}\n`) });
+      const tui = !opts.headless && process.stdout.isTTY === true && process.stdin.isTTY === true
+        ? openTui({ source: { mode: 'live', title: `demo: ${opts.fixture} replayed through the proxy` }, revealSecrets: opts.revealSecrets, utc: opts.utc })
+        : undefined;
+      if (tui) bus.add(tui.sink);
+      else bus.add(new HeadlessPrinter((line) => process.stdout.write(line), { revealSecrets: opts.revealSecrets, utc: opts.utc }));
+      // Under the TUI, replay notes would tear the screen: they are kept and printed after it closes.
+      const notes: string[] = [];
+      const run = runDemo({ fixture: opts.fixture, sink: bus, speed: opts.speed,
+        log: (line) => (tui ? notes.push(line) : process.stderr.write(`imapdbg replay: ${line}\n`)) });
+      if (tui) {
+        // The session is there to be looked at: the UI stays until the user quits.
+        await Promise.race([run.then(() => tui.quit, () => tui.quit), tui.quit]);
+        tui.destroy();
+        for (const note of notes) process.stderr.write(`imapdbg replay: ${note}\n`);
+      }
+      const result = await run;
       await bus.close();
       process.stderr.write(`imapdbg demo: done; the client received "${result.idleUpdate}" while idling\n`);
     });
