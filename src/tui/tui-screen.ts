@@ -28,7 +28,11 @@ export class TuiScreen {
 
   constructor(private readonly model: TuiModel, private readonly onQuit: () => void) {
     this.screen = blessed.screen({ smartCSR: true, title: 'imapdbg', fullUnicode: true, warnings: false, autoPadding: false });
-    this.box = blessed.box({ parent: this.screen, top: 0, left: 0, width: '100%', height: '100%', tags: true, wrap: false });
+    // With a UTF-8 terminal, never translate characters to the line-drawing charset (ACS): blessed
+    // would otherwise send the Latin-1 bytes £ ° ± · of a message as ACS codes (NCURSES_NO_UTF8_ACS).
+    const tput = (this.screen as unknown as { tput: { unicode: boolean; brokenACS: boolean } }).tput;
+    if (tput.unicode) tput.brokenACS = true;
+    this.box = blessed.box({ parent: this.screen, top: 0, left: 0, width: '100%', height: '100%', tags: false, wrap: false });
     process.once('exit', this.restore);
     process.on('uncaughtException', this.crash);
     process.on('unhandledRejection', this.crash);

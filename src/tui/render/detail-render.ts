@@ -4,7 +4,7 @@ import { annotationText, clockTime, formatLatency } from '../../imap/notation';
 import type { TuiModel } from '../view-model/tui-model';
 import { DETAIL_LITERAL_BYTES } from '../view-model/detail-state';
 import { DIRECTION_STYLE } from './frames-render';
-import { cellSafe, colour, formatBytes, tagSafe, wrap } from './text-cells';
+import { cellSafe, colour, formatBytes, wrap } from './text-cells';
 
 let cache: { key: string; lines: string[] } | undefined;
 
@@ -26,14 +26,14 @@ function build(model: TuiModel, index: number, width: number): string[] {
   const out: string[] = [];
   const who = frame.direction === 'client' ? 'C:' : 'S:';
   out.push(colour(`session #${frame.session}  frame ${frame.seq}  ${who} ${frame.kind}${frame.verb ? ` ${frame.verb}` : ''}${frame.tag ? `  tag ${frame.tag}` : ''}`, 'bold'));
-  out.push(tagSafe(`${clockTime(frame.timeUs, model.options.utc)} to ${clockTime(frame.endUs, model.options.utc)}  offset ${frame.offset}, ${frame.length} bytes`));
+  out.push(`${clockTime(frame.timeUs, model.options.utc)} to ${clockTime(frame.endUs, model.options.utc)}  offset ${frame.offset}, ${frame.length} bytes`);
   const paired = model.store.paired(index);
   if (paired !== undefined) {
     const other = model.store.frame(paired);
     const pair = (frame.direction === 'server' ? frame : other).annotations.find((a) => a.kind === 'pair');
     const latency = pair && pair.kind === 'pair' ? `, latency ${formatLatency(pair.latencyUs)}` : '';
     const label = frame.direction === 'server' ? 'command' : 'response';
-    out.push(...wrap(`${label} (frame ${other.seq}${latency}): ${other.direction === 'client' ? 'C:' : 'S:'} ${cellSafe(model.store.text(paired))}`, width).map(tagSafe));
+    out.push(...wrap(`${label} (frame ${other.seq}${latency}): ${other.direction === 'client' ? 'C:' : 'S:'} ${cellSafe(model.store.text(paired))}`, width));
   }
   const band = model.store.band(index);
   if (band) {
@@ -46,7 +46,7 @@ function build(model: TuiModel, index: number, width: number): string[] {
       out.push(...wrap(`${f.level} ${f.code} (${f.rfc}): ${cellSafe(f.message)}`, width).map((l) => colour(l, f.level === 'error' ? 'red-fg' : 'yellow-fg')));
     } else if (a.kind !== 'pair') {
       const text = annotationText(a);
-      if (text !== undefined) out.push(...wrap(cellSafe(text), width).map(tagSafe));
+      if (text !== undefined) out.push(...wrap(cellSafe(text), width));
     }
   }
   out.push(colour(`── message ${'─'.repeat(Math.max(0, width - 11))}`.slice(0, width), 'gray-fg'));

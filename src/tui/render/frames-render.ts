@@ -1,7 +1,7 @@
 import type { Frame } from '../../imap/frame';
 import { clockTime, formatLatency } from '../../imap/notation';
 import type { TuiModel } from '../view-model/tui-model';
-import { cellSafe, colour, cut, formatBytes, formatDuration, tagSafe } from './text-cells';
+import { cellSafe, colour, cut, formatBytes, formatDuration } from './text-cells';
 
 /** Colours of the two directions. */
 export const DIRECTION_STYLE = { client: 'yellow-fg', server: 'cyan-fg' } as const;
@@ -40,7 +40,7 @@ function frameRow(model: TuiModel, index: number, width: number, selected: boole
   const styledBadges = shownBadges.length === badgeText.length
     ? badges.map((b) => colour(b.text, b.style)).join(' ')
     : colour(shownBadges, 'gray-fg');
-  return `${colour(gutter.text, 'green-fg')}${colour(time, 'gray-fg')} ${tagSafe(session)}${colour(who, `${DIRECTION_STYLE[frame.direction]}`)} `
+  return `${colour(gutter.text, 'green-fg')}${colour(time, 'gray-fg')} ${session}${colour(who, `${DIRECTION_STYLE[frame.direction]}`)} `
     + `${colour(text, DIRECTION_STYLE[frame.direction])}${pad}${shownBadges ? ` ${styledBadges}` : ''}`;
 }
 

@@ -4,7 +4,7 @@ import type { TuiModel } from '../view-model/tui-model';
 import { detailLines } from './detail-render';
 import { framesRows } from './frames-render';
 import { sessionsHeader, sessionsRows } from './sessions-render';
-import { colour, cut, fit, formatBytes, tagSafe, cellSafe } from './text-cells';
+import { colour, cut, fit, formatBytes, cellSafe } from './text-cells';
 
 /** The whole screen as tagged lines, and where the list rows are (for the mouse). */
 export interface ScreenImage {
@@ -27,7 +27,9 @@ export function renderScreen(model: TuiModel, width: number, height: number): Sc
   let listRows = body;
   if (model.help) {
     lines.push(colour(fit('Keys', w), 'bold'));
-    lines.push(...helpLines(w).slice(model.helpScroll, model.helpScroll + body));
+    const help = helpLines(w);
+    model.helpScroll = Math.max(0, Math.min(model.helpScroll, help.length - (body - 1)));
+    lines.push(...help.slice(model.helpScroll, model.helpScroll + body - 1));
   } else if (model.screen === 'sessions') {
     lines.push(sessionsHeader(w));
     lines.push(...sessionsRows(model, w, body));
@@ -65,7 +67,7 @@ function titleLine(model: TuiModel, w: number): string {
     text += ` — session #${model.frames.session}${who}${box}  ${s?.info.client ?? ''} → ${s?.info.upstream ?? ''}${s?.closed ? ' (closed)' : ''}`;
   }
   const count = model.screen === 'frames' && model.frames ? `${model.frames.rows.length ? model.frames.cursor.cursor + 1 : 0}/${model.frames.rows.length} ` : '';
-  return colour(fit(cellSafe(text), w - count.length) + count, 'inverse');
+  return colour(fit(cellSafe(text), w - count.length - 1) + ' ' + count, 'inverse');
 }
 
 function statusLine(model: TuiModel, w: number): string {
@@ -77,6 +79,8 @@ function statusLine(model: TuiModel, w: number): string {
   if (src.capturePath) parts.push(`rec ${src.capturePath}`);
   parts.push(model.paused ? `PAUSED (${model.heldCount} held)` : model.frames?.following ? 'FOLLOW' : src.mode === 'live' ? 'live' : 'loaded');
   if (model.filter) parts.push(`filter: ${model.filter.source}`);
+  // On a narrow screen the file's directory matters least.
+  if (parts.join(' | ').length >= w) parts[0] = parts[0].replace(/[^ ]*\//, '');
   return colour(fit(` ${parts.join(' | ')}`, w), model.paused ? 'black-fg yellow-bg' : 'white-fg blue-bg');
 }
 
@@ -84,7 +88,7 @@ function bottomLine(model: TuiModel, w: number): string {
   if (model.prompt) {
     const label = model.prompt.kind === 'search' ? '/' : 'filter: ';
     const text = `${label}${model.prompt.text}`;
-    return `${tagSafe(cut(text.length >= w ? `…${text.slice(text.length - w + 2)}` : text, w - 1))}{inverse} {/inverse}`;
+    return `${cut(text.length >= w ? `…${text.slice(text.length - w + 2)}` : text, w - 1)}${colour(' ', 'inverse')}`;
   }
   if (model.message) return colour(cut(cellSafe(model.message.text), w), model.message.error ? 'red-fg' : 'green-fg');
   const hints = model.help ? 'Esc/q/? close help  j/k scroll  Q quit'
@@ -96,9 +100,27 @@ function bottomLine(model: TuiModel, w: number): string {
 
 function helpLines(w: number): string[] {
   const out: string[] = [];
-  for (const [k, what] of KEY_HELP) out.push(tagSafe(cut(`  ${k.padEnd(20)} ${what}`, w)));
+  for (const [k, what] of KEY_HELP) out.push(...helpEntry(k, what, w));
   out.push('', colour(cut('Filter expressions (f), on frames:', w), 'bold'));
-  for (const [op, what] of FILTER_OPERATORS) out.push(tagSafe(cut(`  ${op.padEnd(20)} ${what}`, w)));
-  out.push(tagSafe(cut('  e.g.  ~c FETCH & ~lit >1M     ~idle & ~dir s     !~dir c | ~status NO', w)));
+  for (const [op, what] of FILTER_OPERATORS) out.push(...helpEntry(op, what, w));
+  out.push(cut('  e.g.  ~c FETCH & ~lit >1M     ~idle & ~dir s     !~dir c | ~status NO', w));
   return out;
+}
+
+/** A key and its meaning; the meaning wraps at word boundaries under itself on narrow screens. */
+function helpEntry(key: string, what: string, w: number): string[] {
+  const indent = 21;
+  const room = Math.max(10, w - indent);
+  const rows: string[] = [];
+  let row = '';
+  for (const word of what.split(' ')) {
+    if (row && row.length + 1 + word.length > room) {
+      rows.push(row);
+      row = word;
+    } else {
+      row = row ? `${row} ${word}` : word;
+    }
+  }
+  rows.push(row);
+  return rows.map((r, i) => cut(`${i === 0 ? `  ${key}`.padEnd(indent - 1) : ' '.repeat(indent - 1)} ${r}`, w));
 }

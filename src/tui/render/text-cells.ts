@@ -13,10 +13,6 @@ export function cellSafe(text: string): string {
   });
 }
 
-/** Escape blessed's `{tag}` syntax in text that comes from the wire. */
-export function tagSafe(text: string): string {
-  return text.replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'));
-}
 
 /** Cut to at most `width` cells, marking a cut with `…`. */
 export function cut(text: string, width: number): string {
@@ -57,8 +53,22 @@ export function formatDuration(us: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-/** Text in blessed styles (space-separated, e.g. `black-fg yellow-bg`); the text is made tag-safe here. */
+/** SGR codes to set and to reset each style. */
+const SGR: Readonly<Record<string, readonly [number, number]>> = {
+  bold: [1, 22], inverse: [7, 27],
+  'black-fg': [30, 39], 'red-fg': [31, 39], 'green-fg': [32, 39], 'yellow-fg': [33, 39], 'blue-fg': [34, 39],
+  'magenta-fg': [35, 39], 'cyan-fg': [36, 39], 'white-fg': [37, 39], 'gray-fg': [90, 39],
+  'yellow-bg': [43, 49], 'blue-bg': [44, 49],
+};
+
+/**
+ * Text in styles (space-separated, e.g. `black-fg yellow-bg`) as SGR escapes. The screen is drawn
+ * without blessed's `{tag}` markup on purpose: its escaping cannot protect a `{|}` in a message
+ * (blessed would right-align the line there), while SGR needs only the ESC byte escaped, which
+ * cellSafe does for all wire text.
+ */
 export function colour(text: string, style: string): string {
-  const styles = style.split(' ').filter((s) => s !== '');
-  return `${styles.map((s) => `{${s}}`).join('')}${tagSafe(text)}${styles.reverse().map((s) => `{/${s}}`).join('')}`;
+  const codes = style.split(' ').filter((s) => s !== '').map((s) => SGR[s]).filter((c) => c !== undefined);
+  if (codes.length === 0) return text;
+  return `\x1b[${codes.map((c) => c[0]).join(';')}m${text}\x1b[${codes.map((c) => c[1]).join(';')}m`;
 }
