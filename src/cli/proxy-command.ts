@@ -24,7 +24,7 @@ interface ProxyOptions extends TlsCliOptions {
 }
 
 export function registerProxyCommand(program: Command): void {
-  addTlsOptions(program.command('proxy'))
+  const proxy = program.command('proxy')
     .description('run the proxy between an IMAP client and server; every byte is forwarded unchanged')
     .option('-l, --listen <host:port>', 'address to listen on', '127.0.0.1:1143')
     .option('-u, --upstream <host:port>', 'the real IMAP server')
@@ -33,13 +33,15 @@ export function registerProxyCommand(program: Command): void {
     .option('--reveal-secrets', 'show LOGIN passwords and AUTHENTICATE data instead of masking them', false)
     .option('--idle-timeout <seconds>', 'close a session after this long without traffic (default 31 min: IDLE may sit silent 29 min)',
       positiveInt('--idle-timeout'), DEFAULT_IDLE_TIMEOUT_MS / 1000)
-    .option('--utc', 'print times in UTC', false)
+    .option('--utc', 'print times in UTC', false);
+  addTlsOptions(proxy)
     .addHelpText('after', `
 Examples:
   imapdbg proxy --upstream imap.example.org:143 --headless
   imapdbg proxy --listen 127.0.0.1:1143 --upstream 127.0.0.1:143 --record session.imapcap
+  then point the mail client at 127.0.0.1:1143.
   imapdbg proxy --tls --listen 127.0.0.1:1993 --upstream imap.example.org:993 --upstream-tls --keylog keys.log
-  then point the mail client at 127.0.0.1:1143.`)
+  then let the client trust the CA that "imapdbg ca show" prints and point it at 127.0.0.1:1993.`)
     .action(async (opts: ProxyOptions) => runProxy(opts));
 }
 
