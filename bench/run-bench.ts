@@ -1,0 +1,590 @@
+/**
+ * imapdbg's benchmark (issue 2): imapdbg against a plain Node TCP pipe measured in the same run,
+ * and mitmproxy in TCP mode where `mitmdump` is installed. Everything on 127.0.0.1; the fake IMAP
+ * server and every proxy are child processes, the client is this process.
+ *
+ *   npm run bench [-- --quick] [-- --profile] [-- --out FILE] [-- --paths pipe,imapdbg,...] [-- --no-mitmproxy]
+ *
+ * --quick    smaller sizes for fast iterations (64 MB literal, 2,000 NOOPs, 200 idle sessions)
+ * --profile  run the imapdbg children under `node --cpu-prof` and print their hot spots
+ * --out FILE where to write the report (default BENCHMARKS.md for a full run of every path;
+ *            --quick, --profile and --paths runs write nothing unless --out is given)
+ * --paths    measure only these paths (direct, pipe, imapdbg, imapdbg-rec, mitmproxy)
+ * --runs N   transfers per path for the throughput median (default 3)
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Socket } from 'node:net';
+import { formatProfileSummary, summarizeProfile } from './cpuprofile-summary';
+import { closeConnection, enterIdle, fetchLiteral, fetchLongLine, noopRoundTrips, openConnection } from './imap-client';
+import { cpuSeconds, freePort, memory, resetPeak, spawnReady, type Child } from './proc';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const MB = 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+const argv = process.argv.slice(2);
+function option(name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i === -1 ? undefined : argv[i + 1];
+}
+const QUICK = argv.includes('--quick');
+const PROFILE = argv.includes('--profile');
+const NO_MITM = argv.includes('--no-mitmproxy');
+const OUT = option('--out') ?? (QUICK || PROFILE || option('--paths') !== undefined ? undefined : path.join(ROOT, 'BENCHMARKS.md'));
+const ONLY = option('--paths')?.split(',').map((s) => s.trim());
+for (const a of argv) {
+  if (a.startsWith('--') && !['--quick', '--profile', '--no-mitmproxy', '--out', '--paths', '--runs'].includes(a)) {
+    process.stderr.write(`bench: unknown option ${a}\n`);
+    process.exit(2);
+  }
+}
+
+const RUNS = Number(option('--runs') ?? 3);
+if (!Number.isInteger(RUNS) || RUNS < 1) {
+  process.stderr.write('bench: --runs needs a positive integer\n');
+  process.exit(2);
+}
+const SIZES = QUICK
+  ? { literal: 64 * MB, runs: RUNS, noops: 2_000, warmNoops: 200, sessions: 200, line: 10 * MB }
+  : { literal: 512 * MB, runs: RUNS, noops: 10_000, warmNoops: 1_000, sessions: 1_000, line: 10 * MB };
+
+function log(msg: string): void {
+  process.stderr.write(`bench: ${msg}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The paths under test
+
+type PathKey = 'direct' | 'pipe' | 'imapdbg' | 'imapdbg-rec' | 'mitmproxy';
+
+interface Running {
+  port: number;
+  child?: Child;
+  /** Stop the child; returns extra facts (e.g. the capture file's size). */
+  stop(): Promise<{ captureBytes?: number }>;
+}
+
+interface PathDef {
+  key: PathKey;
+  label: string;
+  start(serverPort: number, phase: string): Promise<Running>;
+}
+
+function running(child: Child, after?: () => { captureBytes?: number }): Running {
+  return {
+    port: child.port,
+    child,
+    async stop() {
+      await child.stop();
+      return after?.() ?? {};
+    },
+  };
+}
+
+const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'imapdbg-bench-'));
+const profileDir = path.join(tmpRoot, 'profiles');
+process.on('exit', () => { try { rmSync(tmpRoot, { recursive: true, force: true }); } catch { /* best effort */ } });
+
+function imapdbgPath(record: boolean): PathDef {
+  return {
+    key: record ? 'imapdbg-rec' : 'imapdbg',
+    label: record ? 'imapdbg, recording on' : 'imapdbg, recording off',
+    async start(serverPort, phase) {
+      const nodeArgs = PROFILE
+        ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${phase}-${record ? 'rec' : 'norec'}.cpuprofile`]
+        : [];
+      const capture = path.join(tmpRoot, `${phase}-capture.imapcap`);
+      const args = [...nodeArgs, path.join(ROOT, 'bin', 'imapdbg'), 'proxy', '--listen', '127.0.0.1:0',
+        '--upstream', `127.0.0.1:${serverPort}`, '--headless', ...(record ? ['--record', capture] : [])];
+      const child = await spawnReady(this.label, process.execPath, args,
+        { announce: { stream: 'stderr', pattern: /listening on 127\.0\.0\.1:(\d+)/ } });
+      return running(child, () => {
+        if (!record) return {};
+        let captureBytes: number | undefined;
+        try { captureBytes = statSync(capture).size; } catch { captureBytes = undefined; }
+        rmSync(capture, { force: true });
+        return { captureBytes };
+      });
+    },
+  };
+}
+
+const PIPE: PathDef = {
+  key: 'pipe',
+  label: 'Node TCP pipe',
+  async start(serverPort) {
+    const child = await spawnReady(this.label, process.execPath,
+      [path.join(__dirname, 'tcp-pipe.js'), '--upstream', String(serverPort)],
+      { announce: { stream: 'stdout', pattern: /listening (\d+)/ } });
+    return running(child);
+  },
+};
+
+const DIRECT: PathDef = {
+  key: 'direct',
+  label: 'direct (no proxy)',
+  async start(serverPort) {
+    return { port: serverPort, stop: async () => ({}) };
+  },
+};
+
+function findOnPath(cmd: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const p = path.join(dir, cmd);
+    if (dir && existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function mitmVersion(bin: string): string | undefined {
+  try {
+    const out = execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    return /Mitmproxy:\s*(\S+)/.exec(out)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+function mitmPath(bin: string, version: string): PathDef {
+  const major = Number(version.split('.')[0]);
+  const confdir = path.join(tmpRoot, 'mitmproxy-conf');
+  return {
+    key: 'mitmproxy',
+    label: `mitmproxy ${version} (TCP)`,
+    async start(serverPort) {
+      const port = await freePort();
+      // 8.x: reverse mode with --tcp-hosts makes every connection a raw TCP flow (the server
+      // greets first, so it never guesses HTTP). 9+ has a reverse:tcp:// mode of its own.
+      const mode = major >= 9
+        ? ['--mode', `reverse:tcp://127.0.0.1:${serverPort}@${port}`]
+        : ['--mode', `reverse:http://127.0.0.1:${serverPort}`, '--listen-port', String(port), '--tcp-hosts', '.*'];
+      const args = ['--listen-host', '127.0.0.1', ...mode, '--set', `confdir=${confdir}`,
+        '--set', 'flow_detail=0', '--set', 'termlog_verbosity=error', '-q'];
+      const child = await spawnReady(this.label, bin, args, { port, timeoutMs: 60_000 });
+      return running(child);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements
+
+interface Throughput {
+  runsMBs: number[];
+  medianMBs: number;
+  /** Median over the runs. */
+  rssBefore: number;
+  /** Highest over the runs, and each run's. */
+  peak: number;
+  peaks: number[];
+  /** Capture file size after one transfer (recording on). */
+  captureBytes?: number;
+  /** The proxy's CPU time (user + system) per GiB carried, median over the runs. */
+  cpuPerGiB: number;
+}
+interface Latency { median: number; p99: number; mean: number; count: number; cpuPerTrip: number }
+interface Idle { sessions: number; rssBefore: number; rss: number; peak: number; seconds: number }
+interface LongLine { rssBefore: number; peak: number }
+
+interface PathResult {
+  def: PathDef;
+  throughput?: Throughput;
+  latency?: Latency;
+  idle?: Idle;
+  line?: LongLine;
+  errors: string[];
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+/** Nearest-rank percentile. */
+const percentile = (sorted: Float64Array, p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+
+/** A little traffic so the proxy's code is warm and its steady-state RSS is what "before" shows. */
+async function warmUp(port: number): Promise<void> {
+  const s = await openConnection(port);
+  await noopRoundTrips(s, 100, 'w');
+  await closeConnection(s);
+  await sleep(200);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface TransferRun { mbs: number; rssBefore: number; peak: number; cpuPerGiB: number; captureBytes?: number }
+
+/** One transfer through a fresh proxy process: its RSS before, and its peak RSS during the transfer. */
+async function throughputRun(def: PathDef, serverPort: number, run: number): Promise<TransferRun> {
+  const r = await def.start(serverPort, `throughput${run}`);
+  try {
+    await warmUp(r.port);
+    const pid = r.child?.pid;
+    const before = pid ? memory(pid) : undefined;
+    if (pid) resetPeak(pid);
+    const s = await openConnection(r.port);
+    const cpu0 = pid ? cpuSeconds(pid) : NaN;
+    const res = await fetchLiteral(s, `f${run}`);
+    const cpu = pid ? cpuSeconds(pid) - cpu0 : NaN;
+    await closeConnection(s);
+    const after = pid ? memory(pid) : undefined;
+    const extra = await r.stop();
+    const mbs = res.literalBytes / MB / res.seconds;
+    log(`  ${def.label}: run ${run}: ${(res.literalBytes / MB).toFixed(0)} MB in ${res.seconds.toFixed(3)} s = ${mbs.toFixed(0)} MB/s` +
+      (after ? `, RSS ${fmtMB(before?.rss)} MB before, peak ${fmtMB(after.hwm)} MB` : ''));
+    return { mbs, rssBefore: before?.rss ?? NaN, peak: after?.hwm ?? NaN, cpuPerGiB: cpu / (res.literalBytes / (1024 * MB)), captureBytes: extra.captureBytes };
+  } finally {
+    await r.stop();
+  }
+}
+
+function throughputOf(runs: TransferRun[]): Throughput {
+  return {
+    runsMBs: runs.map((x) => x.mbs),
+    medianMBs: median(runs.map((x) => x.mbs)),
+    rssBefore: median(runs.map((x) => x.rssBefore)),
+    peak: Math.max(...runs.map((x) => x.peak)),
+    peaks: runs.map((x) => x.peak),
+    captureBytes: runs.find((x) => x.captureBytes !== undefined)?.captureBytes,
+    cpuPerGiB: median(runs.map((x) => x.cpuPerGiB)),
+  };
+}
+
+async function measureLatency(def: PathDef, serverPort: number): Promise<Latency> {
+  const r = await def.start(serverPort, 'latency');
+  try {
+    const s = await openConnection(r.port);
+    await noopRoundTrips(s, SIZES.warmNoops, 'w');
+    const pid = r.child?.pid;
+    const cpu0 = pid ? cpuSeconds(pid) : NaN;
+    const times = await noopRoundTrips(s, SIZES.noops, 'n');
+    const cpu = pid ? cpuSeconds(pid) - cpu0 : NaN;
+    await closeConnection(s);
+    const sorted = Float64Array.from(times).sort();
+    let sum = 0;
+    for (const t of times) sum += t;
+    return { median: percentile(sorted, 50), p99: percentile(sorted, 99), mean: sum / times.length, count: times.length, cpuPerTrip: (cpu * 1e6) / times.length };
+  } finally {
+    await r.stop();
+  }
+}
+
+async function measureIdle(def: PathDef, serverPort: number): Promise<Idle> {
+  const r = await def.start(serverPort, 'idle');
+  const sockets: Socket[] = [];
+  try {
+    await warmUp(r.port);
+    const pid = r.child?.pid;
+    if (!pid) throw new Error('no process to measure');
+    const before = memory(pid);
+    resetPeak(pid);
+    const t0 = Date.now();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < SIZES.sessions) {
+        const k = next++;
+        const s = await openConnection(r.port, 60_000);
+        sockets.push(s);
+        await enterIdle(s, `i${k}`, 60_000);
+      }
+    };
+    await Promise.all(Array.from({ length: 50 }, worker));
+    const seconds = (Date.now() - t0) / 1000;
+    await sleep(1000); // let the sessions settle (buffers released, timers armed)
+    const m = memory(pid);
+    return { sessions: sockets.length, rssBefore: before.rss, rss: m.rss, peak: m.hwm, seconds };
+  } finally {
+    for (const s of sockets) s.destroy();
+    await sleep(200);
+    await r.stop();
+  }
+}
+
+async function measureLongLine(def: PathDef, serverPort: number): Promise<LongLine> {
+  const r = await def.start(serverPort, 'line');
+  try {
+    await warmUp(r.port);
+    const pid = r.child?.pid;
+    if (!pid) throw new Error('no process to measure');
+    const before = memory(pid);
+    resetPeak(pid);
+    const s = await openConnection(r.port);
+    await fetchLongLine(s, 'x1');
+    await closeConnection(s);
+    return { rssBefore: before.rss, peak: memory(pid).hwm };
+  } finally {
+    await r.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const fmtMB = (bytes: number | undefined): string => (bytes === undefined || Number.isNaN(bytes) ? '-' : (bytes / MB).toFixed(1));
+const fmtUs = (us: number | undefined): string => (us === undefined || Number.isNaN(us) ? '-' : us.toFixed(1));
+const signed = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
+
+function table(headers: string[], rows: string[][]): string {
+  const lines = [`| ${headers.join(' | ')} |`, `|${headers.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+interface Target { what: string; value: string; met: boolean | undefined }
+
+function targets(res: Map<PathKey, PathResult>): Target[] {
+  const pipe = res.get('pipe');
+  const direct = res.get('direct');
+  const out: Target[] = [];
+  const tput = (key: PathKey, factor: number, label: string): void => {
+    const p = pipe?.throughput?.medianMBs;
+    const x = res.get(key)?.throughput?.medianMBs;
+    const ok = p !== undefined && x !== undefined;
+    out.push({ what: `throughput ${label} >= ${factor}x the pipe's`, value: ok ? `${x.toFixed(0)} / ${p.toFixed(0)} MB/s = ${(x / p).toFixed(2)}x` : 'not measured', met: ok ? x >= factor * p : undefined });
+  };
+  tput('imapdbg', 0.9, 'without recording');
+  tput('imapdbg-rec', 0.6, 'with recording');
+  for (const key of ['imapdbg', 'imapdbg-rec'] as const) {
+    const d = direct?.latency?.median;
+    const p = pipe?.latency?.median;
+    const x = res.get(key)?.latency?.median;
+    const ok = d !== undefined && p !== undefined && x !== undefined;
+    out.push({
+      what: `added median NOOP latency within 50 µs of the pipe's (${key === 'imapdbg' ? 'recording off' : 'recording on'})`,
+      value: ok ? `${signed(x - d)} µs vs pipe ${signed(p - d)} µs: ${signed(x - p)} µs` : 'not measured',
+      met: ok ? x - p <= 50 : undefined,
+    });
+  }
+  const idle = res.get('imapdbg')?.idle;
+  out.push({ what: `RSS with ${SIZES.sessions} idle sessions < 100 MB (recording off)`, value: idle ? `${fmtMB(idle.rss)} MB` : 'not measured', met: idle ? idle.rss < 100 * MB : undefined });
+  for (const key of ['imapdbg', 'imapdbg-rec'] as const) {
+    const p = pipe?.throughput?.peak;
+    const x = res.get(key)?.throughput?.peak;
+    const ok = p !== undefined && x !== undefined && !Number.isNaN(p) && !Number.isNaN(x);
+    out.push({
+      what: `peak RSS during the ${SIZES.literal / MB} MB literal within 32 MB of the pipe's (${key === 'imapdbg' ? 'recording off' : 'recording on'})`,
+      value: ok ? `${fmtMB(x)} vs ${fmtMB(p)} MB: ${signed((x - p) / MB)} MB` : 'not measured',
+      met: ok ? x - p <= 32 * MB : undefined,
+    });
+  }
+  return out;
+}
+
+function report(res: Map<PathKey, PathResult>, totalSeconds: number): { tables: string; targetTable: string } {
+  const all = [...res.values()];
+  const direct = res.get('direct');
+  const pipe = res.get('pipe');
+  const t1 = table(
+    ['path', `MB/s (median of ${SIZES.runs})`, 'runs, MB/s', 'x pipe', 'proxy CPU s per GiB', 'RSS before, MB', 'peak RSS during transfer, MB (max)', 'peaks per run, MB'],
+    all.filter((r) => r.throughput).map((r) => {
+      const t = r.throughput as Throughput;
+      const p = pipe?.throughput?.medianMBs;
+      return [r.def.label, t.medianMBs.toFixed(0), t.runsMBs.map((x) => x.toFixed(0)).join(', '),
+        p ? `${(t.medianMBs / p).toFixed(2)}x` : '-', Number.isNaN(t.cpuPerGiB) ? '-' : t.cpuPerGiB.toFixed(2),
+        fmtMB(t.rssBefore), fmtMB(t.peak), t.peaks.map((x) => fmtMB(x)).join(', ')];
+    }),
+  );
+  const t2 = table(
+    ['path', 'median µs', 'p99 µs', 'mean µs', 'added median µs', 'added p99 µs', 'proxy CPU µs per round trip'],
+    all.filter((r) => r.latency).map((r) => {
+      const l = r.latency as Latency;
+      const d = direct?.latency;
+      return [r.def.label, fmtUs(l.median), fmtUs(l.p99), fmtUs(l.mean),
+        d && r.def.key !== 'direct' ? signed(l.median - d.median) : '-', d && r.def.key !== 'direct' ? signed(l.p99 - d.p99) : '-',
+        Number.isNaN(l.cpuPerTrip) ? '-' : l.cpuPerTrip.toFixed(1)];
+    }),
+  );
+  const t3 = table(
+    ['path', 'RSS before, MB', `RSS with ${SIZES.sessions} idle sessions, MB`, 'per session, KB', 'peak, MB', `peak during ${SIZES.line / MB} MB line, MB`, 'line: growth over before, MB'],
+    all.filter((r) => r.idle || r.line).map((r) => {
+      const i = r.idle;
+      const l = r.line;
+      return [r.def.label, fmtMB(i?.rssBefore), fmtMB(i?.rss), i ? ((i.rss - i.rssBefore) / i.sessions / 1024).toFixed(1) : '-',
+        fmtMB(i?.peak), fmtMB(l?.peak), l ? signed((l.peak - l.rssBefore) / MB) : '-'];
+    }),
+  );
+  const captures = all.filter((r) => r.throughput?.captureBytes !== undefined)
+    .map((r) => `${r.def.label}: capture file of one transfer: ${fmtMB(r.throughput?.captureBytes)} MB (raw bytes as base64 data records)`);
+  const errors = all.flatMap((r) => r.errors.map((e) => `${r.def.label}: ${e}`));
+  const tables = [
+    `Throughput of a ${SIZES.literal / MB} MB FETCH literal (MB = 2^20 bytes; a fresh proxy process per run, runs interleaved across paths):`, '', t1, '',
+    ...(captures.length ? [...captures, ''] : []),
+    `Latency of ${SIZES.noops.toLocaleString('en')} sequential NOOP round trips (after ${SIZES.warmNoops.toLocaleString('en')} warm-up ones):`, '', t2, '',
+    `Memory: ${SIZES.sessions.toLocaleString('en')} concurrent sessions in IDLE, and a ${SIZES.line / MB} MB line without CRLF (server to client):`, '', t3, '',
+    ...(errors.length ? ['Errors:', ...errors.map((e) => `- ${e}`), ''] : []),
+    `Whole benchmark: ${totalSeconds.toFixed(0)} s.`,
+  ].join('\n');
+  const ts = targets(res);
+  const targetTable = table(['target (issue 2)', 'measured', 'verdict'],
+    ts.map((t) => [t.what, t.value, t.met === undefined ? 'not measured' : t.met ? 'met' : '**not met**']));
+  return { tables, targetTable };
+}
+
+const NOTES_MARKER = '<!-- Notes below this line are written by hand and kept when the benchmark rewrites this file. -->';
+
+function gitDescription(): string {
+  try {
+    const head = execFileSync('git', ['-C', ROOT, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no', '--', 'src', 'bin'], { encoding: 'utf8' }).trim();
+    return `commit ${head}${dirty ? ' (with uncommitted changes under src/ or bin/)' : ''}`;
+  } catch {
+    return 'not a git checkout';
+  }
+}
+
+function machine(mitm: string | undefined): string {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
+  const memTotal = /^MemTotal:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1];
+  let nproc = String(os.availableParallelism());
+  try { nproc = execFileSync('nproc', { encoding: 'utf8' }).trim(); } catch { /* keep Node's count */ }
+  return [
+    `- CPU: ${model}, \`nproc\` = ${nproc}`,
+    `- memory: ${memTotal ? (Number(memTotal) / 1024 / 1024).toFixed(1) : '?'} GiB`,
+    `- kernel: ${os.release()}; Node ${process.version}`,
+    `- mitmproxy: ${mitm ?? 'not installed (skipped)'}`,
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const loadStart = os.loadavg()[0];
+  if (loadStart > 0.5) log(`warning: load average ${loadStart.toFixed(2)} before the start: other work on the machine skews the numbers`);
+  const mitmBin = NO_MITM ? undefined : findOnPath('mitmdump');
+  const mitmVer = mitmBin ? mitmVersion(mitmBin) : undefined;
+  const defs: PathDef[] = [DIRECT, PIPE, imapdbgPath(false), imapdbgPath(true)];
+  if (mitmBin && mitmVer) defs.push(mitmPath(mitmBin, mitmVer));
+  else log(NO_MITM ? 'mitmproxy skipped (--no-mitmproxy)' : 'mitmdump not installed: mitmproxy skipped');
+  const chosen = ONLY ? defs.filter((d) => ONLY.includes(d.key)) : defs;
+  if (ONLY && chosen.length === 0) throw new Error(`--paths matches none of ${defs.map((d) => d.key).join(', ')}`);
+  const res = new Map<PathKey, PathResult>(chosen.map((d) => [d.key, { def: d, errors: [] }]));
+
+  const server = await spawnReady('fake IMAP server', process.execPath,
+    [path.join(__dirname, 'fake-imap-server.js'), '--literal-bytes', String(SIZES.literal), '--line-bytes', String(SIZES.line)],
+    { announce: { stream: 'stdout', pattern: /listening (\d+)/ } });
+  log(`fake IMAP server on 127.0.0.1:${server.port}; ${QUICK ? 'quick' : 'full'} sizes: ${JSON.stringify(SIZES)}`);
+  if (resetPeak(server.pid)) log('peak RSS: VmHWM, reset through /proc/PID/clear_refs before each measured phase');
+  else log('peak RSS: VmHWM since process start (clear_refs not writable here)');
+
+  const phase = async <T>(name: string, keys: PathKey[], fn: (d: PathDef, port: number) => Promise<T>, set: (r: PathResult, v: T) => void): Promise<void> => {
+    for (const r of res.values()) {
+      if (!keys.includes(r.def.key)) continue;
+      log(`${name}: ${r.def.label}`);
+      const started = Date.now();
+      try {
+        set(r, await fn(r.def, server.port));
+        log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      } catch (err) {
+        r.errors.push(`${name}: ${(err as Error).message}`);
+        log(`  ${name} failed for ${r.def.label}: ${(err as Error).message}`);
+      }
+    }
+  };
+  const proxies: PathKey[] = ['pipe', 'imapdbg', 'imapdbg-rec', 'mitmproxy'];
+  try {
+    // Runs interleaved across the paths (run 1 of each, then run 2...), so drift hits all alike.
+    const transfers = new Map<PathKey, TransferRun[]>();
+    for (let run = 1; run <= SIZES.runs; run++) {
+      for (const r of res.values()) {
+        if (run > 1 && !transfers.has(r.def.key)) continue; // failed before
+        log(`throughput run ${run}: ${r.def.label}`);
+        try {
+          const t = await throughputRun(r.def, server.port, run);
+          transfers.set(r.def.key, [...(transfers.get(r.def.key) ?? []), t]);
+        } catch (err) {
+          transfers.delete(r.def.key);
+          r.errors.push(`throughput: ${(err as Error).message}`);
+          log(`  throughput failed for ${r.def.label}: ${(err as Error).message}`);
+        }
+      }
+    }
+    for (const [key, runs] of transfers) {
+      const r = res.get(key);
+      if (r) r.throughput = throughputOf(runs);
+    }
+    await phase('latency', ['direct', ...proxies], measureLatency, (r, v) => { r.latency = v; });
+    await phase('idle sessions', proxies, measureIdle, (r, v) => { r.idle = v; });
+    await phase('long line', proxies, measureLongLine, (r, v) => { r.line = v; });
+  } finally {
+    await server.stop();
+  }
+
+  const seconds = (Date.now() - t0) / 1000;
+  const load = `load average (1 min) ${loadStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end (the benchmark itself loads the machine; a high value at the start means other work ran alongside)`;
+  const { tables, targetTable } = report(res, seconds);
+  const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  process.stdout.write(`\n$ ${command}\n\n${tables}\n${load}.\n\nTargets:\n\n${targetTable}\n`);
+
+  let profiles = '';
+  if (PROFILE && existsSync(profileDir)) {
+    const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).sort();
+    profiles = files.map((f) => formatProfileSummary(summarizeProfile(path.join(profileDir, f), ROOT, 15), ROOT)).join('\n\n');
+    process.stdout.write(`\nCPU profiles of the imapdbg children (node --cpu-prof; numbers above include its overhead):\n\n${profiles}\n`);
+    const keep = path.join(ROOT, 'dist', 'bench-profiles');
+    rmSync(keep, { recursive: true, force: true });
+    execFileSync('cp', ['-r', profileDir, keep]);
+    process.stdout.write(`\n(profiles kept in ${path.relative(ROOT, keep)}/ for chrome://inspect or speedscope)\n`);
+  }
+
+  if (OUT) {
+    // Hand-written notes after the marker survive a rewrite; everything above it is generated.
+    let notes = `${NOTES_MARKER}\n`;
+    try {
+      const old = readFileSync(OUT, 'utf8');
+      const at = old.indexOf(NOTES_MARKER);
+      if (at !== -1) notes = old.slice(at);
+    } catch { /* no previous report */ }
+    const md = [
+      '# Benchmarks',
+      '',
+      `Issue 2's benchmark: imapdbg against a plain Node TCP pipe (\`net.createServer\` + \`pipe\` both ways, Nagle off) measured in the same run, and mitmproxy in TCP mode where \`mitmdump\` is installed. Everything runs on 127.0.0.1: a fake IMAP server (\`bench/fake-imap-server.ts\`), each proxy as its own child process, and the client in the benchmark process. The numbers below come from the run described here; \`npm run bench\` regenerates this file.`,
+      '',
+      '## Machine and command',
+      '',
+      machine(mitmVer),
+      `- run: ${new Date().toISOString()}; ${load}`,
+      `- tree: ${gitDescription()}`,
+      '',
+      '```',
+      `$ ${command}`,
+      '```',
+      '',
+      '## Results',
+      '',
+      tables,
+      '',
+      '## Targets',
+      '',
+      targetTable,
+      '',
+      '## How it measures',
+      '',
+      `- Throughput: the client sends \`fN FETCH 1 BODY[]\`; the server answers \`* 1 FETCH (BODY[] {${SIZES.literal}}\` and streams the body from one reused 256 KB buffer (message-like text with CRLFs inside), then \`)\` and the tagged OK. Time runs from sending the command to the tagged OK; the client counts bytes and discards them. Median of ${SIZES.runs} runs; every run starts a fresh proxy process, and the runs are interleaved across the paths (run 1 of each path, then run 2, ...) so that drift on the machine hits all paths alike.`,
+      '- RSS: VmRSS and VmHWM from `/proc/PID/status` of the proxy process. "Before" is after start and a warm-up connection of 100 NOOPs; the peak is VmHWM after the phase, reset beforehand through `/proc/PID/clear_refs` where allowed (so it is the peak during that phase, which never goes below the RSS before it).',
+      `- Latency: ${SIZES.noops.toLocaleString('en')} sequential \`nN NOOP\` round trips on one connection after ${SIZES.warmNoops.toLocaleString('en')} warm-up ones; "added" is relative to the direct connection. Nearest-rank percentiles.`,
+      `- Idle sessions: ${SIZES.sessions.toLocaleString('en')} connections, 50 opening at a time, each sending \`iN IDLE\` and waiting for \`+ idling\`; RSS read one second after the last \`+\`.`,
+      `- Long line: the server sends \`* XLINE \` and ${SIZES.line / MB} MB without CRLF, then CRLF and the tagged OK.`,
+      '- imapdbg runs as `node bin/imapdbg proxy --listen 127.0.0.1:0 --upstream ... --headless [--record FILE]` with stdout to /dev/null; the capture goes to a temporary file that is deleted afterwards.',
+      `- mitmproxy 8.x: \`mitmdump --mode reverse:http://SERVER --tcp-hosts '.*'\` (a raw TCP flow: the server greets first); 9+: \`--mode reverse:tcp://SERVER@PORT\`. It keeps every TCP message of a flow in memory, which shows in its peak RSS.`,
+      '- "proxy CPU" is the proxy process\'s user + system time (from `/proc/PID/stat`, all its threads) during the transfer or the NOOPs: steadier than MB/s when other work shares the machine.',
+      '',
+      notes,
+    ].join('\n');
+    writeFileSync(OUT, md);
+    log(`wrote ${path.relative(process.cwd(), OUT) || OUT}`);
+  }
+}
+
+main().then(() => process.exit(0), (err: Error) => {
+  process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});
