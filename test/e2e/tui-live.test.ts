@@ -51,10 +51,10 @@ test('live: an EXISTS during IDLE shows up in the TUI', T, async () => {
     await readUntil(sock, (l) => l.startsWith('+'));
 
     // The session appears live, IDLE now.
-    const list = await pane.waitFor(/^\s+1 127\.0\.0\.1:\d+ .*alice\s+INBOX\s+\d+s/m, 'the session, in IDLE');
+    const list = await pane.waitFor(/^\s+1 127\.0\.0\.1:\d+ .*alice\s+INBOX\s+[\d.]+s/m, 'the session, in IDLE');
     assert.match(list, /1 sessions \(1 open\)/);
     pane.keys('Enter');
-    await pane.waitFor(/^┌ .* C: a3 IDLE .*IDLE \d+s…/m, 'the open IDLE band');
+    await pane.waitFor(/^┌ .* C: a3 IDLE .*IDLE [\d.]+s…/m, 'the open IDLE band');
 
     await appendMessage(dc, 'alice', 'INBOX', makeMessage(1000, `tui live ${Date.now()}`));
     const exists = `* ${before + 1} EXISTS`;

@@ -80,7 +80,7 @@ function statusLine(model: TuiModel, w: number): string {
   parts.push(model.paused ? `PAUSED (${model.heldCount} held)` : model.frames?.following ? 'FOLLOW' : src.mode === 'live' ? 'live' : 'loaded');
   if (model.filter) parts.push(`filter: ${model.filter.source}`);
   // On a narrow screen the file's directory matters least.
-  if (parts.join(' | ').length >= w) parts[0] = parts[0].replace(/[^ ]*\//, '');
+  if (parts.join(' | ').length >= w) parts[0] = parts[0].replace(/[^ ]*\//, '').replace(/ → .*/, '');
   return colour(fit(` ${parts.join(' | ')}`, w), model.paused ? 'black-fg yellow-bg' : 'white-fg blue-bg');
 }
 

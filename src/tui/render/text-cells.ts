@@ -45,9 +45,10 @@ export function formatBytes(n: number): string {
   return `${v < 10 ? v.toFixed(1) : Math.round(v)}${units[u]}`;
 }
 
-/** A duration as 12s, 3m05s, 2h01m. */
+/** A duration as 0.6s, 12s, 3m05s, 2h01m. */
 export function formatDuration(us: number): string {
-  const s = Math.max(0, Math.floor(us / 1_000_000));
+  if (us < 10_000_000) return `${(Math.max(0, us) / 1_000_000).toFixed(1)}s`;
+  const s = Math.floor(us / 1_000_000);
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
