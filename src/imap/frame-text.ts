@@ -57,9 +57,9 @@ function literalText(lit: LiteralInfo, masked: boolean, options: FrameTextOption
   return ` «${lit.size} bytes: "${preview}${more}"»${short}`;
 }
 
-/** Control characters shown as escapes so that a frame is always one terminal line. */
+/** C0 and C1 control characters shown as escapes: a frame stays one line, and no byte (0x9b is an 8-bit CSI) drives the terminal. */
 export function printable(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) => {
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => {
     if (c === '\r') return '\\r';
     if (c === '\n') return '\\n';
     if (c === '\t') return '\\t';

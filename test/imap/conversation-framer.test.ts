@@ -235,3 +235,9 @@ test('frames tile each direction: offsets and lengths cover every byte once', ()
     assert.equal(expect, total);
   }
 });
+
+test('frame text escapes C0 and C1 control bytes so nothing reaches the terminal as a control sequence', async () => {
+  const { printable } = await import('../../src/imap/frame-text');
+  assert.equal(printable('a\x1b[2Jb\x9b31mc\x7f\r\n'), 'a\\x1b[2Jb\\x9b31mc\\x7f\\r\\n');
+  assert.equal(printable('caf\xe9'), 'caf\xe9');
+});
