@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import type { Socket } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Reframer } from '../../src/capture/reframer';
@@ -14,7 +15,8 @@ import { appendMessage, makeMessage, startDovecot, type DovecotInstance } from '
 import { runImapdbg } from '../harness/imapdbg-process';
 import { runPython } from '../harness/python';
 import { assertBytesTransparent, captureEvents, sessionFrames } from './capture-check';
-import { PY_COMPRESS_CLIENT, startChain } from './phases-clients';
+import { readUntil } from '../harness/lines';
+import { command, PY_COMPRESS_CLIENT, rawConnect, startChain } from './phases-clients';
 
 let dovecot: DovecotInstance;
 let dir: string;
@@ -93,4 +95,31 @@ test('COMPRESS=DEFLATE: compressed bytes forwarded unchanged, frames after it re
   assert.ok(s1.commands.some((c) => c.command === 'FETCH'));
   const lint = await runImapdbg(['lint', capture, '--level', 'error']);
   assert.equal(lint.code, 0, lint.stdout.toString());
+});
+
+test('a client stream that does not inflate: one finding, bytes still forwarded, the proxy stays up; lint keeps the finding', async () => {
+  const capture = path.join(dir, 'corrupt.imapcap');
+  const chain = await startChain(dovecot, capture);
+  let sock: Socket | undefined;
+  try {
+    sock = await rawConnect(chain.tapC.port);
+    await readUntil(sock, (l) => l.startsWith('* OK'));
+    await command(sock, 'z1', `LOGIN alice ${dovecot.users.alice}`);
+    await command(sock, 'z2', 'COMPRESS DEFLATE');
+    // Block type 3 does not exist (RFC 1951 3.2.3): Dovecot and imapdbg both fail to inflate this.
+    const garbage = Buffer.from([0xff, 0xff, 0xff, 0xff]);
+    sock.write(garbage);
+    await new Promise<void>((resolve) => { sock?.once('close', () => resolve()); sock?.resume(); });
+    assert.ok(Buffer.concat(chain.tapS.connections[0].fromClient).subarray(-4).equals(garbage), 'garbage forwarded unchanged');
+    assert.equal(chain.proxy.child.exitCode, null, 'the proxy is still running');
+  } finally {
+    sock?.destroy();
+    await chain.close();
+  }
+  const findings = (await captureEvents(capture)).flatMap((e) => (e.type === 'finding' ? [e.finding] : []));
+  assert.deepEqual(findings.map((f) => `${f.level} ${f.code}`), ['error compress-inflate-failed']);
+  assert.match(findings[0].message, /^the client's DEFLATE stream does not inflate after 0 bytes \(invalid DEFLATE block type 3\)/);
+  const lint = await runImapdbg(['lint', capture]);
+  assert.equal(lint.code, 1);
+  assert.match(lint.stdout.toString(), /error compress-inflate-failed \(RFC 4978 3\)/);
 });
