@@ -116,7 +116,7 @@ test('python imaplib through the CLI proxy: literal LOGIN, SELECT, APPEND, 5 MB 
   assert.ok(exists && done > 0 && frames[idle + done + 1].kind === 'tagged' && pairOf(frames[idle + done + 1])?.command === 'IDLE');
   // Headless output: one line per frame in RFC notation.
   const out = proxy.stdout();
-  assert.match(out, /#1 C: \S+ IDLE\n/);
+  assert.match(out, /#1 C: \S+ IDLE(?:  \[idle-requested [^\n]*)?\n/);
   assert.match(out, /#1 S: \+ idling/);
   assert.match(out, /#1 S: \* \d+ EXISTS/);
   assert.match(out, /#1 C: DONE/);
