@@ -19,7 +19,7 @@ export interface CapabilityView {
  * Follows the capabilities the server announced (RFC 3501 7.2.1): the greeting's `[CAPABILITY ...]`
  * code, `* CAPABILITY` responses, the code in a tagged OK (Dovecot sends one after LOGIN), and the
  * discard that STARTTLS requires. Each new list is a `capabilities` phase naming where it came from,
- * the session's stage, and what changed.
+ * the session's stage, how many capabilities it holds, and what was added or removed since the last one.
  */
 export class CapabilityTracker implements FrameAnnotator, CapabilityView {
   private current: CapabilityState = { kind: 'unknown', reason: 'not-seen' };
@@ -57,7 +57,8 @@ export class CapabilityTracker implements FrameAnnotator, CapabilityView {
     const capabilities = new Set(list.map((c) => c.toUpperCase()));
     this.current = { kind: 'known', capabilities, via };
     const detail: Record<string, string | number | boolean> = {
-      via, stage: this.authenticated ? 'authenticated' : 'not authenticated', tls: this.tls, list: list.join(' '),
+      // The list itself is in the frame's text; the annotation says where it stands and what changed.
+      via, stage: this.authenticated ? 'authenticated' : 'not authenticated', tls: this.tls, count: capabilities.size,
     };
     if (previous) {
       const added = [...capabilities].filter((c) => !previous.has(c));

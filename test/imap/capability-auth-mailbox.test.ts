@@ -19,13 +19,13 @@ test('capabilities: greeting code, CAPABILITY response, after STARTTLS (discarde
     S: a4 OK [CAPABILITY IMAP4rev1 IDLE COMPRESS=DEFLATE] Logged in
   `));
   const f = run.frames;
-  assert.deepEqual(phaseDetail(f[0], 'capabilities'), { via: 'greeting', stage: 'not authenticated', tls: false, list: 'IMAP4rev1 STARTTLS LOGINDISABLED' });
-  assert.deepEqual(phaseDetail(f[2], 'capabilities'), { via: 'CAPABILITY response', stage: 'not authenticated', tls: false, list: 'IMAP4rev1 STARTTLS LOGINDISABLED' });
+  assert.deepEqual(phaseDetail(f[0], 'capabilities'), { via: 'greeting', stage: 'not authenticated', tls: false, count: 3 });
+  assert.deepEqual(phaseDetail(f[2], 'capabilities'), { via: 'CAPABILITY response', stage: 'not authenticated', tls: false, count: 3 });
   assert.deepEqual(phases(f[5]), ['capabilities-discarded']);
   // After the discard there is no previous list to diff against.
-  assert.deepEqual(phaseDetail(f[7], 'capabilities'), { via: 'CAPABILITY response', stage: 'not authenticated', tls: true, list: 'IMAP4rev1 AUTH=PLAIN IDLE' });
+  assert.deepEqual(phaseDetail(f[7], 'capabilities'), { via: 'CAPABILITY response', stage: 'not authenticated', tls: true, count: 3 });
   assert.deepEqual(phaseDetail(f[10], 'capabilities'), {
-    via: 'LOGIN OK', stage: 'authenticated', tls: true, list: 'IMAP4rev1 IDLE COMPRESS=DEFLATE', added: 'COMPRESS=DEFLATE', removed: 'AUTH=PLAIN',
+    via: 'LOGIN OK', stage: 'authenticated', tls: true, count: 3, added: 'COMPRESS=DEFLATE', removed: 'AUTH=PLAIN',
   });
   // LOGINDISABLED was announced before STARTTLS only, so this LOGIN is fine.
   assert.deepEqual(allFindings(run), []);
