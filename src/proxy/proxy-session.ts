@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { Direction, Finding, Frame } from '../imap/frame';
 import type { EventSink, SessionEnd, SessionInfo } from '../imap/events';
 import { SessionModel, type FrameAnnotator } from '../imap/session-model';
@@ -238,7 +239,12 @@ export class ProxySession {
     const target = this.sockets[other(direction)];
     if (!target || target.destroyed) return;
     // Mirror a reset as a reset, but only after what was read from the failing side is delivered.
-    const reset = (): void => { if (!target.destroyed) target.resetAndDestroy(); };
+    // A TLS socket's handle is not a TCP handle and resetAndDestroy() throws on it: destroy it.
+    const reset = (): void => {
+      if (target.destroyed) return;
+      if (target instanceof TLSSocket) target.destroy();
+      else target.resetAndDestroy();
+    };
     if (target.writableLength > 0) target.once('drain', reset);
     else reset();
   }

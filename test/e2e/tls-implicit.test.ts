@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
@@ -174,4 +175,25 @@ test('imapflow with tls.ca through --tls --upstream-tls: login, append, fetch, l
   }
   assert.match(proxy.stdout(), /TLS on the client leg: TLSv1\.3/);
   assert.match(proxy.stdout(), /TLS on the server leg: .*upstream certificate CN=localhost issued by CN=localhost: verified/);
+});
+
+test('a client that resets its TLS connection: the proxy mirrors it on the TLS server leg and keeps serving', async () => {
+  const proxy = await startImapdbgProxy(['--upstream', `127.0.0.1:${dovecot.tlsPort}`, '--tls', '--upstream-tls', '--upstream-ca', dovecot.certPath, '--ca-dir', caDir, '--headless']);
+  try {
+    for (let i = 0; i < 3; i++) {
+      const raw = net.connect(proxy.port, '127.0.0.1');
+      const s = tls.connect({ socket: raw, ca: caCert(), servername: 'localhost' });
+      s.on('error', () => {});
+      await new Promise<void>((resolve, reject) => {
+        s.once('data', () => resolve());
+        s.once('close', () => reject(new Error(`connection ${i + 1} closed before the greeting: ${proxy.stderr()}`)));
+      });
+      raw.resetAndDestroy();
+    }
+    const r = await run('curl', ['-sS', '--cacert', path.join(caDir, 'ca-cert.pem'), `imaps://127.0.0.1:${proxy.port}/`, '-u', `alice:${PASSWORD}`]);
+    assert.equal(r.code, 0, `${r.err}\n${proxy.stderr()}`);
+  } finally {
+    assert.equal(await proxy.stop(), 0, proxy.stderr());
+  }
+  assert.equal((proxy.stdout().match(/session closed \(error on the client side: ECONNRESET/g) ?? []).length, 3, proxy.stdout());
 });

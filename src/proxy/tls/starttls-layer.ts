@@ -54,6 +54,8 @@ export class ClientStartTlsLayer implements SessionLayer {
       // Nothing the client sends after STARTTLS may reach the server before the answer: hold it.
       session.pause('client', PAUSE);
       this.state = { kind: 'awaiting-response', tag: frame.tag, held: Buffer.from(rest) };
+      // Load (or create) the CA while the server answers: the client's leaf needs it next.
+      this.tls.options.leaves().catch(() => undefined);
       return true;
     }
     if (this.state.kind !== 'awaiting-response') return false;

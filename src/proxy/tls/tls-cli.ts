@@ -3,12 +3,13 @@
  * proxy-command.ts only registers them and passes the result to the ProxyServer.
  */
 import type { Command } from 'commander';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isIP } from 'node:net';
 import type { EventSink } from '../../imap/events';
 import type { HostPort } from '../address';
-import { defaultCaDir, loadOrCreateCa } from './ca-store';
+import { CA_CERT_FILE, defaultCaDir, loadOrCreateCa } from './ca-store';
 import { KeyLog } from './keylog';
 import { LeafFactory } from './leaf-factory';
 import { TlsInterception, type ClientLegMode, type UpstreamLegMode } from './tls-interceptor';
@@ -66,7 +67,9 @@ export async function setUpTls(opts: TlsCliOptions, upstream: HostPort, listen: 
     return made;
   }));
   // An implicit-TLS client leg needs the CA at once: fail at start-up, not at the first client.
-  if (clientLeg === 'tls') await leaves();
+  // An existing CA is loaded at once too, so the key pool is stocked before the first STARTTLS;
+  // a plain-only user never gets a CA created behind their back.
+  if (clientLeg === 'tls' || fs.existsSync(path.join(caDir, CA_CERT_FILE))) await leaves();
   const keylog = opts.keylog ? new KeyLog(opts.keylog) : undefined;
   const interception = new TlsInterception({
     clientLeg, upstreamLeg, upstream, trust, leaves, sink, keylog, proxyNames: proxyNamesFor(listen.host),
