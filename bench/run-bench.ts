@@ -8,9 +8,10 @@
  * --quick    smaller sizes for fast iterations (64 MB literal, 2,000 NOOPs, 200 idle sessions)
  * --profile  run the imapdbg children under `node --cpu-prof` and print their hot spots
  * --out FILE where to write the report (default BENCHMARKS.md for a full run of every path;
- *            --quick, --profile and --paths runs write nothing unless --out is given)
+ *            --quick, --profile, --paths and --phases runs write nothing unless --out is given)
  * --paths    measure only these paths (direct, pipe, imapdbg, imapdbg-rec, mitmproxy)
  * --runs N   transfers per path for the throughput median (default 3)
+ * --phases   run only these phases (throughput, latency, idle, line)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -35,10 +36,11 @@ function option(name: string): string | undefined {
 const QUICK = argv.includes('--quick');
 const PROFILE = argv.includes('--profile');
 const NO_MITM = argv.includes('--no-mitmproxy');
-const OUT = option('--out') ?? (QUICK || PROFILE || option('--paths') !== undefined ? undefined : path.join(ROOT, 'BENCHMARKS.md'));
+const OUT = option('--out') ?? (QUICK || PROFILE || option('--paths') !== undefined || option('--phases') !== undefined ? undefined : path.join(ROOT, 'BENCHMARKS.md'));
 const ONLY = option('--paths')?.split(',').map((s) => s.trim());
+const PHASES = option('--phases')?.split(',').map((s) => s.trim()) ?? ['throughput', 'latency', 'idle', 'line'];
 for (const a of argv) {
-  if (a.startsWith('--') && !['--quick', '--profile', '--no-mitmproxy', '--out', '--paths', '--runs'].includes(a)) {
+  if (a.startsWith('--') && !['--quick', '--profile', '--no-mitmproxy', '--out', '--paths', '--runs', '--phases'].includes(a)) {
     process.stderr.write(`bench: unknown option ${a}\n`);
     process.exit(2);
   }
@@ -256,22 +258,69 @@ function throughputOf(runs: TransferRun[]): Throughput {
   };
 }
 
-async function measureLatency(def: PathDef, serverPort: number): Promise<Latency> {
-  const r = await def.start(serverPort, 'latency');
+const LATENCY_BLOCKS = 5;
+
+/**
+ * NOOP round trips on every path, in blocks taken in turn (block 1 of each path, then block 2...),
+ * so that a noisy moment on the machine is spread over all paths instead of landing on one. Each
+ * path has its own proxy process and one connection, opened and warmed up before the first block.
+ */
+async function measureLatencies(defs: PathDef[], serverPort: number, results: Map<PathKey, PathResult>): Promise<void> {
+  interface Live { def: PathDef; r: Running; socket: Socket; times: number[]; cpu: number }
+  const live: Live[] = [];
   try {
-    const s = await openConnection(r.port);
-    await noopRoundTrips(s, SIZES.warmNoops, 'w');
-    const pid = r.child?.pid;
-    const cpu0 = pid ? cpuSeconds(pid) : NaN;
-    const times = await noopRoundTrips(s, SIZES.noops, 'n');
-    const cpu = pid ? cpuSeconds(pid) - cpu0 : NaN;
-    await closeConnection(s);
-    const sorted = Float64Array.from(times).sort();
-    let sum = 0;
-    for (const t of times) sum += t;
-    return { median: percentile(sorted, 50), p99: percentile(sorted, 99), mean: sum / times.length, count: times.length, cpuPerTrip: (cpu * 1e6) / times.length };
+    for (const def of defs) {
+      log(`latency: starting ${def.label}`);
+      try {
+        const r = await def.start(serverPort, 'latency');
+        try {
+          const socket = await openConnection(r.port);
+          await noopRoundTrips(socket, SIZES.warmNoops, 'w');
+          live.push({ def, r, socket, times: [], cpu: 0 });
+        } catch (err) {
+          await r.stop();
+          throw err;
+        }
+      } catch (err) {
+        results.get(def.key)?.errors.push(`latency: ${(err as Error).message}`);
+        log(`  latency failed for ${def.label}: ${(err as Error).message}`);
+      }
+    }
+    const perBlock = Math.ceil(SIZES.noops / LATENCY_BLOCKS);
+    for (let b = 0; b < LATENCY_BLOCKS; b++) {
+      for (const l of [...live]) {
+        const n = Math.min(perBlock, SIZES.noops - b * perBlock);
+        if (n <= 0) continue;
+        try {
+          const pid = l.r.child?.pid;
+          const cpu0 = pid ? cpuSeconds(pid) : NaN;
+          const times = await noopRoundTrips(l.socket, n, `n${b}x`);
+          l.cpu += pid ? cpuSeconds(pid) - cpu0 : NaN;
+          for (const t of times) l.times.push(t);
+        } catch (err) {
+          results.get(l.def.key)?.errors.push(`latency: ${(err as Error).message}`);
+          log(`  latency failed for ${l.def.label}: ${(err as Error).message}`);
+          live.splice(live.indexOf(l), 1);
+          await l.r.stop();
+        }
+      }
+      log(`latency: block ${b + 1} of ${LATENCY_BLOCKS} done`);
+    }
+    for (const l of live) {
+      const sorted = Float64Array.from(l.times).sort();
+      let sum = 0;
+      for (const t of l.times) sum += t;
+      const res = results.get(l.def.key);
+      if (res) {
+        res.latency = { median: percentile(sorted, 50), p99: percentile(sorted, 99), mean: sum / l.times.length,
+          count: l.times.length, cpuPerTrip: (l.cpu * 1e6) / l.times.length };
+      }
+    }
   } finally {
-    await r.stop();
+    for (const l of live) {
+      await closeConnection(l.socket);
+      await l.r.stop();
+    }
   }
 }
 
@@ -415,7 +464,7 @@ function report(res: Map<PathKey, PathResult>, totalSeconds: number): { tables: 
   const tables = [
     `Throughput of a ${SIZES.literal / MB} MB FETCH literal (MB = 2^20 bytes; a fresh proxy process per run, runs interleaved across paths):`, '', t1, '',
     ...(captures.length ? [...captures, ''] : []),
-    `Latency of ${SIZES.noops.toLocaleString('en')} sequential NOOP round trips (after ${SIZES.warmNoops.toLocaleString('en')} warm-up ones):`, '', t2, '',
+    `Latency of ${SIZES.noops.toLocaleString('en')} sequential NOOP round trips per path (after ${SIZES.warmNoops.toLocaleString('en')} warm-up ones; ${LATENCY_BLOCKS} blocks taken in turn across the paths):`, '', t2, '',
     `Memory: ${SIZES.sessions.toLocaleString('en')} concurrent sessions in IDLE, and a ${SIZES.line / MB} MB line without CRLF (server to client):`, '', t3, '',
     ...(errors.length ? ['Errors:', ...errors.map((e) => `- ${e}`), ''] : []),
     `Whole benchmark: ${totalSeconds.toFixed(0)} s.`,
@@ -493,7 +542,7 @@ async function main(): Promise<void> {
   try {
     // Runs interleaved across the paths (run 1 of each, then run 2...), so drift hits all alike.
     const transfers = new Map<PathKey, TransferRun[]>();
-    for (let run = 1; run <= SIZES.runs; run++) {
+    for (let run = 1; PHASES.includes('throughput') && run <= SIZES.runs; run++) {
       for (const r of res.values()) {
         if (run > 1 && !transfers.has(r.def.key)) continue; // failed before
         log(`throughput run ${run}: ${r.def.label}`);
@@ -511,9 +560,9 @@ async function main(): Promise<void> {
       const r = res.get(key);
       if (r) r.throughput = throughputOf(runs);
     }
-    await phase('latency', ['direct', ...proxies], measureLatency, (r, v) => { r.latency = v; });
-    await phase('idle sessions', proxies, measureIdle, (r, v) => { r.idle = v; });
-    await phase('long line', proxies, measureLongLine, (r, v) => { r.line = v; });
+    if (PHASES.includes('latency')) await measureLatencies([...res.values()].map((r) => r.def), server.port, res);
+    if (PHASES.includes('idle')) await phase('idle sessions', proxies, measureIdle, (r, v) => { r.idle = v; });
+    if (PHASES.includes('line')) await phase('long line', proxies, measureLongLine, (r, v) => { r.line = v; });
   } finally {
     await server.stop();
   }
@@ -570,7 +619,7 @@ async function main(): Promise<void> {
       '',
       `- Throughput: the client sends \`fN FETCH 1 BODY[]\`; the server answers \`* 1 FETCH (BODY[] {${SIZES.literal}}\` and streams the body from one reused 256 KB buffer (message-like text with CRLFs inside), then \`)\` and the tagged OK. Time runs from sending the command to the tagged OK; the client counts bytes and discards them. Median of ${SIZES.runs} runs; every run starts a fresh proxy process, and the runs are interleaved across the paths (run 1 of each path, then run 2, ...) so that drift on the machine hits all paths alike.`,
       '- RSS: VmRSS and VmHWM from `/proc/PID/status` of the proxy process. "Before" is after start and a warm-up connection of 100 NOOPs; the peak is VmHWM after the phase, reset beforehand through `/proc/PID/clear_refs` where allowed (so it is the peak during that phase, which never goes below the RSS before it).',
-      `- Latency: ${SIZES.noops.toLocaleString('en')} sequential \`nN NOOP\` round trips on one connection after ${SIZES.warmNoops.toLocaleString('en')} warm-up ones; "added" is relative to the direct connection. Nearest-rank percentiles.`,
+      `- Latency: ${SIZES.noops.toLocaleString('en')} sequential \`nN NOOP\` round trips per path on one connection, after ${SIZES.warmNoops.toLocaleString('en')} warm-up ones, in ${LATENCY_BLOCKS} blocks taken in turn across the paths (every proxy is up for the whole phase; only one path carries traffic at a time). "Added" is relative to the direct connection. Nearest-rank percentiles. On this VM the medians move by tens of µs from run to run (wake-ups across vCPUs); the proxy CPU per round trip moves much less.`,
       `- Idle sessions: ${SIZES.sessions.toLocaleString('en')} connections, 50 opening at a time, each sending \`iN IDLE\` and waiting for \`+ idling\`; RSS read one second after the last \`+\`.`,
       `- Long line: the server sends \`* XLINE \` and ${SIZES.line / MB} MB without CRLF, then CRLF and the tagged OK.`,
       '- imapdbg runs as `node bin/imapdbg proxy --listen 127.0.0.1:0 --upstream ... --headless [--record FILE]` with stdout to /dev/null; the capture goes to a temporary file that is deleted afterwards.',
