@@ -34,6 +34,11 @@ export function buildProgram(): Command {
 
 /** Entry point used by bin/imapdbg. Bad arguments print one line and exit 2. */
 export async function main(argv: string[]): Promise<void> {
+  // `imapdbg export FILE | head`: a reader that goes away is the end of the job, not a crash.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

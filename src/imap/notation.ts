@@ -33,10 +33,16 @@ export function annotationText(a: Annotation): string | undefined {
   switch (a.kind) {
     case 'pair': return `[${a.command} #${a.commandSeq}, ${formatLatency(a.latencyUs)}]`;
     case 'finding': return `[${a.finding.level} ${a.finding.code}: ${a.finding.message} (${a.finding.rfc})]`;
-    case 'phase': return `[${a.phase}${a.detail ? ` ${Object.entries(a.detail).map(([k, v]) => `${k}=${String(v)}`).join(' ')}` : ''}]`;
+    case 'phase': return `[${a.phase}${a.detail ? ` ${Object.entries(a.detail).map(([k, v]) => detailText(k, v)).join(' ')}` : ''}]`;
     case 'note': return `[${a.text}]`;
     default: return undefined;
   }
+}
+
+/** `key=value` of a phase detail; durations (keys ending in `Us`) human sized: `sinceUs=529340` -> `since=529.3ms`. */
+function detailText(key: string, value: string | number | boolean): string {
+  if (key.endsWith('Us') && typeof value === 'number') return `${key.slice(0, -2)}=${formatLatency(value).replace(' ', '')}`;
+  return `${key}=${String(value)}`;
 }
 
 /** `12:00:01.234567 #1 C: A002 IDLE [annotations]`: the RFCs' notation after a time and a session id. */
