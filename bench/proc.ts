@@ -18,6 +18,8 @@ const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const p of live) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
 });
+// Interrupted: exit through the 'exit' handlers (children killed, temporary files removed).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
 export interface SpawnReadyOptions {
   /** Where the child announces its port, and how (first capture group is the port). */
