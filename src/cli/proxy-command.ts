@@ -1,4 +1,5 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { DEFAULT_LIMITS } from '../imap/direction-framer';
 import { CaptureWriter } from '../capture/capture-writer';
 import { HeadlessPrinter } from '../headless/headless-printer';
 import { EventBus } from '../imap/events';
@@ -11,7 +12,6 @@ import { SessionStatsCollector, statsText } from '../imap/session-stats';
 import { addTlsOptions, setUpTls, type TlsCliOptions } from '../proxy/tls/tls-cli';
 import { positiveInt, UsageError } from './usage-error';
 import { TOOL } from './version';
-import { openTui } from '../tui/tui-app';
 
 interface ProxyOptions extends TlsCliOptions {
   listen: string;
@@ -21,6 +21,7 @@ interface ProxyOptions extends TlsCliOptions {
   revealSecrets: boolean;
   idleTimeout: number;
   utc: boolean;
+  literalDigest: 'sha256' | 'none';
 }
 
 export function registerProxyCommand(program: Command): void {
@@ -33,7 +34,9 @@ export function registerProxyCommand(program: Command): void {
     .option('--reveal-secrets', 'show LOGIN passwords and AUTHENTICATE data instead of masking them', false)
     .option('--idle-timeout <seconds>', 'close a session after this long without traffic (default 31 min: IDLE may sit silent 29 min)',
       positiveInt('--idle-timeout'), DEFAULT_IDLE_TIMEOUT_MS / 1000)
-    .option('--utc', 'print times in UTC', false);
+    .option('--utc', 'print times in UTC', false)
+    .addOption(new Option('--literal-digest <digest>', 'digest kept for each literal body; "none" forwards big literals fastest')
+      .choices(['sha256', 'none']).default('sha256'));
   addTlsOptions(proxy)
     .addHelpText('after', `
 Examples:
@@ -69,7 +72,8 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const proxy = new ProxyServer({ listen, upstream, sink: bus, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
+  const limits = { ...DEFAULT_LIMITS, literalDigest: opts.literalDigest };
+  const proxy = new ProxyServer({ listen, upstream, sink: bus, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000, limits,
     startSession: tls.interception.startSession, sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()] }) });
   let bound;
   try {
@@ -79,7 +83,8 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   }
   process.stderr.write(`imapdbg: TLS: ${tls.description}\n`);
   process.stderr.write(`imapdbg: listening on ${bound.host}:${bound.port}, forwarding to ${opts.upstream}${opts.record ? `, recording to ${opts.record}` : ''}\n`);
-  const tui = useTui ? openTui({ source: { mode: 'live', title: `${bound.host}:${bound.port} → ${opts.upstream}`, capturePath: opts.record },
+  // Loaded only for the UI: blessed costs ~5 MB of RSS that a headless proxy does not need.
+  const tui = useTui ? (await import('../tui/tui-app')).openTui({ source: { mode: 'live', title: `${bound.host}:${bound.port} → ${opts.upstream}`, capturePath: opts.record },
     revealSecrets: opts.revealSecrets, utc: opts.utc }) : undefined;
   if (tui) bus.add(tui.sink);
   await new Promise<void>((resolve) => {

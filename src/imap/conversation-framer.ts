@@ -84,6 +84,11 @@ export class ConversationFramer {
     return (direction === 'client' ? this.client : this.server).offset;
   }
 
+  /** Body bytes still to come of the literal a direction is inside (0 outside a literal). */
+  literalRemaining(direction: Direction): number {
+    return (direction === 'client' ? this.client : this.server).literalRemaining;
+  }
+
   /** Frames emitted so far. */
   get frameCount(): number {
     return this.seq;

@@ -22,12 +22,18 @@ export interface SessionModelOutput {
 /**
  * The session state machine of one connection: framing, pairing and the annotators, in that
  * order, with no I/O. The proxy feeds it live bytes, the capture reader feeds it recorded ones.
+ *
+ * Framing and pairing run as bytes arrive (a layer boundary depends on them); the annotators and
+ * the output run in `publish()`, which the proxy calls after it has forwarded the bytes, so that
+ * lint, trackers, the headless view and the capture never delay a byte on its way.
  */
 export class SessionModel {
   private readonly framer: ConversationFramer;
   private readonly pairing = new CommandPairing();
   /** Set by the owner to stop consuming at a frame (the byte boundary of STARTTLS or COMPRESS). */
   boundary: ((frame: Frame) => boolean) | undefined;
+  /** Framed and paired, not yet annotated and published. */
+  private readonly queued: Frame[] = [];
 
   constructor(
     readonly session: number,
@@ -38,18 +44,41 @@ export class SessionModel {
     this.framer = new ConversationFramer(session, (frame) => this.onFrame(frame), limits);
   }
 
-  /** Feed bytes; returns how many were consumed (less than all only at a boundary). */
+  /** Feed bytes and publish what they complete; returns how many were consumed (less than all only at a boundary). */
   push(direction: Direction, chunk: Buffer, timeUs: number): number {
+    const consumed = this.frameOnly(direction, chunk, timeUs);
+    this.publish();
+    return consumed;
+  }
+
+  /** Feed bytes, framing and pairing only; the frames wait for `publish()`. */
+  frameOnly(direction: Direction, chunk: Buffer, timeUs: number): number {
     return this.framer.push(direction, chunk, timeUs);
+  }
+
+  /** Annotate and output the frames completed so far, in order. */
+  publish(): void {
+    if (this.queued.length === 0) return;
+    for (const frame of this.queued.splice(0)) {
+      for (const a of this.annotators) frame.annotations.push(...a.observe(frame));
+      this.output.frame(frame);
+    }
+  }
+
+  /** Body bytes still to come of the literal a direction is inside (0 outside a literal). */
+  literalRemaining(direction: Direction): number {
+    return this.framer.literalRemaining(direction);
   }
 
   /** One direction ended. */
   endDirection(direction: Direction, timeUs: number): void {
     this.framer.end(direction, timeUs);
+    this.publish();
   }
 
   /** Both directions ended: let the annotators report what was left open. */
   end(timeUs: number): void {
+    this.publish();
     for (const a of this.annotators) for (const f of a.end?.(timeUs) ?? []) this.output.finding(f, timeUs);
   }
 
@@ -68,8 +97,7 @@ export class SessionModel {
 
   private onFrame(frame: Frame): void | 'stop' {
     frame.annotations.push(...this.pairing.observe(frame));
-    for (const a of this.annotators) frame.annotations.push(...a.observe(frame));
-    this.output.frame(frame);
+    this.queued.push(frame);
     return this.boundary?.(frame) ? 'stop' : undefined;
   }
 }

@@ -138,9 +138,19 @@ export class ProxySession {
     let rest = chunk;
     while (rest.length > 0) {
       const timeUs = nowUs();
-      const consumed = this.model.push(direction, rest, timeUs);
+      if (this.model.literalRemaining(direction) > rest.length) {
+        // Wholly inside a literal body: no frame can complete here, so no layer can change at
+        // this chunk. Forward first; counting and digesting the body can wait.
+        this.forward(direction, rest, timeUs);
+        this.model.push(direction, rest, timeUs);
+        return;
+      }
+      // Frame first (synchronous and cheap) so a layer boundary is known to the byte, forward what
+      // lies before it, and only then annotate and publish (lint, headless, capture).
+      const consumed = this.model.frameOnly(direction, rest, timeUs);
       const part = consumed === rest.length ? rest : rest.subarray(0, consumed);
       this.forward(direction, part, timeUs);
+      this.model.publish();
       rest = rest.subarray(consumed);
       // The model stopped at a boundary frame: let that layer take the rest. The boundary frame
       // often ends the chunk exactly (`A1 OK Begin TLS\r\n` alone), so the rest may be empty.
@@ -210,7 +220,6 @@ export class ProxySession {
   private forward(direction: Direction, part: Buffer, timeUs: number): void {
     if (part.length === 0) return;
     this.bytes[direction] += part.length;
-    this.options.sink.handle({ type: 'data', session: this.id, direction, timeUs, bytes: part, layer: 'wire' });
     const target = this.sockets[other(direction)];
     if (target && !target.destroyed && !target.writableEnded && !target.write(part)
       && !this.pausedFor[direction].has('peer-backpressure')) {
@@ -218,6 +227,8 @@ export class ProxySession {
       this.pause(direction, 'peer-backpressure');
       target.once('drain', () => this.resume(direction, 'peer-backpressure'));
     }
+    // Recorded after the write: the capture never stands between a byte and its peer.
+    this.options.sink.handle({ type: 'data', session: this.id, direction, timeUs, bytes: part, layer: 'wire' });
     const flow = this.options.flow;
     if (flow?.congested && !this.pausedFor[direction].has('capture-backpressure')) {
       this.pause(direction, 'capture-backpressure');

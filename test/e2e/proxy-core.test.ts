@@ -128,6 +128,7 @@ test('python imaplib through the CLI proxy: literal LOGIN, SELECT, APPEND, 5 MB 
   const revealed = await runImapdbg(['export', capture, '--format', 'text', '--reveal-secrets']);
   assert.ok(revealed.stdout.toString().includes(PASSWORD));
   const json = await runImapdbg(['export', capture, '--format', 'json']);
+  assert.equal(json.code, 0, json.stderr);
   const objs = json.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as { text: string });
   assert.equal(objs.length, frames.length);
   assert.ok(!json.stdout.toString().includes(PASSWORD));
