@@ -9,7 +9,7 @@
  * --profile  run the imapdbg children under `node --cpu-prof` and print their hot spots
  * --out FILE where to write the report (default BENCHMARKS.md for a full run of every path;
  *            --quick, --profile, --paths and --phases runs write nothing unless --out is given)
- * --paths    measure only these paths (direct, pipe, imapdbg, imapdbg-rec, mitmproxy)
+ * --paths    measure only these paths (direct, pipe, imapdbg, imapdbg-rec, imapdbg-nodigest, mitmproxy)
  * --runs N   transfers per path for the throughput median (default 3)
  * --phases   run only these phases (throughput, latency, idle, line)
  */
@@ -62,7 +62,7 @@ function log(msg: string): void {
 // ---------------------------------------------------------------------------------------------
 // The paths under test
 
-type PathKey = 'direct' | 'pipe' | 'imapdbg' | 'imapdbg-rec' | 'mitmproxy';
+type PathKey = 'direct' | 'pipe' | 'imapdbg' | 'imapdbg-rec' | 'imapdbg-nodigest' | 'mitmproxy';
 
 interface Running {
   port: number;
@@ -92,17 +92,19 @@ const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'imapdbg-bench-'));
 const profileDir = path.join(tmpRoot, 'profiles');
 process.on('exit', () => { try { rmSync(tmpRoot, { recursive: true, force: true }); } catch { /* best effort */ } });
 
-function imapdbgPath(record: boolean): PathDef {
+/** imapdbg as users run it; `noDigest` adds `--literal-digest none` (no SHA-256 of literal bodies). */
+function imapdbgPath(record: boolean, noDigest = false): PathDef {
   return {
-    key: record ? 'imapdbg-rec' : 'imapdbg',
-    label: record ? 'imapdbg, recording on' : 'imapdbg, recording off',
+    key: noDigest ? 'imapdbg-nodigest' : record ? 'imapdbg-rec' : 'imapdbg',
+    label: noDigest ? 'imapdbg, recording off, --literal-digest none' : record ? 'imapdbg, recording on' : 'imapdbg, recording off',
     async start(serverPort, phase) {
       const nodeArgs = PROFILE
-        ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${phase}-${record ? 'rec' : 'norec'}.cpuprofile`]
+        ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${phase}-${record ? 'rec' : 'norec'}${noDigest ? '-nodigest' : ''}.cpuprofile`]
         : [];
       const capture = path.join(tmpRoot, `${phase}-capture.imapcap`);
       const args = [...nodeArgs, path.join(ROOT, 'bin', 'imapdbg'), 'proxy', '--listen', '127.0.0.1:0',
-        '--upstream', `127.0.0.1:${serverPort}`, '--headless', ...(record ? ['--record', capture] : [])];
+        '--upstream', `127.0.0.1:${serverPort}`, '--headless', ...(record ? ['--record', capture] : []),
+        ...(noDigest ? ['--literal-digest', 'none'] : [])];
       const child = await spawnReady(this.label, process.execPath, args,
         { announce: { stream: 'stderr', pattern: /listening on 127\.0\.0\.1:(\d+)/ } });
       return running(child, () => {
@@ -399,6 +401,7 @@ function targets(res: Map<PathKey, PathResult>): Target[] {
   };
   tput('imapdbg', 0.9, 'without recording');
   tput('imapdbg-rec', 0.6, 'with recording');
+  tput('imapdbg-nodigest', 0.9, 'without recording, --literal-digest none (for reference)');
   for (const key of ['imapdbg', 'imapdbg-rec'] as const) {
     const d = direct?.latency?.median;
     const p = pipe?.latency?.median;
@@ -510,7 +513,7 @@ async function main(): Promise<void> {
   if (loadStart > 0.5) log(`warning: load average ${loadStart.toFixed(2)} before the start: other work on the machine skews the numbers`);
   const mitmBin = NO_MITM ? undefined : findOnPath('mitmdump');
   const mitmVer = mitmBin ? mitmVersion(mitmBin) : undefined;
-  const defs: PathDef[] = [DIRECT, PIPE, imapdbgPath(false), imapdbgPath(true)];
+  const defs: PathDef[] = [DIRECT, PIPE, imapdbgPath(false), imapdbgPath(true), imapdbgPath(false, true)];
   if (mitmBin && mitmVer) defs.push(mitmPath(mitmBin, mitmVer));
   else log(NO_MITM ? 'mitmproxy skipped (--no-mitmproxy)' : 'mitmdump not installed: mitmproxy skipped');
   const chosen = ONLY ? defs.filter((d) => ONLY.includes(d.key)) : defs;
