@@ -20,7 +20,8 @@ export async function startImapdbgProxy(args: string[], timeoutMs = 10_000): Pro
   let out = '';
   let err = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': it comes after stdout and stderr are fully read.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`imapdbg did not start: ${err}`)), timeoutMs);
     child.stderr?.setEncoding('utf8').on('data', (d: string) => {
