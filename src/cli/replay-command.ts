@@ -66,7 +66,8 @@ Examples:
 
 --serve answers each command with the recorded responses of the first unanswered recorded command
 that matches it; anything else gets "tag BAD [imapdbg] no recorded response: <reason>".
---against exits 1 when the server answered differently from the recording.`)
+--against exits 1 when the server answered differently from the recording, 2 when it could not run
+(bad arguments, server unreachable).`)
     .action(async (file: string, opts: ReplayOptions) => {
       if ((opts.serve === undefined) === (opts.against === undefined)) throw new UsageError('replay needs exactly one of --serve HOST:PORT or --against HOST:PORT');
       if ((opts.user === undefined) !== (opts.password === undefined)) throw new UsageError('--user and --password go together');
@@ -81,11 +82,17 @@ that matches it; anything else gets "tag BAD [imapdbg] no recorded response: <re
       }
       if (listen) await serve(file, listen, opts, dialog);
       else if (target) {
-        const differs = await runAgainst(dialog, {
-          target, tls: opts.tls, insecure: opts.insecure, speed: opts.speed, ignore: opts.ignore,
-          credentials: opts.user !== undefined && opts.password !== undefined ? { user: opts.user, password: opts.password } : undefined,
-          write: (text) => process.stdout.write(text), source: file,
-        });
+        let differs;
+        try {
+          differs = await runAgainst(dialog, {
+            target, tls: opts.tls, insecure: opts.insecure, speed: opts.speed, ignore: opts.ignore,
+            credentials: opts.user !== undefined && opts.password !== undefined ? { user: opts.user, password: opts.password } : undefined,
+            write: (text) => process.stdout.write(text), source: file,
+          });
+        } catch (err) {
+          // Exit 1 means "the server answered differently"; a replay that could not run is exit 2.
+          throw new UsageError((err as Error).message);
+        }
         if (differs) process.exitCode = 1;
       }
     });
