@@ -1,9 +1,12 @@
 // Records the bundled fixtures from a real, throw-away Dovecot through the proxy:
-//   npx tsc -p tsconfig.json && node dist/test/fixtures-tools/record-fixtures.js [OUTDIR]
-// OUTDIR defaults to the repository's fixtures/. Users and passwords are the harness's test ones;
-// messages are fixtureMessage()s (fixed dates, example.org), so nothing of this machine is kept.
-// Captures with STARTTLS or COMPRESS are not recorded here yet (the replay speaks plain text).
+//   npx tsc -p tsconfig.json && node dist/test/fixtures-tools/record-fixtures.js [OUTDIR [NAME...]]
+// OUTDIR defaults to the repository's fixtures/; NAMEs (file names without .imapcap, e.g.
+// `starttls compress`) record only those fixtures and leave the others alone. Users and passwords
+// are the harness's test ones; messages are fixtureMessage()s (fixed dates, example.org), so
+// nothing of this machine is kept.
+import * as fs from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { appendMessage, startDovecot, type DovecotInstance } from '../harness/dovecot';
 import { runPython } from '../harness/python';
@@ -11,6 +14,8 @@ import { ScriptedClient, runDemoScript } from '../../src/replay/scripted-client'
 import type { HostPort } from '../../src/proxy/address';
 import { recordThroughProxy } from './record-through-proxy';
 import { fixtureMessage } from './fixture-messages';
+import { PY_COMPRESS_FIXTURE, PY_STARTTLS_FIXTURE } from './layer-fixture-clients';
+import { CA_CERT_FILE, loadOrCreateCa } from '../../src/proxy/tls/ca-store';
 
 /** Connects to `at` and resolves once the socket is up. */
 export function openSocket(at: HostPort): Promise<Socket> {
@@ -91,18 +96,80 @@ async function recordBigFetchFixture(inst: DovecotInstance, out: string): Promis
   });
 }
 
-async function main(): Promise<void> {
-  const outDir = path.resolve(process.argv[2] ?? path.join(__dirname, '../../../fixtures'));
+/**
+ * STARTTLS intercepted by the proxy: python imaplib's starttls() trusting a throw-away imapdbg CA,
+ * the server leg verified against the harness's certificate; then LOGIN, SELECT, FETCH, LOGOUT.
+ */
+async function recordStartTlsFixture(inst: DovecotInstance, out: string): Promise<void> {
+  await appendMessage(inst, 'alice', 'INBOX', fixtureMessage(1, 'Over STARTTLS'));
+  const caDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imapdbg-fixture-ca-'));
+  try {
+    // Made up front: python needs the CA file before its STARTTLS.
+    await loadOrCreateCa(caDir);
+    await recordThroughProxy(inst, out, async (proxy) => {
+      const r = await runPython(PY_STARTTLS_FIXTURE, [proxy.host, String(proxy.port), 'alice', inst.users.alice, path.join(caDir, CA_CERT_FILE)]);
+      if (r.code !== 0 || !/^FETCHED \d+$/m.test(r.stdout)) throw new Error(`python failed: ${r.stdout}${r.stderr}`);
+    }, { tls: { caDir, upstreamCa: inst.certPath } });
+  } finally {
+    fs.rmSync(caDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * COMPRESS=DEFLATE after LOGIN, then SELECT, FETCH, and IDLE receiving `* 3 EXISTS` (appended by
+ * a second, direct connection), DONE, LOGOUT: python imaplib with zlib.
+ */
+async function recordCompressFixture(inst: DovecotInstance, out: string): Promise<void> {
+  await appendMessage(inst, 'alice', 'INBOX', fixtureMessage(1, 'Compressed hello'));
+  await appendMessage(inst, 'alice', 'INBOX', fixtureMessage(2, 'Compressed second'));
+  const arriving = fixtureMessage(3, 'Arrived during compressed IDLE').toString('base64');
+  await recordThroughProxy(inst, out, async (proxy) => {
+    const r = await runPython(PY_COMPRESS_FIXTURE, [proxy.host, String(proxy.port), 'alice', inst.users.alice, String(inst.port), arriving]);
+    if (r.code !== 0 || !/^UPDATE \* 3 EXISTS$/m.test(r.stdout)) throw new Error(`python failed: ${r.stdout}${r.stderr}`);
+  });
+}
+
+interface FixtureRecipe {
+  name: string;
+  record: (inst: DovecotInstance, out: string) => Promise<void>;
+  /** Records into a fresh Dovecot of its own; the others share one, in this order (their mailboxes build on each other). */
+  ownServer?: boolean;
+}
+
+/** Every fixture, by file name without `.imapcap`. */
+export const FIXTURES: FixtureRecipe[] = [
+  { name: 'idle-updates', record: recordIdleFixture },
+  { name: 'authenticate-plain', record: recordAuthenticateFixture },
+  { name: 'login-literal', record: recordLiteralLoginFixture },
+  { name: 'big-fetch', record: recordBigFetchFixture },
+  { name: 'starttls', record: recordStartTlsFixture, ownServer: true },
+  { name: 'compress', record: recordCompressFixture, ownServer: true },
+];
+
+async function withDovecot(run: (inst: DovecotInstance) => Promise<void>): Promise<void> {
   const inst = await startDovecot();
   try {
-    await recordIdleFixture(inst, path.join(outDir, 'idle-updates.imapcap'));
-    await recordAuthenticateFixture(inst, path.join(outDir, 'authenticate-plain.imapcap'));
-    await recordLiteralLoginFixture(inst, path.join(outDir, 'login-literal.imapcap'));
-    await recordBigFetchFixture(inst, path.join(outDir, 'big-fetch.imapcap'));
+    await run(inst);
   } finally {
     await inst.stop();
   }
-  process.stdout.write(`fixtures written to ${outDir}\n`);
+}
+
+async function main(): Promise<void> {
+  const [dirArg, ...names] = process.argv.slice(2);
+  const outDir = path.resolve(dirArg ?? path.join(__dirname, '../../../fixtures'));
+  const unknown = names.filter((n) => !FIXTURES.some((f) => f.name === n));
+  if (unknown.length > 0) throw new Error(`no fixture named ${unknown.join(', ')}; known: ${FIXTURES.map((f) => f.name).join(' ')}`);
+  const chosen = FIXTURES.filter((f) => names.length === 0 || names.includes(f.name));
+  const out = (f: FixtureRecipe): string => path.join(outDir, `${f.name}.imapcap`);
+  const shared = chosen.filter((f) => !f.ownServer);
+  if (shared.length > 0) {
+    await withDovecot(async (inst) => {
+      for (const f of shared) await f.record(inst, out(f));
+    });
+  }
+  for (const f of chosen.filter((c) => c.ownServer)) await withDovecot((inst) => f.record(inst, out(f)));
+  process.stdout.write(`written to ${outDir}: ${chosen.map((f) => `${f.name}.imapcap`).join(' ')}\n`);
 }
 
 if (require.main === module) {
