@@ -41,7 +41,7 @@ async function runView(file: string, opts: ViewOptions): Promise<void> {
   checkHeader(file);
   const replay = opts.speed === undefined ? undefined : new ReplayClock(opts.speed);
   const app = openTui({
-    source: { mode: 'file', title: file }, revealSecrets: opts.revealSecrets, utc: opts.utc,
+    source: { mode: 'file', title: file, speed: opts.speed }, revealSecrets: opts.revealSecrets, utc: opts.utc,
     now: replay ? () => replay.now() : undefined,
   });
   const leave = (code: number) => (): void => {
@@ -55,10 +55,12 @@ async function runView(file: string, opts: ViewOptions): Promise<void> {
     app.sink.handle(event);
   }).then((result) => {
     replay?.finish();
+    app.model.playing = false;
     const frames = app.model.store.size;
     app.model.say(result.truncated ? `loaded ${frames} frames; the last record was cut off` : `loaded ${frames} frames`, result.truncated);
     app.model.onChange();
   }, (err: unknown) => {
+    app.model.playing = false;
     app.model.say(err instanceof CaptureError ? err.message : `cannot read ${file}: ${(err as Error).message}`, true);
     app.model.onChange();
   });

@@ -77,7 +77,8 @@ function statusLine(model: TuiModel, w: number): string {
     `${model.sessions.list.length} sessions${src.mode === 'live' ? ` (${open} open)` : ''}`];
   if (src.mode === 'live') parts.push(`${formatBytes(Math.round(model.throughput.rate(model.now())))}B/s`);
   if (src.capturePath) parts.push(`rec ${src.capturePath}`);
-  parts.push(model.paused ? `PAUSED (${model.heldCount} held)` : model.frames?.following ? 'FOLLOW' : src.mode === 'live' ? 'live' : 'loaded');
+  if (src.mode === 'file' && src.speed !== undefined) parts.push(`speed ${src.speed}×`);
+  parts.push(model.paused ? `PAUSED (${model.heldCount} held)` : model.frames?.following ? 'FOLLOW' : src.mode === 'live' ? 'live' : model.playing ? 'playing' : 'loaded');
   if (model.filter) parts.push(`filter: ${model.filter.source}`);
   // On a narrow screen the file's directory matters least.
   if (parts.join(' | ').length >= w) parts[0] = parts[0].replace(/[^ ]*\//, '').replace(/ → .*/, '');

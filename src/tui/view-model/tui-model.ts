@@ -15,6 +15,8 @@ export interface TuiSource {
   title: string;
   /** The capture being written (live with --record). */
   capturePath?: string;
+  /** Offline: the capture plays in real time scaled by this factor (`view --speed`). */
+  speed?: number;
 }
 
 export interface TuiModelOptions {
@@ -56,6 +58,8 @@ export class TuiModel {
   message: { text: string; error: boolean } | undefined;
   /** Events held back while the display is paused (the proxy keeps forwarding). */
   private held: ProxyEvent[] = [];
+  /** A `view --speed` replay still feeding events (the frames screen then follows, as live). */
+  playing: boolean;
   /** Time of the newest event seen, for offline clocks. */
   latestUs = 0;
   /** Called when something changed that is worth a redraw (bytes arrived for the detail pane). */
@@ -63,6 +67,7 @@ export class TuiModel {
 
   constructor(readonly options: TuiModelOptions) {
     this.store = new FrameStore(options.revealSecrets);
+    this.playing = options.source.mode === 'file' && options.source.speed !== undefined;
   }
 
   /** Events held while paused. */
@@ -125,7 +130,7 @@ export class TuiModel {
 
   /** Open the frames of a session (or of all sessions), with the filter in force. */
   openFrames(session: number | undefined): void {
-    this.frames = new FrameListView(this.store, session, this.options.source.mode === 'live');
+    this.frames = new FrameListView(this.store, session, this.options.source.mode === 'live' || this.playing);
     this.frames.setFilter(this.filter);
     this.screen = 'frames';
     this.closeDetail();
