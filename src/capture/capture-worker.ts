@@ -10,7 +10,7 @@
 import { fsyncSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ProxyEvent } from '../imap/events';
-import { encodeRecord, HIGH_WATER, HOLDING, POSTED, WAITING, WRITTEN, type DataRef, type FromWorker, type ToWorker, type WorkerInit } from './capture-writer';
+import { DATA_RECORD_TAIL, dataRecordHead, encodeRecord, HIGH_WATER, HOLDING, POSTED, WAITING, WRITTEN, type DataRef, type FromWorker, type ToWorker, type WorkerInit } from './capture-writer';
 
 /** Output is written whenever this much is encoded (a batch's worth of base64 is ~1.4 MB). */
 const FLUSH_AT = 4 * 1024 * 1024;
@@ -48,13 +48,31 @@ function flush(): void {
   used = 0;
 }
 
-function append(line: string, ascii: boolean): void {
-  const n = ascii ? line.length : Buffer.byteLength(line, 'utf8');
+/** Room for n more bytes in `out`. */
+function reserve(n: number): void {
   if (used + n > out.length) {
     flush();
     if (n > out.length) out = Buffer.allocUnsafe(Math.max(n, out.length * 2));
   }
-  used += out.write(line, used, ascii ? 'latin1' : 'utf8');
+}
+
+/**
+ * A data record straight into `out`, the same bytes as `encodeRecord` gives: head, base64, tail
+ * written one after the other, so that the 4/3-size base64 string is not copied into a joined line.
+ */
+function appendData(ref: DataRef, bytes: Buffer): void {
+  const head = dataRecordHead(ref);
+  const b64 = bytes.toString('base64');
+  reserve(head.length + b64.length + DATA_RECORD_TAIL.length);
+  used += out.write(head, used, 'latin1');
+  used += out.write(b64, used, 'latin1');
+  used += out.write(DATA_RECORD_TAIL, used, 'latin1');
+  if (used >= FLUSH_AT) flush();
+}
+
+function append(line: string): void {
+  reserve(Buffer.byteLength(line, 'utf8'));
+  used += out.write(line, used, 'utf8');
   if (used >= FLUSH_AT) flush();
 }
 
@@ -62,12 +80,9 @@ function writeBatch(buf: ArrayBuffer | undefined, items: Array<DataRef | ProxyEv
   for (const item of items) {
     if (broken) return;
     if (item.type === 'data-ref') {
-      const bytes = buf ? Buffer.from(buf, item.offset, item.length) : Buffer.alloc(0);
-      const event: ProxyEvent = { type: 'data', session: item.session, direction: item.direction, timeUs: item.timeUs,
-        bytes, layer: item.layer };
-      append(encodeRecord(event), true);
+      appendData(item, buf ? Buffer.from(buf, item.offset, item.length) : Buffer.alloc(0));
     } else {
-      append(encodeRecord(item), false);
+      append(encodeRecord(item));
     }
   }
   if (!broken && used > 0) flush();
@@ -85,7 +100,7 @@ function giveBack(buf: ArrayBuffer): void {
   });
 }
 
-append(init.header, false);
+append(init.header);
 flush();
 
 port.on('message', (msg: ToWorker) => {

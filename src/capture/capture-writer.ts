@@ -15,7 +15,13 @@ const BATCH_BYTES = 1024 * 1024;
  */
 const COPY_BELOW = 32 * 1024;
 /** How many returned batch buffers are kept for reuse. */
-const POOL_MAX = 8;
+const POOL_MAX = HIGH_WATER / BATCH_BYTES + 4;
+/**
+ * Small batches go over at most this often (ms): a chatty session (a NOOP every few hundred µs)
+ * then wakes the thread a thousand times a second at most instead of twice per round trip.
+ * Records still reach the file within about a millisecond.
+ */
+const MIN_GAP_MS = 1;
 /** What a non-data event counts for in the in-flight total (they are small; frames a few hundred bytes). */
 const EVENT_COST = 256;
 
@@ -105,6 +111,8 @@ export class CaptureWriter implements EventSink {
   private closeRequested = false;
   /** A batch waits for the thread to finish the ones before it. */
   private holding = false;
+  private lastPostMs = -Infinity;
+  private gapTimer: NodeJS.Timeout | undefined;
   private refd = true;
 
   constructor(readonly path: string, tool: string, createdUs: number) {
@@ -124,7 +132,9 @@ export class CaptureWriter implements EventSink {
     try {
       // Not --cpu-prof and its options: a fixed --cpu-prof-name would make both threads write one file.
       const execArgv = stripCpuProf(process.execArgv);
-      this.worker = new Worker(WORKER_PATH, { workerData: init, execArgv });
+      // A small young generation: the thread's garbage is short-lived base64 strings, and the
+      // default one grows to tens of MB of RSS during a big transfer.
+      this.worker = new Worker(WORKER_PATH, { workerData: init, execArgv, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     } catch (err) {
       closeSync(this.fd);
       throw new Error(`capture writer: cannot start the writer thread: ${(err as Error).message}`);
@@ -215,7 +225,12 @@ export class CaptureWriter implements EventSink {
    */
   private endOfTurn(): void {
     if (this.items.length === 0 || this.failed || this.exited) return;
-    if (!this.threadBusy()) { this.post(); return; }
+    if (!this.threadBusy()) {
+      const wait = this.lastPostMs + MIN_GAP_MS - performance.now();
+      if (wait <= 0 || this.pos >= COPY_BELOW) { this.post(); return; }
+      this.gapTimer ??= setTimeout(() => { this.gapTimer = undefined; this.endOfTurn(); }, wait);
+      return;
+    }
     this.holding = true;
     this.updateRef();
     Atomics.store(this.shared, HOLDING, 1n);
@@ -248,6 +263,8 @@ export class CaptureWriter implements EventSink {
         this.buf = undefined;
       }
     }
+    if (this.gapTimer) { clearTimeout(this.gapTimer); this.gapTimer = undefined; }
+    this.lastPostMs = performance.now();
     this.posted += this.cost;
     Atomics.store(this.shared, POSTED, BigInt(this.posted));
     const msg: ToWorker = { kind: 'batch', buf: ab, items: this.items, posted: this.posted };
@@ -342,11 +359,17 @@ function stripCpuProf(args: string[]): string[] {
   return out;
 }
 
+/** A data record up to its base64: `encodeRecord` is this, the base64 of the bytes, then DATA_RECORD_TAIL. */
+export function dataRecordHead(d: { timeUs: number; session: number; direction: 'client' | 'server'; layer: 'wire' | 'inflated' }): string {
+  return `{"r":"data","t":${d.timeUs},"s":${d.session},"d":"${directionCode(d.direction)}","l":"${d.layer === 'wire' ? 'w' : 'i'}","b":"`;
+}
+export const DATA_RECORD_TAIL = '"}\n';
+
 /** One event as one capture line. Data records are built by hand: base64 needs no escaping. */
 export function encodeRecord(event: ProxyEvent): string {
   switch (event.type) {
     case 'data':
-      return `{"r":"data","t":${event.timeUs},"s":${event.session},"d":"${directionCode(event.direction)}","l":"${event.layer === 'wire' ? 'w' : 'i'}","b":"${event.bytes.toString('base64')}"}\n`;
+      return `${dataRecordHead(event)}${event.bytes.toString('base64')}${DATA_RECORD_TAIL}`;
     case 'frame':
       return `${JSON.stringify({ r: 'frame', text: frameText(event.frame, { revealSecrets: false }), f: event.frame })}\n`;
     case 'session-open':
