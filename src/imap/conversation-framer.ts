@@ -142,6 +142,8 @@ export class ConversationFramer {
     if (line.kind === 'continuation' && this.pendingSync) this.pendingSync.granted = true;
     if (line.kind === 'tagged') {
       const pending = this.pendingSync;
+      // RFC 3501 2.2.1 names NO/BAD; any tagged response ends the command, so an OK (a server bug)
+      // cancels the literal too: the client will not send a body nobody asked for.
       if (pending && !pending.granted && pending.tag === line.tag && this.client.cancelPendingLiteral()) {
         this.pendingSync = undefined;
         annotations.push({ kind: 'note', text: `synchronizing literal of ${line.tag} cancelled by the tagged ${line.verb}` });

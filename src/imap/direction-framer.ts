@@ -161,6 +161,12 @@ export class DirectionFramer {
   private consumeLiteral(st: Extract<State, { mode: 'literal' }>, chunk: Buffer, pos: number): number {
     const n = Math.min(st.remaining, chunk.length - pos);
     if (st.info.received === 0) this.hooks.literalBodyStarts?.(st.info);
+    if (st.remaining === 0) {
+      // The empty body of a synchronizing `{0}`: the client's next byte is past it.
+      this.closeLiteral(st);
+      this.state = { mode: 'line' };
+      return 0;
+    }
     const slice = chunk.subarray(pos, pos + n);
     st.hash?.update(slice);
     if (st.previewLen < this.limits.literalPreviewBytes) {
@@ -233,16 +239,15 @@ export class DirectionFramer {
       previewLen: 0,
     };
     const sync = this.hooks.gateLiteral(announcement) === 'sync';
-    let result: void | 'stop' = undefined;
-    if (sync) result = this.emit(timeUs, true);
-    if (announcement.size === 0) {
-      // `{0}` is legal: the empty body is complete at once (after the `+`, when synchronizing).
-      if (sync) this.openSegment(timeUs);
+    if (announcement.size === 0 && !sync) {
+      // `{0+}` is legal and complete at once.
       this.closeLiteral(literal);
-    } else {
-      this.state = literal;
+      return undefined;
     }
-    return result;
+    // A synchronizing `{0}` waits like any other: a tagged NO/BAD may still cancel it, and it
+    // completes only when the client goes on (see consumeLiteral).
+    this.state = literal;
+    return sync ? this.emit(timeUs, true) : undefined;
   }
 
   private emit(timeUs: number, awaitsContinuation: boolean): void | 'stop' {

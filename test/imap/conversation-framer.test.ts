@@ -241,3 +241,25 @@ test('frame text escapes C0 and C1 control bytes so nothing reaches the terminal
   assert.equal(printable('a\x1b[2Jb\x9b31mc\x7f\r\n'), 'a\\x1b[2Jb\\x9b31mc\\x7f\\r\\n');
   assert.equal(printable('caf\xe9'), 'caf\xe9');
 });
+
+test('a synchronizing {0} waits for "+" like any literal, and a tagged NO cancels it', () => {
+  const granted = frameEverySplit(transcript(`
+    S: * OK ready
+    C: A1 APPEND INBOX {0}
+    S: + go
+    C:
+    S: A1 OK done
+    C: A2 NOOP
+    S: A2 OK done
+  `));
+  assert.deepEqual(granted.map((f) => f.kind), ['greeting', 'command', 'continuation', 'command-continuation', 'tagged', 'command', 'tagged']);
+  assert.ok(granted.every((f) => !f.annotations.some((a) => a.kind === 'finding')), 'no finding expected');
+  const cancelled = frameEverySplit(transcript(`
+    S: * OK ready
+    C: A1 XAPPEND {0}
+    S: A1 NO nope
+    C: A2 NOOP
+    S: A2 OK done
+  `));
+  assert.deepEqual(cancelled.map((f) => `${f.kind}:${f.tag ?? ''}`), ['greeting:', 'command:A1', 'tagged:A1', 'command:A2', 'tagged:A2']);
+});
