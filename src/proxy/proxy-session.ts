@@ -219,11 +219,17 @@ export class ProxySession {
 
   private forward(direction: Direction, part: Buffer, timeUs: number): void {
     if (part.length === 0) return;
-    this.bytes[direction] += part.length;
     const target = this.sockets[other(direction)];
-    if (target && !target.destroyed && !target.writableEnded && !target.write(part)
-      && !this.pausedFor[direction].has('peer-backpressure')) {
-      // Chunks already read may still arrive after pause(): one drain listener is enough.
+    if (!target || target.destroyed || target.writableEnded) {
+      // The other side is gone: these bytes reach nobody, so they are not recorded as forwarded
+      // (the raw export must equal what the peer saw), only reported.
+      this.reportFinding({ level: 'warning', code: 'bytes-not-delivered', rfc: 'RFC 3501 2.1',
+        message: `${part.length} bytes from the ${direction} were not delivered: the ${other(direction)} side is already closed` }, timeUs);
+      return;
+    }
+    this.bytes[direction] += part.length;
+    // Several writes may return false before one 'drain': one pause and one listener are enough.
+    if (!target.write(part) && !this.pausedFor[direction].has('peer-backpressure')) {
       this.pause(direction, 'peer-backpressure');
       target.once('drain', () => this.resume(direction, 'peer-backpressure'));
     }
@@ -235,6 +241,7 @@ export class ProxySession {
       void flow.whenDrained().then(() => this.resume(direction, 'capture-backpressure'));
     }
   }
+
 
   private onEnd(direction: Direction): void {
     this.ended[direction] = true;
