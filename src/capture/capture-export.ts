@@ -27,11 +27,14 @@ export function exportJson(path: string, write: ExportWrite, revealSecrets: bool
 }
 
 /** The exact bytes one direction of one session carried (wire layer: what the peer sent, after TLS). */
-export function exportRaw(path: string, write: ExportWrite, session: number, direction: Direction,
-  layer: 'wire' | 'inflated' = 'wire'): Promise<CaptureReadResult> {
-  return readCapture(path, async (event) => {
+export async function exportRaw(path: string, write: ExportWrite, session: number, direction: Direction,
+  layer: 'wire' | 'inflated' = 'wire'): Promise<CaptureReadResult & { sessions: number[] }> {
+  const sessions = new Set<number>();
+  const result = await readCapture(path, async (event) => {
+    if (event.type === 'session-open') sessions.add(event.session.id);
     if (event.type === 'data' && event.session === session && event.direction === direction && event.layer === layer) {
       await write(event.bytes);
     }
   });
+  return { ...result, sessions: [...sessions] };
 }

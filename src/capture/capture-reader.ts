@@ -38,6 +38,7 @@ export async function readCapture(path: string, onEvent: (event: ProxyEvent) => 
     try {
       record = JSON.parse(line) as CaptureRecord;
     } catch {
+      if (!header) throw new CaptureError(`${path}: not an imapdbg capture (line 1 is not a JSON header record)`);
       // Only the very last line may be cut off; decide once we know whether more lines follow.
       pendingBad = { line: lineNo, message: 'not a complete JSON record' };
       continue;
@@ -63,7 +64,33 @@ function checkHeader(record: CaptureRecord, path: string): HeaderRecord {
   return record;
 }
 
+/** What a record of each kind must have before it is trusted; a JSON line of another shape is not a record. */
+function shapeProblem(record: CaptureRecord): string | undefined {
+  const r = record as unknown as Record<string, unknown>;
+  const num = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+  switch (record.r) {
+    case 'data':
+      return num(r.s) && num(r.t) && (r.d === 'c' || r.d === 's') && typeof r.b === 'string' ? undefined : 'data record without s, t, d (c|s) and b (base64)';
+    case 'frame': {
+      const f = r.f as Record<string, unknown> | undefined;
+      return f && num(f.session) && num(f.seq) && (f.direction === 'client' || f.direction === 'server') && Array.isArray(f.parts)
+        && Array.isArray(f.annotations) && Array.isArray(f.secrets) ? undefined : 'frame record without f.session, f.seq, f.direction, f.parts, f.secrets and f.annotations';
+    }
+    case 'session-open':
+      return num((r.session as Record<string, unknown> | undefined)?.id) ? undefined : 'session-open record without session.id';
+    case 'session-close':
+      return num(r.s) && num(r.t) && typeof r.end === 'object' && r.end !== null ? undefined : 'session-close record without s, t and end';
+    case 'finding':
+    case 'tls':
+      return num(r.s) && num(r.t) ? undefined : `${record.r} record without s and t`;
+    default:
+      return undefined;
+  }
+}
+
 function toEvent(record: CaptureRecord, path: string, lineNo: number): ProxyEvent | undefined {
+  const problem = shapeProblem(record);
+  if (problem) throw new CaptureError(`${path}:${lineNo}: ${problem}`);
   switch (record.r) {
     case 'data':
       return { type: 'data', session: record.s, direction: directionOf(record.d), timeUs: record.t,

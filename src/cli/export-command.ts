@@ -45,7 +45,7 @@ A capture keeps the raw bytes, secrets included; text and JSON output mask them 
       }
       if (opts.format === 'rawlog') {
         if (!opts.outPrefix) throw new UsageError('--format rawlog needs --out-prefix PREFIX (it writes PREFIX.in and PREFIX.out)');
-        const r = await exportRawlog(file, opts.outPrefix, { session: opts.session, timestamps: opts.timestamps });
+        const r = await exportRawlog(file, opts.outPrefix, { session: opts.session, timestamps: opts.timestamps, revealSecrets: opts.revealSecrets });
         process.stderr.write(`imapdbg: wrote ${r.written.join(', ')}\n`);
         if (r.truncated) process.stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
         return;
@@ -54,7 +54,13 @@ A capture keeps the raw bytes, secrets included; text and JSON output mask them 
       let result;
       if (opts.format === 'text') result = await exportText(file, write, { revealSecrets: opts.revealSecrets, utc: opts.utc });
       else if (opts.format === 'json') result = await exportJson(file, write, opts.revealSecrets);
-      else result = await exportRaw(file, write, opts.session ?? 0, opts.direction ?? 'client', opts.layer);
+      else {
+        const raw = await exportRaw(file, write, opts.session ?? 0, opts.direction ?? 'client', opts.layer);
+        if (!raw.sessions.includes(opts.session ?? 0)) {
+          throw new UsageError(`no session ${opts.session ?? 0} in ${file} (sessions: ${raw.sessions.join(', ') || 'none'})`);
+        }
+        result = raw;
+      }
       await done();
       if (result.truncated) process.stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
     });

@@ -9,6 +9,7 @@ import { registerStatsCommand } from './stats-command';
 import { registerViewCommand } from './view-command';
 import { registerCaCommand } from './ca-command';
 import { UsageError } from './usage-error';
+import { CaptureError } from '../capture/capture-reader';
 import { TOOL_VERSION } from './version';
 
 /** Build the command tree; each command lives in its own file and registers itself here. */
@@ -18,7 +19,13 @@ export function buildProgram(): Command {
     .version(TOOL_VERSION)
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(`imapdbg: ${text.replace(/^error: /, '')}`) });
+    .configureOutput({ outputError: (text, write) => write(`imapdbg: ${text.replace(/^error: /, '')}`) })
+    .addHelpText('after', `
+Examples:
+  imapdbg demo                                              # a replayed IDLE session, no mail account needed
+  imapdbg proxy --upstream imap.example.org:143 --record s.imapcap
+  imapdbg view s.imapcap            imapdbg lint s.imapcap            imapdbg stats s.imapcap
+  imapdbg replay s.imapcap --serve 127.0.0.1:1143`);
   registerProxyCommand(program);
   registerExportCommand(program);
   registerReplayCommand(program);
@@ -40,6 +47,10 @@ export async function main(argv: string[]): Promise<void> {
     throw err;
   });
   const program = buildProgram();
+  if (argv.length <= 2) {
+    process.stderr.write('imapdbg: missing command; try "imapdbg --help" (or "imapdbg demo" for a first look)\n');
+    process.exit(2);
+  }
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -47,7 +58,8 @@ export async function main(argv: string[]): Promise<void> {
       // Help and version output are not errors.
       process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2);
     }
-    if (err instanceof UsageError || (err instanceof Error && err.name === 'InvalidArgumentError')) {
+    // A bad argument or an unreadable input file: one line, exit 2, whatever the command.
+    if (err instanceof UsageError || err instanceof CaptureError || (err instanceof Error && err.name === 'InvalidArgumentError')) {
       process.stderr.write(`imapdbg: ${err.message}\n`);
       process.exit(2);
     }
