@@ -25,7 +25,12 @@ export function registerDemoCommand(program: Command): void {
 What runs: a replay server plays the server side of a recorded Dovecot session (fixtures/idle-updates.imapcap),
 the proxy sits in front of it, and a scripted client logs in, selects INBOX, fetches, idles until the
 recorded "* 3 EXISTS" arrives, sends DONE and logs out. On a terminal the session is shown in the
-terminal UI (quit with q when done); otherwise one line per frame, and the command exits when the client has logged out.`)
+terminal UI (quit with q when done); otherwise one line per frame, and the command exits when the client has logged out.
+
+Examples:
+  imapdbg demo                          # the terminal UI on a terminal
+  imapdbg demo --headless --speed 10    # one line per frame, IDLE updates ten times as fast
+  imapdbg demo --fixture my.imapcap     # replay the server side of your own capture`)
     .action(async (opts: DemoOptions) => {
       const bus = new EventBus();
       const tui = !opts.headless && process.stdout.isTTY === true && process.stdin.isTTY === true
