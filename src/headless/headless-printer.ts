@@ -16,10 +16,15 @@ export class HeadlessPrinter implements EventSink {
   private pendingBytes = 0;
   private timer: NodeJS.Timeout | undefined;
 
+  private readonly options: NotationOptions;
+
+  /** Lines longer than `maxLineChars` (default 1000) are cut, saying how long they were. */
   constructor(
     private readonly write: (text: string) => void,
-    private readonly options: NotationOptions,
-  ) {}
+    options: NotationOptions,
+  ) {
+    this.options = { maxLineChars: 1000, ...options };
+  }
 
   handle(event: ProxyEvent): void {
     const line = eventLine(event, this.options);

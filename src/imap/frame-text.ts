@@ -8,6 +8,8 @@ export interface FrameTextOptions {
   inlineLiteralMax?: number;
   /** Characters of a larger literal's preview to show. */
   previewChars?: number;
+  /** Characters of a line to show (after masking); the rest is summarised. Unlimited if unset. */
+  maxLineChars?: number;
 }
 
 /** What a masked secret looks like; fixed width so it does not leak the secret's length. */
@@ -37,8 +39,11 @@ function partText(part: FramePart, secrets: SecretSpan[], options: FrameTextOpti
       if ('start' in s) text = text.slice(0, s.start) + MASK + text.slice(s.end);
     }
   }
+  const max = options.maxLineChars;
+  const cut = max !== undefined && text.length > max;
+  if (cut) text = text.slice(0, max);
   text = printable(text);
-  if (part.line.truncated) text += `… [line of ${part.line.length} bytes, first ${part.line.text.length} shown]`;
+  if (cut || part.line.truncated) text += `… [line of ${part.line.length} bytes, first ${cut ? max : part.line.text.length} shown]`;
   return text;
 }
 

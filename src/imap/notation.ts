@@ -7,6 +7,8 @@ export interface NotationOptions {
   revealSecrets: boolean;
   /** Print times in UTC rather than local time (tests and exports stay reproducible). */
   utc?: boolean;
+  /** Characters of a line to show; a terminal view caps it, an export does not. */
+  maxLineChars?: number;
 }
 
 /** `HH:MM:SS.mmmmmm` of a microsecond timestamp. */
@@ -49,7 +51,7 @@ function detailText(key: string, value: string | number | boolean): string {
 export function frameLine(frame: Frame, options: NotationOptions): string {
   const who = frame.direction === 'client' ? 'C:' : 'S:';
   const notes = frame.annotations.map(annotationText).filter((t): t is string => t !== undefined);
-  const text = frameText(frame, { revealSecrets: options.revealSecrets });
+  const text = frameText(frame, { revealSecrets: options.revealSecrets, maxLineChars: options.maxLineChars });
   return `${clockTime(frame.timeUs, options.utc)} #${frame.session} ${who} ${text}${notes.length ? `  ${notes.join(' ')}` : ''}`;
 }
 

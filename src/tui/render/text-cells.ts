@@ -1,18 +1,15 @@
+import { printable } from '../../imap/frame-text';
+
 /**
  * Text for terminal cells: every frame byte is latin1, so one character is one cell once control
  * characters (C0, DEL and the C1 range 0x80-0x9f, which terminals treat as controls) are escaped.
  */
 
-/** Escape what a terminal would interpret, so a hostile server cannot move the cursor or retitle the window. */
-export function cellSafe(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => {
-    if (c === '\r') return '\\r';
-    if (c === '\n') return '\\n';
-    if (c === '\t') return '\\t';
-    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
-  });
-}
-
+/**
+ * Escape what a terminal would interpret, so a hostile server cannot move the cursor or retitle the
+ * window: the same escaping as every textual view (C0, DEL, C1).
+ */
+export const cellSafe = printable;
 
 /** Cut to at most `width` cells, marking a cut with `…`. */
 export function cut(text: string, width: number): string {
