@@ -2,6 +2,7 @@ import type { Direction, Frame } from '../imap/frame';
 import type { EventSink, ProxyEvent, SessionInfo } from '../imap/events';
 import { readCapture } from '../capture/capture-reader';
 import { Reframer } from '../capture/reframer';
+import { isCompressBoundary } from '../imap/compress-tracker';
 import { frameText } from '../imap/frame-text';
 
 /** One frame of a recorded session with its exact bytes. */
@@ -61,6 +62,7 @@ class SessionCollector implements EventSink {
   readonly frames: Frame[] = [];
   readonly seen: number[] = [];
   private readonly chunks: Record<Direction, Buffer[]> = { client: [], server: [] };
+  private readonly inflated: Record<Direction, Buffer[]> = { client: [], server: [] };
 
   constructor(private readonly wanted: number | undefined) {
     this.reframer = new Reframer(this);
@@ -73,12 +75,24 @@ class SessionCollector implements EventSink {
       return;
     }
     if (!this.info) return;
-    if (event.type === 'data' && event.session === this.info.id && event.layer === 'wire') this.chunks[event.direction].push(event.bytes);
+    if (event.type === 'data' && event.session === this.info.id) (event.layer === 'wire' ? this.chunks : this.inflated)[event.direction].push(event.bytes);
     else if (event.type === 'frame' && event.frame.session === this.info.id) this.frames.push(event.frame);
   }
 
+  /**
+   * Each direction's stream as the frames count it: the wire bytes, and after COMPRESS (RFC 4978)
+   * the wire bytes up to the boundary followed by the inflated copy. The boundary is the server's
+   * OK to COMPRESS, and for the client the end of its COMPRESS command.
+   */
   streams(): Record<Direction, Buffer> {
-    return { client: Buffer.concat(this.chunks.client), server: Buffer.concat(this.chunks.server) };
+    const ok = this.frames.find(isCompressBoundary);
+    const command = ok && this.frames.find((f) => f.direction === 'client' && f.kind === 'command' && f.tag === ok.tag && f.verb === 'COMPRESS');
+    const stream = (d: Direction, boundary: Frame | undefined): Buffer => {
+      const wire = Buffer.concat(this.chunks[d]);
+      if (!boundary) return wire;
+      return Buffer.concat([wire.subarray(0, boundary.offset + boundary.length), ...this.inflated[d]]);
+    };
+    return { client: stream('client', command), server: stream('server', ok) };
   }
 }
 

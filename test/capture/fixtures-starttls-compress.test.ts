@@ -220,12 +220,9 @@ test('replay --serve compress.imapcap: COMPRESS DEFLATE gets a tagged BAD naming
   assert.match(stderr(), /#1 no recorded response for r3 COMPRESS DEFLATE: COMPRESS cannot be replayed/);
 });
 
-// Known gap (src/replay/recorded-dialog.ts): the dialog takes every step's bytes from the `wire`
-// data, but frames after the COMPRESS boundary count offsets in the inflated stream, so the
-// recorded exchanges after COMPRESS hold compressed bytes and match nothing.
-test('replay --serve compress.imapcap: after the refused COMPRESS, the recorded SELECT is answered in plain text', {
-  ...T, todo: 'recorded-dialog.ts slices post-COMPRESS frames out of the wire (compressed) bytes',
-}, async () => {
+// Frames after the COMPRESS boundary count offsets in the inflated stream: the recorded dialog
+// must take their bytes from the inflated copy, not from the compressed wire bytes.
+test('replay --serve compress.imapcap: after the refused COMPRESS, the recorded SELECT is answered in plain text', T, async () => {
   const { port } = await serve(COMPRESS);
   const sock = await rawConnect(port);
   try {
