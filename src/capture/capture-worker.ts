@@ -10,7 +10,8 @@
 import { fsyncSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ProxyEvent } from '../imap/events';
-import { DATA_RECORD_TAIL, dataRecordHead, encodeRecord, HIGH_WATER, HOLDING, POSTED, WAITING, WRITTEN, type DataRef, type FromWorker, type ToWorker, type WorkerInit } from './capture-writer';
+import { HIGH_WATER, HOLDING, POSTED, WAITING, WRITTEN, type DataRef, type FromWorker, type ToWorker, type WorkerInit } from './capture-writer';
+import { DATA_RECORD_TAIL, dataRecordHead, encodeRecord } from './record-encoding';
 
 /** Output is written whenever this much is encoded (a batch's worth of base64 is ~1.4 MB). */
 const FLUSH_AT = 4 * 1024 * 1024;

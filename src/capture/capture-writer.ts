@@ -2,8 +2,7 @@ import { closeSync, existsSync, fstatSync, fchmodSync, openSync } from 'node:fs'
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EventSink, ProxyEvent } from '../imap/events';
-import { frameText } from '../imap/frame-text';
-import { CAPTURE_FORMAT, CAPTURE_VERSION, directionCode, type HeaderRecord } from './format';
+import { CAPTURE_FORMAT, CAPTURE_VERSION, type HeaderRecord } from './format';
 
 /** Above this many bytes handed to the writer thread and not yet written, the proxy should pause reading. */
 const HIGH_WATER = 8 * 1024 * 1024;
@@ -357,32 +356,4 @@ function stripCpuProf(args: string[]): string[] {
     out.push(a);
   }
   return out;
-}
-
-/** A data record up to its base64: `encodeRecord` is this, the base64 of the bytes, then DATA_RECORD_TAIL. */
-export function dataRecordHead(d: { timeUs: number; session: number; direction: 'client' | 'server'; layer: 'wire' | 'inflated' }): string {
-  return `{"r":"data","t":${d.timeUs},"s":${d.session},"d":"${directionCode(d.direction)}","l":"${d.layer === 'wire' ? 'w' : 'i'}","b":"`;
-}
-export const DATA_RECORD_TAIL = '"}\n';
-
-/** One event as one capture line. Data records are built by hand: base64 needs no escaping. */
-export function encodeRecord(event: ProxyEvent): string {
-  switch (event.type) {
-    case 'data':
-      return `${dataRecordHead(event)}${event.bytes.toString('base64')}${DATA_RECORD_TAIL}`;
-    case 'frame':
-      return `${JSON.stringify({ r: 'frame', text: frameText(event.frame, { revealSecrets: false }), f: event.frame })}\n`;
-    case 'session-open':
-      return `${JSON.stringify({ r: 'session-open', session: event.session })}\n`;
-    case 'finding':
-      return `${JSON.stringify({ r: 'finding', t: event.timeUs, s: event.session, finding: event.finding })}\n`;
-    case 'tls':
-      return `${JSON.stringify({ r: 'tls', t: event.timeUs, s: event.session, tls: event.tls })}\n`;
-    case 'session-close':
-      return `${JSON.stringify({ r: 'session-close', t: event.timeUs, s: event.session, end: event.end, bytes: event.bytes, frames: event.frames })}\n`;
-    default: {
-      const never: never = event;
-      return never;
-    }
-  }
 }

@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { Command } from 'commander';
-import { CaptureError, readCapture } from '../capture/capture-reader';
+import { CaptureError } from '../capture/capture-reader';
+import { readCaptureEvents } from '../capture/capture-export';
 import { CAPTURE_FORMAT } from '../capture/format';
 import type { ProxyEvent } from '../imap/events';
 import { openTui } from '../tui/tui-app';
@@ -50,7 +51,8 @@ async function runView(file: string, opts: ViewOptions): Promise<void> {
   };
   process.once('SIGTERM', leave(143));
   process.once('SIGINT', leave(130));
-  const loading = readCapture(file, async (event) => {
+  // With --reveal-secrets the frames come from the raw bytes: recorded frames have secrets overwritten.
+  const loading = readCaptureEvents(file, opts.revealSecrets, async (event) => {
     if (replay) await replay.wait(eventTime(event));
     app.sink.handle(event);
   }).then((result) => {

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readCapture } from '../../src/capture/capture-reader';
-import { CaptureWriter, encodeRecord } from '../../src/capture/capture-writer';
+import { CaptureWriter } from '../../src/capture/capture-writer';
+import { encodeRecord } from '../../src/capture/record-encoding';
 import { CAPTURE_FORMAT, CAPTURE_VERSION } from '../../src/capture/format';
 import { EventBus, type ProxyEvent } from '../../src/imap/events';
 

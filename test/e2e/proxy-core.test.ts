@@ -85,6 +85,8 @@ test('python imaplib through the CLI proxy: literal LOGIN, SELECT, APPEND, 5 MB 
   }
   assert.match(proxy.stderr(), /capture flushed/);
   assert.equal(fs.statSync(capture).mode & 0o777, 0o600);
+  // Frame records carry the secret overwritten; only the base64 data records hold the raw bytes.
+  assert.ok(!fs.readFileSync(capture, 'latin1').includes(PASSWORD), 'password in clear in the capture file');
   assert.equal(tapC.connections.length, 1);
   await assertBytesTransparent(capture, 1, tapC.connections[0], tapS.connections[0]);
 

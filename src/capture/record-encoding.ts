@@ -1,0 +1,59 @@
+import type { Frame, FramePart } from '../imap/frame';
+import type { ProxyEvent } from '../imap/events';
+import { frameText } from '../imap/frame-text';
+import { directionCode } from './format';
+
+/**
+ * One event as one capture line (format v1, see format.ts). Frames are written with their secrets
+ * overwritten: the raw `data` records keep every byte, and `--reveal-secrets` re-derives the frames
+ * from them, so the frame records need not repeat a password in clear.
+ */
+
+/** A data record up to its base64: `encodeRecord` is this, the base64 of the bytes, then DATA_RECORD_TAIL. */
+export function dataRecordHead(d: { timeUs: number; session: number; direction: 'client' | 'server'; layer: 'wire' | 'inflated' }): string {
+  return `{"r":"data","t":${d.timeUs},"s":${d.session},"d":"${directionCode(d.direction)}","l":"${d.layer === 'wire' ? 'w' : 'i'}","b":"`;
+}
+export const DATA_RECORD_TAIL = '"}\n';
+
+/** One event as one capture line. Data records are built by hand: base64 needs no escaping. */
+export function encodeRecord(event: ProxyEvent): string {
+  switch (event.type) {
+    case 'data':
+      return `${dataRecordHead(event)}${event.bytes.toString('base64')}${DATA_RECORD_TAIL}`;
+    case 'frame':
+      return `${JSON.stringify({ r: 'frame', text: frameText(event.frame, { revealSecrets: false }), f: withSecretsOverwritten(event.frame) })}\n`;
+    case 'session-open':
+      return `${JSON.stringify({ r: 'session-open', session: event.session })}\n`;
+    case 'finding':
+      return `${JSON.stringify({ r: 'finding', t: event.timeUs, s: event.session, finding: event.finding })}\n`;
+    case 'tls':
+      return `${JSON.stringify({ r: 'tls', t: event.timeUs, s: event.session, tls: event.tls })}\n`;
+    case 'session-close':
+      return `${JSON.stringify({ r: 'session-close', t: event.timeUs, s: event.session, end: event.end, bytes: event.bytes, frames: event.frames })}\n`;
+    default: {
+      const never: never = event;
+      return never;
+    }
+  }
+}
+
+/**
+ * The frame with each secret character replaced by `*`, same length, so the secret spans still
+ * point at the right characters; literal previews under a secret span become all `*` too.
+ */
+export function withSecretsOverwritten(frame: Frame): Frame {
+  if (frame.secrets.length === 0) return frame;
+  const parts = frame.parts.map((part, index): FramePart => {
+    const spans = frame.secrets.filter((s) => s.part === index);
+    if (spans.length === 0) return part;
+    if (part.type === 'literal') return { type: 'literal', literal: { ...part.literal, preview: '*'.repeat(part.literal.preview.length) } };
+    let text = part.line.text;
+    for (const span of spans) {
+      if (!('start' in span)) continue;
+      const end = Math.min(span.end, text.length);
+      if (span.start < end) text = text.slice(0, span.start) + '*'.repeat(end - span.start) + text.slice(end);
+    }
+    return { type: 'line', line: { ...part.line, text } };
+  });
+  return { ...frame, parts };
+}
