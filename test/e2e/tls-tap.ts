@@ -3,7 +3,7 @@
 // imapdbg -> TLS into the tap -> plain to Dovecot. Independent of the code under test.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import type { RecordingTap, TapRecording } from '../harness/recording-tap';
+import { startRelay as relay, type RecordingTap } from '../harness/recording-tap';
 
 /** Accept plain, connect with TLS (trusting `ca`) to 127.0.0.1:targetPort, record plaintext. */
 export function startTlsClientTap(targetPort: number, ca: string, servername = 'localhost'): Promise<RecordingTap> {
@@ -21,37 +21,6 @@ export function startTlsServerTap(targetPort: number, key: string, cert: string)
     s.once('connect', () => onReady());
     return s;
   }, { key, cert });
-}
-
-async function relay(open: (onReady: () => void) => net.Socket, serverTls: { key: string; cert: string } | undefined): Promise<RecordingTap> {
-  const connections: TapRecording[] = [];
-  const sockets = new Set<net.Socket>();
-  const onClient = (client: net.Socket): void => {
-    const rec: TapRecording = { fromClient: [], fromServer: [] };
-    connections.push(rec);
-    client.pause();
-    const upstream = open(() => client.resume());
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => { client.destroy(); upstream.destroy(); });
-    }
-    client.on('data', (d: Buffer) => { rec.fromClient.push(Buffer.from(d)); upstream.write(d); });
-    upstream.on('data', (d: Buffer) => { rec.fromServer.push(Buffer.from(d)); client.write(d); });
-    client.on('end', () => upstream.end());
-    upstream.on('end', () => client.end());
-  };
-  const server = serverTls ? tls.createServer(serverTls, onClient) : net.createServer(onClient);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address() as net.AddressInfo;
-  return {
-    port: address.port,
-    connections,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
-  };
 }
 
 /** The distinct client randoms (second field) of SSLKEYLOGFILE lines, and the labels seen. */

@@ -1,6 +1,8 @@
-// A plain TCP relay that records what each side sent, for checking "the bytes each peer saw"
+// A TCP relay that records what each side sent, for checking "the bytes each peer saw"
 // independently of the proxy under test: client -> tap -> imapdbg, or imapdbg -> tap -> Dovecot.
+// The TLS variants (test/e2e/tls-tap.ts) use the same relay with a TLS leg.
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 
 /** The bytes a tap saw, per direction, over all its connections in order. */
 export interface TapRecording {
@@ -18,13 +20,26 @@ export interface RecordingTap {
 }
 
 /** Listen on 127.0.0.1:0 and relay each connection to `target`, recording both directions. */
-export async function startRecordingTap(targetPort: number, targetHost = '127.0.0.1'): Promise<RecordingTap> {
+export function startRecordingTap(targetPort: number, targetHost = '127.0.0.1'): Promise<RecordingTap> {
+  return startRelay((onReady) => {
+    const s = net.connect({ port: targetPort, host: targetHost, allowHalfOpen: true });
+    s.once('connect', () => onReady());
+    return s;
+  }, undefined);
+}
+
+/**
+ * The relay: for each accepted connection (TLS when `serverTls` is given) open the other leg with
+ * `open`, hold the client until that leg is ready, then copy and record both ways, mirroring FIN.
+ */
+export async function startRelay(open: (onReady: () => void) => net.Socket, serverTls: { key: string; cert: string } | undefined): Promise<RecordingTap> {
   const connections: TapRecording[] = [];
   const sockets = new Set<net.Socket>();
-  const server = net.createServer({ allowHalfOpen: true }, (client) => {
+  const onClient = (client: net.Socket): void => {
     const rec: TapRecording = { fromClient: [], fromServer: [] };
     connections.push(rec);
-    const upstream = net.connect({ port: targetPort, host: targetHost, allowHalfOpen: true });
+    client.pause();
+    const upstream = open(() => client.resume());
     for (const s of [client, upstream]) {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
@@ -34,7 +49,8 @@ export async function startRecordingTap(targetPort: number, targetHost = '127.0.
     upstream.on('data', (d: Buffer) => { rec.fromServer.push(Buffer.from(d)); client.write(d); });
     client.on('end', () => upstream.end());
     upstream.on('end', () => client.end());
-  });
+  };
+  const server = serverTls ? tls.createServer(serverTls, onClient) : net.createServer({ allowHalfOpen: true }, onClient);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address() as net.AddressInfo;
   return {

@@ -2,7 +2,7 @@ import { ConversationFramer } from '../../src/imap/conversation-framer';
 import type { FramerLimits } from '../../src/imap/direction-framer';
 import type { Frame } from '../../src/imap/frame';
 import { frameText } from '../../src/imap/frame-text';
-import { prng, rechunk, type TranscriptStep } from './transcript';
+import { rechunk, sameAtEverySplit, type TranscriptStep } from './transcript';
 
 /** Run steps (each possibly chunked) through a fresh framer; time = step index, so chunking never shows. */
 export function frameSteps(chunked: TranscriptStep[][], limits?: FramerLimits, end = true): Frame[] {
@@ -29,18 +29,7 @@ export function notation(frames: Frame[]): string[] {
  */
 export function frameEverySplit(steps: TranscriptStep[], limits?: FramerLimits): Frame[] {
   const whole = frameSteps(rechunk(steps, () => []), limits);
-  const expected = JSON.stringify(whole);
-  const check = (chunked: TranscriptStep[][], label: string): void => {
-    const got = JSON.stringify(frameSteps(chunked, limits));
-    if (got !== expected) throw new Error(`frames differ when split ${label}:\n${got}\n!==\n${expected}`);
-  };
-  const longest = Math.max(...steps.map((s) => s.bytes.length));
-  for (let k = 1; k < longest; k++) check(rechunk(steps, () => [k]), `at offset ${k}`);
-  check(rechunk(steps, (len) => Array.from({ length: len }, (_, i) => i)), 'byte by byte');
-  for (let seed = 1; seed <= 20; seed++) {
-    const r = prng(seed);
-    check(rechunk(steps, (len) => Array.from({ length: 3 }, () => Math.floor(r() * len))), `randomly (seed ${seed})`);
-  }
+  sameAtEverySplit(steps, (chunked) => JSON.stringify(frameSteps(chunked, limits)), 'frames');
   // TCP may also coalesce writes: merge consecutive writes of one peer (times then differ, nothing else).
   const merged: TranscriptStep[] = [];
   for (const step of steps) {

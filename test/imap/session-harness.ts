@@ -2,7 +2,7 @@ import { defaultAnnotators } from '../../src/imap/default-annotators';
 import type { Finding, Frame } from '../../src/imap/frame';
 import { SessionModel } from '../../src/imap/session-model';
 import { frameEverySplit } from './framing-harness';
-import { prng, rechunk, type TranscriptStep } from './transcript';
+import { rechunk, sameAtEverySplit, type TranscriptStep } from './transcript';
 
 /** What the full session model (framer, pairing, default annotators) made of a dialog. */
 export interface ModelRun {
@@ -35,18 +35,7 @@ export function modelSteps(chunked: TranscriptStep[][], timeOf: (step: number) =
 export function modelEverySplit(steps: TranscriptStep[], timeOf?: (step: number) => number): ModelRun {
   frameEverySplit(steps);
   const whole = modelSteps(rechunk(steps, () => []), timeOf);
-  const expected = JSON.stringify(whole);
-  const check = (chunked: TranscriptStep[][], label: string): void => {
-    const got = JSON.stringify(modelSteps(chunked, timeOf));
-    if (got !== expected) throw new Error(`model output differs when split ${label}:\n${got}\n!==\n${expected}`);
-  };
-  const longest = Math.max(...steps.map((s) => s.bytes.length));
-  for (let k = 1; k < longest; k++) check(rechunk(steps, () => [k]), `at offset ${k}`);
-  check(rechunk(steps, (len) => Array.from({ length: len }, (_, i) => i)), 'byte by byte');
-  for (let seed = 1; seed <= 10; seed++) {
-    const r = prng(seed);
-    check(rechunk(steps, (len) => Array.from({ length: 3 }, () => Math.floor(r() * len))), `randomly (seed ${seed})`);
-  }
+  sameAtEverySplit(steps, (chunked) => JSON.stringify(modelSteps(chunked, timeOf)), 'model output', 10);
   return whole;
 }
 

@@ -46,3 +46,22 @@ export function prng(seed: number): () => number {
     return s / 0x100000000;
   };
 }
+
+/**
+ * Require `output` to be the same for the steps whole, split at every offset of every step, byte
+ * by byte, and at random points (seeds 1..`seeds`); the error names the split that differs.
+ */
+export function sameAtEverySplit(steps: TranscriptStep[], output: (chunked: TranscriptStep[][]) => string, what: string, seeds = 20): void {
+  const expected = output(rechunk(steps, () => []));
+  const check = (chunked: TranscriptStep[][], label: string): void => {
+    const got = output(chunked);
+    if (got !== expected) throw new Error(`${what} differ when split ${label}:\n${got}\n!==\n${expected}`);
+  };
+  const longest = Math.max(...steps.map((s) => s.bytes.length));
+  for (let k = 1; k < longest; k++) check(rechunk(steps, () => [k]), `at offset ${k}`);
+  check(rechunk(steps, (len) => Array.from({ length: len }, (_, i) => i)), 'byte by byte');
+  for (let seed = 1; seed <= seeds; seed++) {
+    const r = prng(seed);
+    check(rechunk(steps, (len) => Array.from({ length: 3 }, () => Math.floor(r() * len))), `randomly (seed ${seed})`);
+  }
+}
