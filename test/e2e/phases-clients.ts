@@ -4,6 +4,7 @@ import type { DovecotInstance } from '../harness/dovecot';
 import { startImapdbgProxy, type ImapdbgProcess } from '../harness/imapdbg-process';
 import { readUntil } from '../harness/lines';
 import { startRecordingTap, type RecordingTap } from '../harness/recording-tap';
+import { PY_COMPRESSING_IMAP4 } from '../harness/python-compress-client';
 
 /** client -> tapC -> imapdbg proxy (the real CLI) -> tapS -> Dovecot; taps record what each peer saw. */
 export interface Chain {
@@ -53,44 +54,7 @@ export async function command(sock: net.Socket, tag: string, line: string): Prom
 export const PY_COMPRESS_CLIENT = String.raw`
 import imaplib, zlib, sys, hashlib, json
 host, port, user, pw = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-imaplib.Commands.setdefault('COMPRESS', ('AUTH', 'SELECTED'))
-
-class CompressingIMAP4(imaplib.IMAP4):
-    def _create_socket(self, timeout=None):
-        self.raw_out = bytearray(); self.raw_in = bytearray()
-        self.plain_out = bytearray(); self.plain_in = bytearray()
-        self.z = None
-        return super()._create_socket(timeout)
-    def send(self, data):
-        self.plain_out += data
-        if self.z:
-            data = self.z[0].compress(data) + self.z[0].flush(zlib.Z_SYNC_FLUSH)
-        self.raw_out += data
-        self.sock.sendall(data)
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise self.abort('socket closed')
-        self.raw_in += chunk
-        self.zbuf += self.z[1].decompress(chunk)
-    def read(self, size):
-        if not self.z:
-            data = super().read(size); self.raw_in += data; self.plain_in += data; return data
-        while len(self.zbuf) < size:
-            self._fill()
-        data = bytes(self.zbuf[:size]); del self.zbuf[:size]; self.plain_in += data; return data
-    def readline(self):
-        if not self.z:
-            data = super().readline(); self.raw_in += data; self.plain_in += data; return data
-        while b'\n' not in self.zbuf:
-            self._fill()
-        i = self.zbuf.index(b'\n') + 1
-        data = bytes(self.zbuf[:i]); del self.zbuf[:i]; self.plain_in += data; return data
-    def compress(self):
-        typ, dat = self._simple_command('COMPRESS', 'DEFLATE')
-        if typ == 'OK':
-            self.z = (zlib.compressobj(6, zlib.DEFLATED, -15), zlib.decompressobj(-15)); self.zbuf = bytearray()
-        return typ, dat
+${PY_COMPRESSING_IMAP4}
 
 m = CompressingIMAP4(host, port)
 m.login(user, pw)

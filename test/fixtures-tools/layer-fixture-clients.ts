@@ -1,4 +1,5 @@
 // The python imaplib clients behind the STARTTLS and COMPRESS fixtures (record-fixtures.ts).
+import { PY_COMPRESSING_IMAP4 } from '../harness/python-compress-client';
 
 /**
  * python imaplib: starttls() with the imapdbg CA as the only trust anchor, then LOGIN, SELECT, a
@@ -26,37 +27,7 @@ typ, dat = m.logout(); assert typ == 'BYE', dat
 export const PY_COMPRESS_FIXTURE = String.raw`
 import imaplib, zlib, sys, base64
 host, port, user, pw, sport, msg = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), base64.b64decode(sys.argv[6])
-imaplib.Commands.setdefault('COMPRESS', ('AUTH', 'SELECTED'))
-
-class CompressingIMAP4(imaplib.IMAP4):
-    z = None
-    def send(self, data):
-        if self.z:
-            data = self.z[0].compress(data) + self.z[0].flush(zlib.Z_SYNC_FLUSH)
-        self.sock.sendall(data)
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise self.abort('socket closed')
-        self.zbuf += self.z[1].decompress(chunk)
-    def read(self, size):
-        if not self.z:
-            return super().read(size)
-        while len(self.zbuf) < size:
-            self._fill()
-        data = bytes(self.zbuf[:size]); del self.zbuf[:size]; return data
-    def readline(self):
-        if not self.z:
-            return super().readline()
-        while b'\n' not in self.zbuf:
-            self._fill()
-        i = self.zbuf.index(b'\n') + 1
-        data = bytes(self.zbuf[:i]); del self.zbuf[:i]; return data
-    def compress(self):
-        typ, dat = self._simple_command('COMPRESS', 'DEFLATE')
-        if typ == 'OK':
-            self.z = (zlib.compressobj(6, zlib.DEFLATED, -15), zlib.decompressobj(-15)); self.zbuf = bytearray()
-        return typ, dat
+${PY_COMPRESSING_IMAP4}
 
 m = CompressingIMAP4(host, port)
 typ, dat = m.login(user, pw); assert typ == 'OK', dat
