@@ -13,6 +13,7 @@
  * Anything else gets TAG BAD. The literal is streamed with backpressure, never built in memory.
  */
 import { createServer, type Socket } from 'node:net';
+import { listenAndAnnounce } from './child-listener';
 
 const args = process.argv.slice(2);
 function argNumber(name: string, fallback: number): number {
@@ -129,11 +130,4 @@ function handleConnection(socket: Socket): void {
 }
 
 const server = createServer({ noDelay: true }, handleConnection);
-server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => {
-  const a = server.address();
-  if (a === null || typeof a === 'string') throw new Error('no TCP address');
-  process.stdout.write(`listening ${a.port}\n`);
-});
-const stop = (): void => { server.close(); process.exit(0); };
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+listenAndAnnounce(server);

@@ -326,15 +326,21 @@ async function measureLatencies(defs: PathDef[], serverPort: number, results: Ma
   }
 }
 
+/** Warm a proxy up, then read its memory and reset its peak, so a phase's peak is its own. */
+async function baseline(r: Running): Promise<{ pid: number; before: ReturnType<typeof memory> }> {
+  await warmUp(r.port);
+  const pid = r.child?.pid;
+  if (!pid) throw new Error('no process to measure');
+  const before = memory(pid);
+  resetPeak(pid);
+  return { pid, before };
+}
+
 async function measureIdle(def: PathDef, serverPort: number): Promise<Idle> {
   const r = await def.start(serverPort, 'idle');
   const sockets: Socket[] = [];
   try {
-    await warmUp(r.port);
-    const pid = r.child?.pid;
-    if (!pid) throw new Error('no process to measure');
-    const before = memory(pid);
-    resetPeak(pid);
+    const { pid, before } = await baseline(r);
     const t0 = Date.now();
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -360,11 +366,7 @@ async function measureIdle(def: PathDef, serverPort: number): Promise<Idle> {
 async function measureLongLine(def: PathDef, serverPort: number): Promise<LongLine> {
   const r = await def.start(serverPort, 'line');
   try {
-    await warmUp(r.port);
-    const pid = r.child?.pid;
-    if (!pid) throw new Error('no process to measure');
-    const before = memory(pid);
-    resetPeak(pid);
+    const { pid, before } = await baseline(r);
     const s = await openConnection(r.port);
     await fetchLongLine(s, 'x1');
     await closeConnection(s);

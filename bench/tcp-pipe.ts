@@ -7,6 +7,7 @@
  * both legs, as in imapdbg, so the latency comparison is like for like.
  */
 import { connect, createServer } from 'node:net';
+import { listenAndAnnounce } from './child-listener';
 
 const i = process.argv.indexOf('--upstream');
 const upstreamPort = Number(process.argv[i + 1]);
@@ -22,11 +23,4 @@ const server = createServer({ noDelay: true }, (client) => {
   client.on('error', () => upstream.destroy());
   upstream.on('error', () => client.destroy());
 });
-server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => {
-  const a = server.address();
-  if (a === null || typeof a === 'string') throw new Error('no TCP address');
-  process.stdout.write(`listening ${a.port}\n`);
-});
-const stop = (): void => { server.close(); process.exit(0); };
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+listenAndAnnounce(server);
