@@ -1,0 +1,195 @@
+import type { Annotation, Direction, Finding, FindingLevel, Frame, FrameKind, FramePart, LiteralForm, SecretSpan } from '../../imap/frame';
+import type { ProxyEvent, SessionEnd, SessionInfo, TlsInfo } from '../../imap/events';
+
+/**
+ * imapdbg's own record schema for the metadata it keeps in a pcapng capture, version 1. These types
+ * are the file format: they change only with METADATA_VERSION and a step in metadata-upgrade.ts,
+ * never because an in-memory type (Frame, SessionInfo...) changed. Converters below map both ways.
+ *
+ * Records are JSON objects, one per line, in imapdbg custom blocks and EPB custom options
+ * (pcapng-blocks.ts). `k` says the kind; `s` is the session id; times are µs since the Unix epoch.
+ * Frames are stored with their secrets overwritten by `*` (same lengths): the packets keep the real
+ * bytes, and `--reveal-secrets` re-derives frames from them.
+ */
+export const METADATA_VERSION = 1;
+
+/** Which synthetic connection carries a session's bytes: interface, addresses (hex) and ports. */
+export interface StreamRecord { k: 'stream'; s: number; layer: 'w' | 'i'; if: number; cip: string; cp: number; sip: string; sp: number }
+export interface OpenRecord { k: 'open'; s: number; t: number; client: string; upstream: string; listen: string }
+export type LineRecord = { x: string; n: number; o: number; tr?: 1; end: 'crlf' | 'lf' | 'none' };
+export type LiteralRecord = { size: number; got: number; form: LiteralForm; bin?: 1; o: number; sha: string; pre: string };
+export type PartRecord = { line: LineRecord } | { lit: LiteralRecord };
+/** [part, start, end] for characters of a line part; [part] for a whole literal. */
+export type SecretRecord = [number, number, number] | [number];
+export interface FindingRecord { lvl: FindingLevel; code: string; rfc: string; msg: string }
+export type AnnotationRecord =
+  | { pair: { cs: number; cmd: string; lat: number } }
+  | { finding: FindingRecord }
+  | { phase: string; detail?: Record<string, string | number | boolean> }
+  | { note: string };
+export interface FrameRecord {
+  k: 'frame'; s: number; q: number; d: 'c' | 's'; kind: FrameKind; t: number; e: number; o: number; n: number;
+  tag?: string; verb?: string; parts: PartRecord[]; sec: SecretRecord[]; ann: AnnotationRecord[];
+}
+export interface SessionFindingRecord { k: 'finding'; s: number; t: number; f: FindingRecord }
+export interface TlsRecord {
+  k: 'tls'; s: number; t: number; leg: 'client' | 'server'; ver: string; cipher: string;
+  sni?: string; alpn?: string; subj?: string; iss?: string; verdict?: string;
+}
+export type EndRecord = { by: 'client-closed' | 'server-closed' | 'proxy-shutdown' } | { by: 'error'; side: Direction | 'proxy'; msg: string };
+export interface CloseRecord { k: 'close'; s: number; t: number; end: EndRecord; bc: number; bs: number; frames: number }
+
+export type MetadataRecord = StreamRecord | OpenRecord | FrameRecord | SessionFindingRecord | TlsRecord | CloseRecord;
+
+const dirCode = (d: Direction): 'c' | 's' => (d === 'client' ? 'c' : 's');
+const dirOf = (c: 'c' | 's'): Direction => (c === 'c' ? 'client' : 'server');
+
+function findingRecord(f: Finding): FindingRecord {
+  return { lvl: f.level, code: f.code, rfc: f.rfc, msg: f.message };
+}
+function findingOf(r: FindingRecord): Finding {
+  return { level: r.lvl, code: r.code, rfc: r.rfc, message: r.msg };
+}
+
+function partRecord(p: FramePart): PartRecord {
+  if (p.type === 'line') {
+    const l = p.line;
+    return { line: { x: l.text, n: l.length, o: l.offset, ...(l.truncated ? { tr: 1 as const } : {}), end: l.ending } };
+  }
+  const l = p.literal;
+  return { lit: { size: l.size, got: l.received, form: l.form, ...(l.binary ? { bin: 1 as const } : {}), o: l.offset, sha: l.sha256, pre: l.preview } };
+}
+function partOf(r: PartRecord): FramePart {
+  if ('line' in r) {
+    const l = r.line;
+    return { type: 'line', line: { text: l.x, length: l.n, offset: l.o, truncated: l.tr === 1, ending: l.end } };
+  }
+  const l = r.lit;
+  return { type: 'literal', literal: { size: l.size, received: l.got, form: l.form, binary: l.bin === 1, offset: l.o, sha256: l.sha, preview: l.pre } };
+}
+
+function secretRecord(s: SecretSpan): SecretRecord {
+  return 'literal' in s ? [s.part] : [s.part, s.start, s.end];
+}
+function secretOf(r: SecretRecord): SecretSpan {
+  return r.length === 1 ? { part: r[0], literal: true } : { part: r[0], start: r[1], end: r[2] };
+}
+
+function annotationRecord(a: Annotation): AnnotationRecord {
+  switch (a.kind) {
+    case 'pair': return { pair: { cs: a.commandSeq, cmd: a.command, lat: a.latencyUs } };
+    case 'finding': return { finding: findingRecord(a.finding) };
+    case 'phase': return a.detail === undefined ? { phase: a.phase } : { phase: a.phase, detail: a.detail };
+    case 'note': return { note: a.text };
+    default: { const never: never = a; return never; }
+  }
+}
+/** Unknown annotation shapes (a later minor addition) are dropped, as Annotation consumers must ignore unknown kinds. */
+function annotationOf(r: AnnotationRecord): Annotation | undefined {
+  if ('pair' in r) return { kind: 'pair', commandSeq: r.pair.cs, command: r.pair.cmd, latencyUs: r.pair.lat };
+  if ('finding' in r) return { kind: 'finding', finding: findingOf(r.finding) };
+  if ('phase' in r) return r.detail === undefined ? { kind: 'phase', phase: r.phase } : { kind: 'phase', phase: r.phase, detail: r.detail };
+  if ('note' in r) return { kind: 'note', text: r.note };
+  return undefined;
+}
+
+export function frameRecord(f: Frame): FrameRecord {
+  return {
+    k: 'frame', s: f.session, q: f.seq, d: dirCode(f.direction), kind: f.kind, t: f.timeUs, e: f.endUs, o: f.offset, n: f.length,
+    ...(f.tag !== undefined ? { tag: f.tag } : {}), ...(f.verb !== undefined ? { verb: f.verb } : {}),
+    parts: f.parts.map(partRecord), sec: f.secrets.map(secretRecord), ann: f.annotations.map(annotationRecord),
+  };
+}
+export function frameOf(r: FrameRecord): Frame {
+  return {
+    session: r.s, seq: r.q, direction: dirOf(r.d), kind: r.kind, timeUs: r.t, endUs: r.e, offset: r.o, length: r.n,
+    ...(r.tag !== undefined ? { tag: r.tag } : {}), ...(r.verb !== undefined ? { verb: r.verb } : {}),
+    parts: r.parts.map(partOf), secrets: r.sec.map(secretOf),
+    annotations: r.ann.map(annotationOf).filter((a): a is Annotation => a !== undefined),
+  };
+}
+
+function endRecord(e: SessionEnd): EndRecord {
+  return e.by === 'error' ? { by: 'error', side: e.side, msg: e.message } : { by: e.by };
+}
+function endOf(r: EndRecord): SessionEnd {
+  return r.by === 'error' ? { by: 'error', side: r.side, message: r.msg } : { by: r.by };
+}
+
+function tlsRecord(s: number, t: number, tls: TlsInfo): TlsRecord {
+  const r: TlsRecord = { k: 'tls', s, t, leg: tls.leg, ver: tls.version, cipher: tls.cipher };
+  if (tls.sni !== undefined) r.sni = tls.sni;
+  if (tls.alpn !== undefined) r.alpn = tls.alpn;
+  if (tls.peerSubject !== undefined) r.subj = tls.peerSubject;
+  if (tls.peerIssuer !== undefined) r.iss = tls.peerIssuer;
+  if (tls.verdict !== undefined) r.verdict = tls.verdict;
+  return r;
+}
+function tlsOf(r: TlsRecord): TlsInfo {
+  const tls: TlsInfo = { leg: r.leg, version: r.ver, cipher: r.cipher };
+  if (r.sni !== undefined) tls.sni = r.sni;
+  if (r.alpn !== undefined) tls.alpn = r.alpn;
+  if (r.subj !== undefined) tls.peerSubject = r.subj;
+  if (r.iss !== undefined) tls.peerIssuer = r.iss;
+  if (r.verdict !== undefined) tls.verdict = r.verdict;
+  return tls;
+}
+
+function openRecord(info: SessionInfo): OpenRecord {
+  return { k: 'open', s: info.id, t: info.startUs, client: info.client, upstream: info.upstream, listen: info.listen };
+}
+
+/** The record of a non-data event (data travels in packets). Frames must already have their secrets overwritten. */
+export function recordOfEvent(event: Exclude<ProxyEvent, { type: 'data' }>): Exclude<MetadataRecord, StreamRecord> {
+  switch (event.type) {
+    case 'session-open': return openRecord(event.session);
+    case 'frame': return frameRecord(event.frame);
+    case 'finding': return { k: 'finding', s: event.session, t: event.timeUs, f: findingRecord(event.finding) };
+    case 'tls': return tlsRecord(event.session, event.timeUs, event.tls);
+    case 'session-close': return { k: 'close', s: event.session, t: event.timeUs, end: endRecord(event.end),
+      bc: event.bytes.client, bs: event.bytes.server, frames: event.frames };
+    default: { const never: never = event; return never; }
+  }
+}
+
+/** The event a record stands for; undefined for stream records (they only map packets to sessions). */
+export function eventOfRecord(r: MetadataRecord): ProxyEvent | undefined {
+  switch (r.k) {
+    case 'stream': return undefined;
+    case 'open': return { type: 'session-open', session: { id: r.s, startUs: r.t, client: r.client, upstream: r.upstream, listen: r.listen } };
+    case 'frame': return { type: 'frame', frame: frameOf(r) };
+    case 'finding': return { type: 'finding', session: r.s, timeUs: r.t, finding: findingOf(r.f) };
+    case 'tls': return { type: 'tls', session: r.s, timeUs: r.t, tls: tlsOf(r) };
+    case 'close': return { type: 'session-close', session: r.s, timeUs: r.t, end: endOf(r.end), bytes: { client: r.bc, server: r.bs }, frames: r.frames };
+    default: return undefined;
+  }
+}
+
+const num = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+const str = (v: unknown): boolean => typeof v === 'string';
+const arr = (v: unknown): boolean => Array.isArray(v);
+
+/**
+ * Why a parsed JSON value is not a trustworthy record of its kind (undefined when it is). Unknown
+ * kinds are not problems: the reader skips them (a later minor addition).
+ */
+export function recordShapeProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return 'a metadata record is not a JSON object';
+  const r = value as Record<string, unknown>;
+  if (!str(r.k)) return 'a metadata record without a kind (k)';
+  if (['stream', 'open', 'frame', 'finding', 'tls', 'close'].includes(r.k as string) && (!num(r.s) || (r.k !== 'stream' && !num(r.t)))) {
+    return `a ${String(r.k)} record without s and t`;
+  }
+  switch (r.k) {
+    case 'stream': return num(r.if) && str(r.cip) && str(r.sip) && num(r.cp) && num(r.sp) && (r.layer === 'w' || r.layer === 'i') ? undefined : 'a stream record without if, cip, cp, sip, sp and layer';
+    case 'open': return str(r.client) && str(r.upstream) && str(r.listen) ? undefined : 'an open record without client, upstream and listen';
+    case 'frame': return num(r.q) && (r.d === 'c' || r.d === 's') && str(r.kind) && num(r.e) && num(r.o) && num(r.n) && arr(r.parts) && arr(r.sec) && arr(r.ann)
+      && (r.parts as unknown[]).every((p) => typeof p === 'object' && p !== null && ('line' in p || 'lit' in p))
+      && (r.sec as unknown[]).every((s) => Array.isArray(s) && s.every(num))
+      ? undefined : 'a frame record without q, d (c|s), kind, e, o, n, parts, sec and ann';
+    case 'finding': return typeof r.f === 'object' && r.f !== null ? undefined : 'a finding record without f';
+    case 'tls': return str(r.leg) && str(r.ver) && str(r.cipher) ? undefined : 'a tls record without leg, ver and cipher';
+    case 'close': return typeof r.end === 'object' && r.end !== null && num(r.bc) && num(r.bs) && num(r.frames) ? undefined : 'a close record without end, bc, bs and frames';
+    default: return undefined;
+  }
+}

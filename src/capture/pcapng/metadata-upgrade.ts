@@ -1,0 +1,19 @@
+import { METADATA_VERSION } from './metadata-records';
+
+/**
+ * Upgrades metadata records of older pcapng capture versions to the current schema, one step per
+ * version (like ../format-upgrade.ts for JSON Lines captures). Version 1 is the first, so the chain
+ * is empty; version 2 adds `1: convertV1toV2` here and keeps a v1 fixture that tests read.
+ * Steps take and return parsed JSON: a record is checked (recordShapeProblem) after the upgrade.
+ */
+const STEPS: Readonly<Record<number, (record: unknown) => unknown>> = {};
+
+export function upgradeMetadataRecord(record: unknown, fromVersion: number): unknown {
+  let r = record;
+  for (let v = fromVersion; v < METADATA_VERSION; v++) {
+    const step = STEPS[v];
+    if (!step) throw new Error(`no upgrade from pcapng metadata version ${v}`);
+    r = step(r);
+  }
+  return r;
+}

@@ -1,0 +1,367 @@
+import { createWriteStream, fchmodSync, fstatSync, openSync, type WriteStream } from 'node:fs';
+import type { Direction } from '../../imap/frame';
+import type { EventSink, ProxyEvent, SessionInfo } from '../../imap/events';
+import { CaptureError } from '../capture-reader';
+import { withSecretsOverwritten } from '../record-encoding';
+import {
+  BLOCK_CUSTOM_COPY, BLOCK_CUSTOM_NOCOPY, BLOCK_EPB, encodeCustomBlock, encodeInterface, encodeOption, encodeSectionHeader,
+  imapdbgPayload, OPT_COMMENT, OPT_CUSTOM_BINARY_COPY, OPT_IF_DESCRIPTION, OPT_IF_NAME, OPT_SHB_USERAPPL, pad4,
+  PAYLOAD_HEADER, PAYLOAD_INDEX, PAYLOAD_RECORDS,
+} from './pcapng-blocks';
+import { INFLATED_INTERFACE, PCAPNG_CAPTURE_FORMAT, PCAPNG_CAPTURE_VERSION, WIRE_INTERFACE, type PcapngHeaderRecord } from './pcapng-format';
+import { METADATA_VERSION, recordOfEvent, type MetadataRecord, type StreamRecord } from './metadata-records';
+import { SessionIndexBuilder } from './session-index';
+import { inflatedAddresses, syntheticAddresses } from './synthetic-addresses';
+import { SyntheticTcpConnection, type Segment } from './synthetic-tcp';
+
+/** Above this many queued bytes the writer asks the proxy to pause reading (as CaptureWriter). */
+export const PCAPNG_HIGH_WATER = 8 * 1024 * 1024;
+/** Metadata waiting for a packet to ride on is written as a custom block after this long without one. */
+export const METADATA_IDLE_FLUSH_MS = 500;
+/** An option value is at most 65535 bytes: records beyond this go into a custom block instead. */
+const MAX_OPTION_RECORDS = 60_000;
+/** Pending records are written as a block once they reach this size. */
+const MAX_PENDING_RECORDS = 256 * 1024;
+/** EPB fixed part: type, length, interface, timestamp (2), captured and original length. */
+const EPB_HEAD = 28;
+/** A finding comment longer than this is cut (peers' text is bounded before it is stored). */
+const MAX_COMMENT = 1000;
+
+type Layer = 'wire' | 'inflated';
+
+interface Connection {
+  tcp: SyntheticTcpConnection;
+  iface: number;
+}
+
+/** The last data event, kept back until the next event so a frame's findings can go on its packet. */
+interface HeldPacket {
+  session: number;
+  layer: Layer;
+  direction: Direction;
+  timeUs: number;
+  conn: Connection;
+  segments: Segment[];
+  options: Buffer[];
+  optionSessions: Set<number>;
+  comments: Map<number, string[]>;
+}
+
+export interface PcapngWriterOptions {
+  /** Replace an existing file (default: refuse it). */
+  overwrite?: boolean;
+}
+
+/**
+ * Writes the event stream as a pcapng capture (pcapng-format.ts), block by block as events happen:
+ * a killed process leaves a file that tshark and imapdbg read up to its last whole block. Packet
+ * payloads are written from the event's own buffer (no copy): one header buffer before, one small
+ * trailer after, gathered by the stream into writev calls. Created 0600, exclusively unless
+ * `overwrite`: it holds the raw bytes, secrets included.
+ */
+export class PcapngCaptureWriter implements EventSink {
+  private readonly out: WriteStream;
+  private failed: Error | undefined;
+  private readonly drainWaiters: Array<() => void> = [];
+  private position = 0;
+  private corked = false;
+  private readonly sessions = new Map<number, SessionInfo>();
+  private readonly connections = new Map<string, Connection>();
+  private held: HeldPacket | undefined;
+  private pending: Array<{ line: Buffer; session: number }> = [];
+  private pendingBytes = 0;
+  private readonly index = new SessionIndexBuilder();
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Findings of frames published before the data that carries their last byte (the proxy frames, then records). */
+  private awaitingData: Array<{ session: number; direction: Direction; lastByte: number; comments: string[] }> = [];
+  private closing = false;
+  /** Findings whose frame's last byte was not in the packet held back (they stay in the metadata only). */
+  unplacedComments = 0;
+
+  constructor(readonly path: string, tool: string, createdUs: number, options: PcapngWriterOptions = {}) {
+    let fd: number;
+    try {
+      fd = openSync(path, options.overwrite ? 'w' : 'wx', 0o600);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new CaptureError(e.code === 'EEXIST' ? `${path} already exists (choose another name, or --force to replace it)` : `cannot create capture ${path}: ${e.message}`);
+    }
+    if (fstatSync(fd).isFile()) fchmodSync(fd, 0o600);
+    this.out = createWriteStream(path, { fd });
+    this.out.on('error', (err) => {
+      this.failed = err;
+      for (const w of this.drainWaiters.splice(0)) w();
+    });
+    this.out.on('drain', () => { for (const w of this.drainWaiters.splice(0)) w(); });
+    const header: PcapngHeaderRecord = { format: PCAPNG_CAPTURE_FORMAT, version: PCAPNG_CAPTURE_VERSION, createdUs, tool };
+    this.writeBlock([encodeSectionHeader([
+      encodeOption(OPT_SHB_USERAPPL, Buffer.from(tool, 'utf8')),
+      encodeOption(OPT_CUSTOM_BINARY_COPY, imapdbgPayload(PAYLOAD_HEADER, PCAPNG_CAPTURE_VERSION, Buffer.from(JSON.stringify(header), 'utf8'))),
+    ])], []);
+    this.writeBlock([encodeInterface([
+      encodeOption(OPT_IF_NAME, Buffer.from('imapdbg-wire')),
+      encodeOption(OPT_IF_DESCRIPTION, Buffer.from('IMAP bytes each peer sent, as forwarded (decrypted after TLS), on a synthetic TCP connection per session')),
+    ])], []);
+    this.writeBlock([encodeInterface([
+      encodeOption(OPT_IF_NAME, Buffer.from('imapdbg-inflated')),
+      encodeOption(OPT_IF_DESCRIPTION, Buffer.from('COMPRESS=DEFLATE sessions inflated: same hosts, client port XOR 0x8000')),
+    ])], []);
+  }
+
+  /** The first write error, if any (a full disk must not take the proxy down: recording stops). */
+  get error(): Error | undefined {
+    return this.failed;
+  }
+
+  get congested(): boolean {
+    return this.failed === undefined && this.out.writableLength > PCAPNG_HIGH_WATER;
+  }
+
+  whenDrained(): Promise<void> {
+    if (!this.congested) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  handle(event: ProxyEvent): void {
+    if (this.failed || this.closing) return;
+    switch (event.type) {
+      case 'data':
+        this.data(event.session, event.layer, event.direction, event.timeUs, event.bytes);
+        break;
+      case 'session-open':
+        this.flushHeld();
+        this.sessions.set(event.session.id, event.session);
+        this.queue(recordOfEvent(event), event.session.id);
+        this.connection(event.session.id, 'wire', event.session.startUs);
+        break;
+      case 'frame': {
+        const frame = withSecretsOverwritten(event.frame);
+        const findings = frame.annotations.flatMap((a) => (a.kind === 'finding' ? [a.finding] : []));
+        if (findings.length > 0) this.placeComments(frame.session, frame.direction, frame.offset + Math.max(frame.length, 1) - 1,
+          findings.map((f) => `imapdbg ${f.level} ${f.code} (${f.rfc}): ${f.message}`.slice(0, MAX_COMMENT)));
+        this.queue(recordOfEvent({ type: 'frame', frame }), frame.session);
+        break;
+      }
+      case 'finding':
+      case 'tls':
+        this.queue(recordOfEvent(event), event.session);
+        break;
+      case 'session-close':
+        this.flushHeld();
+        this.queue(recordOfEvent(event), event.session);
+        this.closeConnections(event.session, event);
+        break;
+      default: {
+        const never: never = event;
+        return never;
+      }
+    }
+    this.armIdleFlush();
+  }
+
+  /** Write everything held back, the index, and close the file. */
+  close(): Promise<void> {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (!this.closing && !this.failed) {
+      this.flushHeld();
+      this.flushPendingBlock();
+      const index = Buffer.from(JSON.stringify(this.index.build()), 'utf8');
+      this.writeBlock([encodeCustomBlock(BLOCK_CUSTOM_NOCOPY, imapdbgPayload(PAYLOAD_INDEX, PCAPNG_CAPTURE_VERSION, index))], []);
+    }
+    this.closing = true;
+    return new Promise((resolve) => {
+      if (this.out.writableEnded || this.out.destroyed) { resolve(); return; }
+      this.out.end(() => resolve());
+      this.out.once('error', () => resolve());
+    });
+  }
+
+  private data(session: number, layer: Layer, direction: Direction, timeUs: number, bytes: Buffer): void {
+    this.flushHeld();
+    if (bytes.length === 0) return;
+    const conn = this.connection(session, layer, timeUs);
+    const options = this.takePendingOptions();
+    const held: HeldPacket = { session, layer, direction, timeUs, conn, segments: conn.tcp.data(direction, bytes), options: options.options,
+      optionSessions: options.sessions, comments: new Map() };
+    this.held = held;
+    if (this.awaitingData.length > 0) {
+      this.awaitingData = this.awaitingData.filter((w) => w.session !== session || w.direction !== direction
+        || !this.commentHeld(held, w.lastByte, w.comments));
+    }
+  }
+
+  /** The connection of a session's layer, opened (records + handshake) on first use. */
+  private connection(session: number, layer: Layer, timeUs: number): Connection {
+    const key = `${session}/${layer}`;
+    let conn = this.connections.get(key);
+    if (conn) return conn;
+    // Data of a session whose opening this writer never saw (a converted, cut capture) gets made-up ends.
+    const info = this.sessions.get(session) ?? { client: `192.0.2.1:${40000 + (session % 20000)}`, upstream: '192.0.2.2:143' };
+    const wire = syntheticAddresses(info.client, info.upstream);
+    const addresses = layer === 'wire' ? wire : inflatedAddresses(wire);
+    const iface = layer === 'wire' ? WIRE_INTERFACE : INFLATED_INTERFACE;
+    conn = { tcp: new SyntheticTcpConnection(addresses, session * 2 + (layer === 'wire' ? 0 : 1), EPB_HEAD), iface };
+    this.connections.set(key, conn);
+    const stream: StreamRecord = { k: 'stream', s: session, layer: layer === 'wire' ? 'w' : 'i', if: iface,
+      cip: addresses.clientIp.toString('hex'), cp: addresses.clientPort, sip: addresses.serverIp.toString('hex'), sp: addresses.serverPort };
+    this.queue(stream, session);
+    const options = this.takePendingOptions();
+    conn.tcp.handshake().forEach((seg, i) => this.writePacket(conn!, timeUs, seg, i === 0 ? options.options : [], session,
+      i === 0 ? options.sessions : new Set()));
+    return conn;
+  }
+
+  private closeConnections(session: number, event: Extract<ProxyEvent, { type: 'session-close' }>): void {
+    const end = event.end;
+    let first = true;
+    for (const layer of ['wire', 'inflated'] as const) {
+      const key = `${session}/${layer}`;
+      const conn = this.connections.get(key) ?? (layer === 'wire' ? this.connection(session, 'wire', event.timeUs) : undefined);
+      if (!conn) continue;
+      this.connections.delete(key);
+      // How the session really ended: the side that closed sends the first FIN; an error is an RST
+      // from the side whose socket failed (the proxy's own errors: from the server's side, which
+      // the proxy stood in for). A proxy shutdown closed both legs: FIN from the server's side first.
+      const segments = end.by === 'client-closed' ? conn.tcp.finish('client')
+        : end.by === 'server-closed' || end.by === 'proxy-shutdown' ? conn.tcp.finish('server')
+          : conn.tcp.reset(end.side === 'client' ? 'client' : 'server');
+      segments.forEach((seg) => {
+        const options = first ? this.takePendingOptions() : { options: [], sessions: new Set<number>() };
+        first = false;
+        this.writePacket(conn, event.timeUs, seg, options.options, session, options.sessions);
+      });
+    }
+    this.sessions.delete(session);
+    const before = this.awaitingData.length;
+    this.awaitingData = this.awaitingData.filter((w) => w.session !== session);
+    this.unplacedComments += before - this.awaitingData.length;
+  }
+
+  /** Lint findings become opt_comment on the held packet's segment that carries the frame's last byte. */
+  private placeComments(session: number, direction: Direction, lastByte: number, comments: string[]): void {
+    const h = this.held;
+    if (h && h.session === session && h.direction === direction && this.commentHeld(h, lastByte, comments)) return;
+    // Not in the packet just seen: the frame came before its bytes; they follow (bounded wait list).
+    this.awaitingData.push({ session, direction, lastByte, comments });
+    if (this.awaitingData.length > 64) this.unplacedComments += this.awaitingData.shift()!.comments.length;
+  }
+
+  private commentHeld(h: HeldPacket, lastByte: number, comments: string[]): boolean {
+    const i = h.segments.findIndex((s) => lastByte >= s.streamOffset && lastByte < s.streamOffset + s.payload.length);
+    if (i < 0) return false;
+    h.comments.set(i, [...(h.comments.get(i) ?? []), ...comments]);
+    return true;
+  }
+
+  private queue(record: MetadataRecord, session: number): void {
+    const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
+    if (line.length > MAX_OPTION_RECORDS) {
+      // Too big to ride on a packet: everything before it goes out first, then it, as a block.
+      this.flushHeld();
+      this.flushPendingBlock();
+      this.pending.push({ line, session });
+      this.pendingBytes += line.length;
+      this.flushPendingBlock();
+      return;
+    }
+    this.pending.push({ line, session });
+    this.pendingBytes += line.length;
+    if (this.pendingBytes >= MAX_PENDING_RECORDS) {
+      this.flushHeld();
+      this.flushPendingBlock();
+    }
+  }
+
+  /** The pending records as EPB custom options (each at most MAX_OPTION_RECORDS bytes of lines). */
+  private takePendingOptions(): { options: Buffer[]; sessions: Set<number> } {
+    const sessions = new Set<number>();
+    const options: Buffer[] = [];
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    const cut = (): void => {
+      if (batch.length === 0) return;
+      options.push(encodeOption(OPT_CUSTOM_BINARY_COPY, imapdbgPayload(PAYLOAD_RECORDS, METADATA_VERSION, Buffer.concat(batch, batchBytes))));
+      batch = [];
+      batchBytes = 0;
+    };
+    for (const p of this.pending) {
+      if (batchBytes + p.line.length > MAX_OPTION_RECORDS) cut();
+      batch.push(p.line);
+      batchBytes += p.line.length;
+      sessions.add(p.session);
+    }
+    cut();
+    this.pending = [];
+    this.pendingBytes = 0;
+    return { options, sessions };
+  }
+
+  private flushHeld(): void {
+    const h = this.held;
+    if (!h) return;
+    this.held = undefined;
+    h.segments.forEach((seg, i) => {
+      const comments = (h.comments.get(i) ?? []).map((c) => encodeOption(OPT_COMMENT, Buffer.from(c, 'utf8')));
+      this.writePacket(h.conn, h.timeUs, seg, i === 0 ? [...comments, ...h.options] : comments, h.session,
+        i === 0 ? h.optionSessions : new Set());
+    });
+  }
+
+  private flushPendingBlock(): void {
+    if (this.pending.length === 0) return;
+    const sessions = new Set(this.pending.map((p) => p.session));
+    const body = Buffer.concat(this.pending.map((p) => p.line), this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.writeBlock([encodeCustomBlock(BLOCK_CUSTOM_COPY, imapdbgPayload(PAYLOAD_RECORDS, METADATA_VERSION, body))], sessions);
+  }
+
+  private armIdleFlush(): void {
+    if (!this.held && this.pending.length === 0) return;
+    if (this.idleTimer) { this.idleTimer.refresh(); return; }
+    this.idleTimer = setTimeout(() => {
+      if (this.closing || this.failed) return;
+      this.flushHeld();
+      this.flushPendingBlock();
+    }, METADATA_IDLE_FLUSH_MS);
+    this.idleTimer.unref();
+  }
+
+  /** One EPB: [block head + packet headers] [payload, not copied] [padding, options, length]. */
+  private writePacket(conn: Connection, timeUs: number, seg: Segment, options: Buffer[], session: number, optionSessions: Set<number>): void {
+    const head = seg.headers;
+    const caplen = head.length - EPB_HEAD + seg.payload.length;
+    const padding = pad4(caplen) - caplen;
+    let optionBytes = 0;
+    for (const o of options) optionBytes += o.length;
+    if (optionBytes > 0) optionBytes += 4;
+    const total = EPB_HEAD + caplen + padding + optionBytes + 4;
+    head.writeUInt32LE(BLOCK_EPB, 0);
+    head.writeUInt32LE(total, 4);
+    head.writeUInt32LE(conn.iface, 8);
+    head.writeUInt32LE(Math.floor(timeUs / 0x100000000), 12);
+    head.writeUInt32LE(timeUs % 0x100000000 >>> 0, 16);
+    head.writeUInt32LE(caplen, 20);
+    head.writeUInt32LE(caplen, 24);
+    const tail = Buffer.alloc(padding + optionBytes + 4);
+    let at = padding;
+    for (const o of options) { o.copy(tail, at); at += o.length; }
+    tail.writeUInt32LE(total, tail.length - 4);
+    const sessions = optionSessions.size === 0 ? [session] : [session, ...optionSessions];
+    this.writeBlock(seg.payload.length > 0 ? [head, seg.payload, tail] : [head, tail], sessions);
+  }
+
+  private writeBlock(parts: Buffer[], sessions: Iterable<number>): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.out.cork();
+      process.nextTick(() => { this.corked = false; this.out.uncork(); });
+    }
+    const start = this.position;
+    for (const p of parts) {
+      this.out.write(p);
+      this.position += p.length;
+    }
+    this.index.note(start, this.position, sessions);
+  }
+}
