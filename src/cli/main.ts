@@ -8,6 +8,7 @@ import { registerLintCommand } from './lint-command';
 import { registerStatsCommand } from './stats-command';
 import { registerViewCommand } from './view-command';
 import { registerCaCommand } from './ca-command';
+import { registerConvertCommand } from './convert-command';
 import { UsageError } from './usage-error';
 import { CaptureError } from '../capture/capture-reader';
 import { TOOL_VERSION } from './version';
@@ -35,6 +36,7 @@ Examples:
   registerStatsCommand(program);
   registerViewCommand(program);
   registerCaCommand(program);
+  registerConvertCommand(program);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: (text, write) => write(`imapdbg: ${text.replace(/^error: /, '')}`) });
   return program;
 }

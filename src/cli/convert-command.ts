@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { convertJsonlToPcapng } from '../capture/pcapng/jsonl-to-pcapng';
+import { TOOL } from './version';
+
+interface ConvertOptions {
+  force: boolean;
+}
+
+export function registerConvertCommand(program: Command): void {
+  program.command('convert')
+    .description('turn a JSON Lines capture (.imapcap, the format before pcapng) into a pcapng capture Wireshark opens')
+    .argument('<old>', 'JSON Lines capture written by an earlier imapdbg')
+    .argument('<new>', 'pcapng capture to write (created 0600)')
+    .option('--force', 'replace NEW if it exists', false)
+    .addHelpText('after', `
+Examples:
+  imapdbg convert session.imapcap session.pcapng
+  tshark -r session.pcapng -Y imap -T fields -e imap.request -e imap.response`)
+    .action(async (oldPath: string, newPath: string, opts: ConvertOptions) => {
+      const summary = await convertJsonlToPcapng(oldPath, newPath, TOOL, opts.force);
+      if (summary.truncated) process.stderr.write(`imapdbg: ${oldPath}: the last record was cut off (converted up to the last complete one)\n`);
+      process.stderr.write(`imapdbg convert: wrote ${newPath}: ${summary.events} events, ${summary.dataBytes} bytes of data\n`);
+    });
+}
