@@ -19,6 +19,20 @@ export interface PcapngReadOptions {
   session?: number;
   /** False: no data events, packet payloads are skipped (lint, stats, text export need only metadata). */
   data?: boolean;
+  /** Called for each payload-carrying packet of a known session, with where its payload sits (redaction). */
+  packets?: (place: PacketPlace) => void;
+}
+
+/** Where one packet's payload is, in the file and in its session's stream. */
+export interface PacketPlace {
+  session: number;
+  layer: 'wire' | 'inflated';
+  direction: Direction;
+  /** File offset of the payload's first byte. */
+  fileOffset: number;
+  /** Offset of that byte in its direction's stream (bytes of that layer before it). */
+  streamOffset: number;
+  length: number;
 }
 
 export interface PcapngReadResult extends CaptureReadResult {
@@ -81,6 +95,8 @@ export async function readPcapngCapture(path: string, onEvent: OnEvent, options:
 class PcapngWalk {
   private readonly streams = new Map<string, StreamEnd>();
   private readonly partial = new Map<string, PartialData>();
+  /** Payload bytes seen so far per connection side, for PacketPlace.streamOffset. */
+  private readonly streamOffsets = new Map<string, number>();
   private truncated = false;
   private readonly wantData: boolean;
 
@@ -227,6 +243,9 @@ class PcapngWalk {
         const layer = record.layer === 'w' ? 'wire' : 'inflated';
         this.streams.set(connectionKey(record.if, record.cip, record.cp, record.sip, record.sp), { session: record.s, layer, direction: 'client' });
         this.streams.set(connectionKey(record.if, record.sip, record.sp, record.cip, record.cp), { session: record.s, layer, direction: 'server' });
+        // A new connection on the same addresses (port reuse) starts its streams at offset 0.
+        this.streamOffsets.delete(connectionKey(record.if, record.cip, record.cp, record.sip, record.sp));
+        this.streamOffsets.delete(connectionKey(record.if, record.sip, record.sp, record.cip, record.cp));
         continue;
       }
       if (this.options.session !== undefined && record.s !== this.options.session) continue;
@@ -236,11 +255,18 @@ class PcapngWalk {
   }
 
   private async packet(block: Block): Promise<void> {
-    if (!this.wantData) return;
+    if (!this.wantData && !this.options.packets) return;
     const view = tcpPacketView(block.bytes);
     if (!view || view.payloadLength === 0) return;
     const end = this.streams.get(view.key);
     if (!end || (this.options.session !== undefined && end.session !== this.options.session)) return;
+    if (this.options.packets) {
+      const streamOffset = this.streamOffsets.get(view.key) ?? 0;
+      this.streamOffsets.set(view.key, streamOffset + view.payloadLength);
+      this.options.packets({ session: end.session, layer: end.layer, direction: end.direction, fileOffset: block.offset + view.payloadAt,
+        streamOffset, length: view.payloadLength });
+    }
+    if (!this.wantData) return;
     let payload = block.whole
       ? block.bytes.subarray(view.payloadAt, view.payloadAt + view.payloadLength)
       : await this.source.bytesAt(block.offset + view.payloadAt, view.payloadLength);
