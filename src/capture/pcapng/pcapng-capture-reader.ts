@@ -19,8 +19,8 @@ export interface PcapngReadOptions {
   session?: number;
   /** False: no data events, packet payloads are skipped (lint, stats, text export need only metadata). */
   data?: boolean;
-  /** Called for each payload-carrying packet of a known session, with where its payload sits (redaction). */
-  packets?: (place: PacketPlace) => void;
+  /** Called for each payload-carrying packet of a known session, with where its payload sits; 'stop' ends the read. */
+  packets?: (place: PacketPlace) => void | 'stop';
 }
 
 /** Where one packet's payload is, in the file and in its session's stream. */
@@ -98,6 +98,7 @@ class PcapngWalk {
   /** Payload bytes seen so far per connection side, for PacketPlace.streamOffset. */
   private readonly streamOffsets = new Map<string, number>();
   private truncated = false;
+  private stopped = false;
   private readonly wantData: boolean;
 
   constructor(private readonly path: string, private readonly source: BlockSource, private readonly onEvent: OnEvent,
@@ -180,7 +181,7 @@ class PcapngWalk {
     let offset = from;
     // Skim packets when their payload is not wanted: only the head and options are read.
     const skim = (): boolean => true;
-    while (offset < to) {
+    while (offset < to && !this.stopped) {
       const block = await this.source.blockAt(offset, skim);
       if ('cut' in block) { this.truncated = true; return; }
       if ('corrupt' in block) {
@@ -263,8 +264,9 @@ class PcapngWalk {
     if (this.options.packets) {
       const streamOffset = this.streamOffsets.get(view.key) ?? 0;
       this.streamOffsets.set(view.key, streamOffset + view.payloadLength);
-      this.options.packets({ session: end.session, layer: end.layer, direction: end.direction, fileOffset: block.offset + view.payloadAt,
-        streamOffset, length: view.payloadLength });
+      const verdict = this.options.packets({ session: end.session, layer: end.layer, direction: end.direction,
+        fileOffset: block.offset + view.payloadAt, streamOffset, length: view.payloadLength });
+      if (verdict === 'stop') this.stopped = true;
     }
     if (!this.wantData) return;
     let payload = block.whole

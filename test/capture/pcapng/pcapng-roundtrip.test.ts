@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import { PcapngCaptureWriter } from '../../../src/capture/pcapng/pcapng-capture-writer';
 import { captureFormatOf } from '../../../src/capture/pcapng/capture-format-sniffer';
 import { CaptureError } from '../../../src/capture/capture-reader';
+import { readCaptureRanges } from '../../../src/capture/frame-bytes';
+import { readPcapngRanges } from '../../../src/capture/pcapng/pcapng-frame-bytes';
 import type { ProxyEvent } from '../../../src/imap/events';
 import {
   bigLiteralSession, blockOffsets, comparable, FIXTURE_NAMES, FIXTURES, fixtureEvents, readPcapng, tmpDir, writePcapng,
@@ -163,6 +165,29 @@ test('IPv6 peers and a big literal split into segments of at most 65495 bytes ro
     assert.deepStrictEqual(comparable((await readPcapng(file)).events), comparable(events));
     const size = fs.statSync(file).size;
     assert.ok(size < 1_000_000 * 1.05, `capture ${size} bytes for 1 MB carried`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('readPcapngRanges gives the same bytes as the JSON Lines readCaptureRanges, for frames of every fixture', async () => {
+  const dir = tmpDir();
+  try {
+    for (const name of ['big-fetch', 'compress', 'login-literal']) {
+      const events = await fixtureEvents(name);
+      const file = path.join(dir, `${name}.pcapng`);
+      await writePcapng(file, events);
+      const jsonl = path.join(FIXTURES, `${name}.imapcap`);
+      for (const direction of ['client', 'server'] as const) {
+        for (const layer of ['wire', 'inflated'] as const) {
+          const frames = events.flatMap((e) => (e.type === 'frame' && e.frame.direction === direction ? [e.frame] : []));
+          const ranges = [...frames.map((f) => ({ offset: f.offset, length: f.length })), { offset: 5, length: 3_000_000 }, { offset: 10_000_000, length: 5 }];
+          const want = await readCaptureRanges(jsonl, 1, direction, ranges, layer);
+          const got = await readPcapngRanges(file, 1, direction, ranges, layer);
+          assert.deepStrictEqual(got.map((b) => b.toString('hex')), want.map((b) => b.toString('hex')), `${name} ${direction} ${layer}`);
+        }
+      }
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
