@@ -165,6 +165,8 @@ export function eventOfRecord(r: MetadataRecord): ProxyEvent | undefined {
   }
 }
 
+const FRAME_KINDS: readonly string[] = ['greeting', 'command', 'command-continuation', 'continuation', 'untagged', 'tagged', 'sasl', 'idle-done', 'unparsed'] satisfies FrameKind[];
+
 const num = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
 const str = (v: unknown): boolean => typeof v === 'string';
 const arr = (v: unknown): boolean => Array.isArray(v);
@@ -183,7 +185,7 @@ export function recordShapeProblem(value: unknown): string | undefined {
   switch (r.k) {
     case 'stream': return num(r.if) && str(r.cip) && str(r.sip) && num(r.cp) && num(r.sp) && (r.layer === 'w' || r.layer === 'i') ? undefined : 'a stream record without if, cip, cp, sip, sp and layer';
     case 'open': return str(r.client) && str(r.upstream) && str(r.listen) ? undefined : 'an open record without client, upstream and listen';
-    case 'frame': return num(r.q) && (r.d === 'c' || r.d === 's') && str(r.kind) && num(r.e) && num(r.o) && num(r.n) && arr(r.parts) && arr(r.sec) && arr(r.ann)
+    case 'frame': return num(r.q) && (r.d === 'c' || r.d === 's') && FRAME_KINDS.includes(r.kind as string) && num(r.e) && num(r.o) && num(r.n) && arr(r.parts) && arr(r.sec) && arr(r.ann)
       && (r.parts as unknown[]).every((p) => typeof p === 'object' && p !== null && ('line' in p || 'lit' in p))
       && (r.sec as unknown[]).every((s) => Array.isArray(s) && s.every(num))
       ? undefined : 'a frame record without q, d (c|s), kind, e, o, n, parts, sec and ann';
