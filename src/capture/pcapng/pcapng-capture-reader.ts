@@ -9,9 +9,9 @@ import {
   parseImapdbgPayload, PAYLOAD_HEADER, PAYLOAD_INDEX, PAYLOAD_RECORDS,
 } from './pcapng-blocks';
 import { PCAPNG_CAPTURE_FORMAT, PCAPNG_CAPTURE_VERSION, type PcapngHeaderRecord } from './pcapng-format';
-import { eventOfRecord, METADATA_VERSION, recordShapeProblem, type MetadataRecord } from './metadata-records';
+import { eventOfRecord, METADATA_VERSION, recordShapeProblem, type MetadataRecord, type StreamRecord } from './metadata-records';
 import { upgradeMetadataRecord } from './metadata-upgrade';
-import { parseIndex, type CaptureIndex } from './session-index';
+import { parseIndex, type CaptureIndex, type SessionRanges } from './session-index';
 import { connectionKey, pushes, tcpPacketView } from './packet-view';
 
 export interface PcapngReadOptions {
@@ -19,6 +19,12 @@ export interface PcapngReadOptions {
   session?: number;
   /** False: no data events, packet payloads are skipped (lint, stats, text export need only metadata). */
   data?: boolean;
+  /**
+   * With `session` and the file's index: start at the index's last seek point at or before this
+   * offset of one stream instead of the session's first block (events before it are not delivered:
+   * for readers of byte ranges, with `packets`).
+   */
+  near?: { layer: 'wire' | 'inflated'; direction: Direction; offset: number };
   /** Called for each payload-carrying packet of a known session, with where its payload sits; 'stop' ends the read. */
   packets?: (place: PacketPlace) => void | 'stop';
 }
@@ -119,7 +125,8 @@ class PcapngWalk {
       // A session the complete index does not list is not in the file; a session it left out (too
       // many ranges) is found by scanning.
       if (ranges || !index.sessions.some((s) => s.id === this.options.session)) {
-        for (const [from, to] of ranges ?? []) await this.walk(from, to);
+        const start = this.seekPoint(index.sessions.find((s) => s.id === this.options.session));
+        for (const [from, to] of ranges ?? []) if (to > start) await this.walk(Math.max(from, start), to);
         await this.flushPartials();
         return result(true, true);
       }
@@ -127,6 +134,21 @@ class PcapngWalk {
     await this.walk(end, this.source.size);
     await this.flushPartials();
     return result(index !== undefined, false);
+  }
+
+  /** File offset to start a session's walk at: its first block, or the seek point `near` asks for. */
+  private seekPoint(entry: SessionRanges | undefined): number {
+    const near = this.options.near;
+    if (!entry || !near || !entry.streams || !entry.marks) return 0;
+    const side = entry.marks.find((m) => m.layer === (near.layer === 'wire' ? 'w' : 'i') && m.dir === (near.direction === 'client' ? 'c' : 's'));
+    const mark = side?.marks.filter(([streamOffset]) => streamOffset <= near.offset).pop();
+    const stream = entry.streams.find((r) => r.layer === (near.layer === 'wire' ? 'w' : 'i'));
+    if (!mark || !stream) return 0;
+    for (const record of entry.streams) this.addStream(record);
+    const key = near.direction === 'client' ? connectionKey(stream.if, stream.cip, stream.cp, stream.sip, stream.sp)
+      : connectionKey(stream.if, stream.sip, stream.sp, stream.cip, stream.cp);
+    this.streamOffsets.set(key, mark[0]);
+    return mark[1];
   }
 
   private fail(message: string): never {
@@ -241,9 +263,7 @@ class PcapngWalk {
       if (problem) this.fail(`block at offset ${offset}: ${problem}`);
       const record = upgraded as MetadataRecord;
       if (record.k === 'stream') {
-        const layer = record.layer === 'w' ? 'wire' : 'inflated';
-        this.streams.set(connectionKey(record.if, record.cip, record.cp, record.sip, record.sp), { session: record.s, layer, direction: 'client' });
-        this.streams.set(connectionKey(record.if, record.sip, record.sp, record.cip, record.cp), { session: record.s, layer, direction: 'server' });
+        this.addStream(record);
         // A new connection on the same addresses (port reuse) starts its streams at offset 0.
         this.streamOffsets.delete(connectionKey(record.if, record.cip, record.cp, record.sip, record.sp));
         this.streamOffsets.delete(connectionKey(record.if, record.sip, record.sp, record.cip, record.cp));
@@ -253,6 +273,12 @@ class PcapngWalk {
       const event = eventOfRecord(record);
       if (event) await this.onEvent(event);
     }
+  }
+
+  private addStream(record: StreamRecord): void {
+    const layer = record.layer === 'w' ? 'wire' : 'inflated';
+    this.streams.set(connectionKey(record.if, record.cip, record.cp, record.sip, record.sp), { session: record.s, layer, direction: 'client' });
+    this.streams.set(connectionKey(record.if, record.sip, record.sp, record.cip, record.cp), { session: record.s, layer, direction: 'server' });
   }
 
   private async packet(block: Block): Promise<void> {

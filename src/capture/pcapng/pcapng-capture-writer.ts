@@ -10,7 +10,7 @@ import {
 } from './pcapng-blocks';
 import { INFLATED_INTERFACE, PCAPNG_CAPTURE_FORMAT, PCAPNG_CAPTURE_VERSION, WIRE_INTERFACE, type PcapngHeaderRecord } from './pcapng-format';
 import { METADATA_VERSION, recordOfEvent, type MetadataRecord, type StreamRecord } from './metadata-records';
-import { SessionIndexBuilder } from './session-index';
+import { MARK_EVERY, SessionIndexBuilder } from './session-index';
 import { inflatedAddresses, syntheticAddresses } from './synthetic-addresses';
 import { SyntheticTcpConnection, type Segment } from './synthetic-tcp';
 
@@ -32,6 +32,10 @@ type Layer = 'wire' | 'inflated';
 interface Connection {
   tcp: SyntheticTcpConnection;
   iface: number;
+  session: number;
+  layer: 'w' | 'i';
+  /** Stream offset of each direction's last index mark. */
+  lastMark: Record<Direction, number>;
 }
 
 /** The last data event, kept back until the next event so a frame's findings can go on its packet. */
@@ -200,11 +204,13 @@ export class PcapngCaptureWriter implements EventSink {
     const wire = syntheticAddresses(info.client, info.upstream);
     const addresses = layer === 'wire' ? wire : inflatedAddresses(wire);
     const iface = layer === 'wire' ? WIRE_INTERFACE : INFLATED_INTERFACE;
-    conn = { tcp: new SyntheticTcpConnection(addresses, session * 2 + (layer === 'wire' ? 0 : 1), EPB_HEAD), iface };
+    conn = { tcp: new SyntheticTcpConnection(addresses, session * 2 + (layer === 'wire' ? 0 : 1), EPB_HEAD), iface, session,
+      layer: layer === 'wire' ? 'w' : 'i', lastMark: { client: -Infinity, server: -Infinity } };
     this.connections.set(key, conn);
     const stream: StreamRecord = { k: 'stream', s: session, layer: layer === 'wire' ? 'w' : 'i', if: iface,
       cip: addresses.clientIp.toString('hex'), cp: addresses.clientPort, sip: addresses.serverIp.toString('hex'), sp: addresses.serverPort };
     this.queue(stream, session);
+    this.index.stream(stream);
     const options = this.takePendingOptions();
     conn.tcp.handshake().forEach((seg, i) => this.writePacket(conn!, timeUs, seg, i === 0 ? options.options : [], session,
       i === 0 ? options.sessions : new Set()));
@@ -347,6 +353,10 @@ export class PcapngCaptureWriter implements EventSink {
     let at = padding;
     for (const o of options) { o.copy(tail, at); at += o.length; }
     tail.writeUInt32LE(total, tail.length - 4);
+    if (seg.payload.length > 0 && seg.streamOffset - conn.lastMark[seg.from] >= MARK_EVERY) {
+      conn.lastMark[seg.from] = seg.streamOffset;
+      this.index.mark(conn.session, conn.layer, seg.from === 'client' ? 'c' : 's', seg.streamOffset, this.position);
+    }
     const sessions = optionSessions.size === 0 ? [session] : [session, ...optionSessions];
     this.writeBlock(seg.payload.length > 0 ? [head, seg.payload, tail] : [head, tail], sessions);
   }

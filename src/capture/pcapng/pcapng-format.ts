@@ -11,7 +11,8 @@
  *         records (JSON lines, metadata-records.ts) of events that came before this packet.
  *   CB    custom block 0x0BAD "IDBG" 'M' v: metadata records when no packet followed soon enough
  *         (a quiet half second, or the end), so Wireshark's packet list shows few of them.
- *   CB    custom block 0x40000BAD "IDBG" 'X' v: the index (session-index.ts), last block, written at close.
+ *   CB    custom block 0x40000BAD "IDBG" 'X' v: the index (session-index.ts), last block, written at close:
+ *         per session its file ranges, its stream records and a seek point per MiB of each stream.
  *
  * Reading the file in order gives the events in the order they were written: the records of an EPB
  * come before its packet's data.

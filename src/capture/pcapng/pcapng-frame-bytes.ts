@@ -17,8 +17,9 @@ export async function readPcapngRanges(path: string, session: number, direction:
   const filled = wanted.map(() => 0);
   const lastEnd = Math.max(0, ...wanted.map((r) => r.offset + r.length));
   const reads: Array<{ index: number; fileOffset: number; length: number; at: number }> = [];
+  const first = Math.min(...wanted.map((r) => r.offset));
   await readPcapngCapture(path, () => undefined, {
-    session, data: false,
+    session, data: false, ...(wanted.length > 0 ? { near: { layer, direction, offset: first } } : {}),
     packets: (p: PacketPlace) => {
       if (p.direction !== direction || p.layer !== layer) return undefined;
       const start = p.streamOffset;

@@ -1,3 +1,5 @@
+import { recordShapeProblem, type StreamRecord } from './metadata-records';
+
 /**
  * The trailing index of a pcapng capture: for each session, the file ranges that hold its blocks
  * (its packets, and the blocks that carry its metadata records), so a reader of one session seeks
@@ -9,7 +11,20 @@ export interface SessionRanges {
   id: number;
   /** [start, end) file offsets, ascending. */
   ranges: Array<[number, number]>;
+  /** The session's stream records, so a reader can start in the middle of its blocks. */
+  streams?: StreamRecord[];
+  /** Seek points inside its streams: [stream offset, file offset of the packet block starting there]. */
+  marks?: StreamMarks[];
 }
+
+export interface StreamMarks {
+  layer: 'w' | 'i';
+  dir: 'c' | 's';
+  marks: Array<[number, number]>;
+}
+
+/** A seek point every this many bytes of a stream: a 1 GiB literal gets about a thousand. */
+export const MARK_EVERY = 1024 * 1024;
 
 export interface CaptureIndex {
   sessions: SessionRanges[];
@@ -20,6 +35,20 @@ export const MAX_RANGES_PER_SESSION = 100_000;
 
 export class SessionIndexBuilder {
   private readonly sessions = new Map<number, Array<[number, number]> | 'too-many'>();
+  private readonly streams = new Map<number, StreamRecord[]>();
+  private readonly marks = new Map<number, Map<string, StreamMarks>>();
+
+  stream(record: StreamRecord): void {
+    this.streams.set(record.s, [...(this.streams.get(record.s) ?? []), record]);
+  }
+
+  mark(session: number, layer: 'w' | 'i', dir: 'c' | 's', streamOffset: number, fileOffset: number): void {
+    let bySide = this.marks.get(session);
+    if (!bySide) { bySide = new Map(); this.marks.set(session, bySide); }
+    let side = bySide.get(`${layer}${dir}`);
+    if (!side) { side = { layer, dir, marks: [] }; bySide.set(`${layer}${dir}`, side); }
+    side.marks.push([streamOffset, fileOffset]);
+  }
 
   /** A block at [start, end) holds something of each of `sessions`. */
   note(start: number, end: number, sessions: Iterable<number>): void {
@@ -36,7 +65,11 @@ export class SessionIndexBuilder {
 
   build(): CaptureIndex {
     const sessions: SessionRanges[] = [];
-    for (const [id, ranges] of this.sessions) if (ranges !== 'too-many') sessions.push({ id, ranges });
+    for (const [id, ranges] of this.sessions) {
+      if (ranges === 'too-many') continue;
+      const marks = [...(this.marks.get(id)?.values() ?? [])];
+      sessions.push({ id, ranges, ...(marks.length > 0 ? { streams: this.streams.get(id) ?? [], marks } : {}) });
+    }
     return { sessions };
   }
 }
@@ -49,8 +82,14 @@ export function parseIndex(json: string): CaptureIndex | undefined {
   const sessions = (value as { sessions: unknown[] }).sessions;
   for (const s of sessions) {
     if (typeof s !== 'object' || s === null) return undefined;
-    const { id, ranges } = s as { id?: unknown; ranges?: unknown };
+    const { id, ranges, streams, marks } = s as { id?: unknown; ranges?: unknown; streams?: unknown; marks?: unknown };
     if (typeof id !== 'number' || !Array.isArray(ranges)) return undefined;
+    if (streams !== undefined && (!Array.isArray(streams) || streams.some((r) => recordShapeProblem(r) !== undefined || (r as { k: unknown }).k !== 'stream'))) return undefined;
+    if (marks !== undefined && (!Array.isArray(marks) || !marks.every((m: unknown) => {
+      const side = m as { layer?: unknown; dir?: unknown; marks?: unknown };
+      return typeof m === 'object' && m !== null && (side.layer === 'w' || side.layer === 'i') && (side.dir === 'c' || side.dir === 's')
+        && Array.isArray(side.marks) && side.marks.every((p: unknown) => Array.isArray(p) && p.length === 2 && p.every((n) => Number.isSafeInteger(n) && n >= 0));
+    }))) return undefined;
     let prev = 0;
     for (const r of ranges) {
       if (!Array.isArray(r) || r.length !== 2 || !Number.isSafeInteger(r[0]) || !Number.isSafeInteger(r[1]) || r[0] < prev || r[1] <= r[0]) return undefined;

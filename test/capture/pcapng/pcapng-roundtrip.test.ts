@@ -13,7 +13,7 @@ import { readCaptureRanges } from '../../../src/capture/frame-bytes';
 import { readPcapngRanges } from '../../../src/capture/pcapng/pcapng-frame-bytes';
 import type { ProxyEvent } from '../../../src/imap/events';
 import {
-  bigLiteralSession, blockOffsets, comparable, FIXTURE_NAMES, FIXTURES, fixtureEvents, readPcapng, tmpDir, writePcapng,
+  bigLiteralSession, blockOffsets, comparable, FIXTURE_NAMES, FIXTURES, fixtureEvents, readPcapng, streamBytes, tmpDir, writePcapng,
 } from './pcapng-support';
 
 /** Two fixtures as one capture of two sessions whose events interleave, as a busy proxy writes them. */
@@ -186,6 +186,29 @@ test('readPcapngRanges gives the same bytes as the JSON Lines readCaptureRanges,
           const got = await readPcapngRanges(file, 1, direction, ranges, layer);
           assert.deepStrictEqual(got.map((b) => b.toString('hex')), want.map((b) => b.toString('hex')), `${name} ${direction} ${layer}`);
         }
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('byte ranges deep in a big stream come from the index seek points; the same bytes without the index', async () => {
+  const dir = tmpDir();
+  try {
+    const events = [...bigLiteralSession(1, 5_000_000), ...bigLiteralSession(2, 3_000_000, '127.0.0.1:50002')];
+    const file = path.join(dir, 'big.pcapng');
+    await writePcapng(file, events);
+    const offsets = blockOffsets(file);
+    const noIndex = path.join(dir, 'noindex.pcapng');
+    fs.writeFileSync(noIndex, fs.readFileSync(file).subarray(0, offsets[offsets.length - 1]));
+    const server = streamBytes(events, 1, 'server');
+    for (const offset of [0, 1_048_575, 1_048_576, 2_500_000, 4_999_990, 5_000_020, 9_000_000]) {
+      const ranges = [{ offset, length: 70_000 }, { offset: offset + 100_000, length: 10 }];
+      const expected = ranges.map((r) => server.subarray(r.offset, r.offset + r.length).toString('hex'));
+      for (const f of [file, noIndex]) {
+        const got = await readPcapngRanges(f, 1, 'server', ranges);
+        assert.deepStrictEqual(got.map((b) => b.toString('hex')), expected, `${path.basename(f)} at ${offset}`);
       }
     }
   } finally {
