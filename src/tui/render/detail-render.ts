@@ -25,7 +25,7 @@ function build(model: TuiModel, index: number, width: number): string[] {
   const d = model.detail;
   const out: string[] = [];
   const who = frame.direction === 'client' ? 'C:' : 'S:';
-  out.push(colour(`session #${frame.session}  frame ${frame.seq}  ${who} ${frame.kind}${frame.verb ? ` ${frame.verb}` : ''}${frame.tag ? `  tag ${frame.tag}` : ''}`, 'bold'));
+  out.push(colour(cellSafe(`session #${frame.session}  frame ${frame.seq}  ${who} ${frame.kind}${frame.verb ? ` ${frame.verb}` : ''}${frame.tag ? `  tag ${frame.tag}` : ''}`), 'bold'));
   out.push(`${clockTime(frame.timeUs, model.options.utc)} to ${clockTime(frame.endUs, model.options.utc)}  offset ${frame.offset}, ${frame.length} bytes`);
   const paired = model.store.paired(index);
   if (paired !== undefined) {
@@ -38,7 +38,7 @@ function build(model: TuiModel, index: number, width: number): string[] {
   const band = model.store.band(index);
   if (band) {
     const state = band.endUs === undefined ? `open for ${formatLatency(model.now() - band.startUs)}` : `${formatLatency(band.endUs - band.startUs)}, ended by ${band.endedBy}`;
-    out.push(colour(`IDLE period ${band.tag}: ${state}, ${band.updates} untagged updates`, 'green-fg'));
+    out.push(colour(cellSafe(`IDLE period ${band.tag}: ${state}, ${band.updates} untagged updates`), 'green-fg'));
   }
   for (const a of frame.annotations) {
     if (a.kind === 'finding') {
@@ -50,7 +50,7 @@ function build(model: TuiModel, index: number, width: number): string[] {
     }
   }
   out.push(colour(`── message ${'─'.repeat(Math.max(0, width - 11))}`.slice(0, width), 'gray-fg'));
-  if (d?.error) out.push(colour(d.error, 'red-fg'));
+  if (d?.error) out.push(colour(cellSafe(d.error), 'red-fg'));
   frame.parts.forEach((part, i) => out.push(...partLines(model, frame, part, i, d?.bytes[i], d?.loading ?? false, width)));
   return out;
 }
