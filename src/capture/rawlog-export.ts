@@ -56,7 +56,7 @@ export async function exportRawlog(path: string, prefix: string, options: Rawlog
   const header = await readCapture(path, (e) => {
     if (e.type === 'session-open') sessions.push(e.session.id);
     if (e.type === 'data' && e.layer === 'inflated') compressed.add(`${e.session}/${e.direction}`);
-    if (e.type !== 'frame') reframer.handle(e);
+    if (e.type !== 'frame' && !options.revealSecrets) reframer.handle(e);
   });
   const position = new Map<string, number>();
   const wanted = options.session === undefined ? sessions : sessions.filter((s) => s === options.session);
