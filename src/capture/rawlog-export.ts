@@ -1,43 +1,20 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import type { Direction, Frame } from '../imap/frame';
+import type { Direction } from '../imap/frame';
+import { maskBytes, secretRanges, type SecretRange } from '../imap/secret-mask';
 import { readCapture, type CaptureReadResult } from './capture-reader';
+import { Reframer } from './reframer';
 
 export interface RawlogExportOptions {
   /** Only this session; otherwise every session (one pair each, `PREFIX-N.in/.out` when several). */
   session?: number;
   /** Prefix every line with `SECONDS.MICROSECONDS ` as Dovecot's rawlog does (rawlog_dir, `rawlog -t`). */
   timestamps: boolean;
-  /** Write LOGIN passwords and SASL data as they were; otherwise each secret byte becomes `*`. */
+  /**
+   * Write LOGIN passwords and SASL data as they were; otherwise each becomes `********` (a fixed
+   * width that does not tell the length); a secret literal's body becomes one `*` per byte, since
+   * its `{N}` is in clear and a reader frames the literal by it.
+   */
   revealSecrets?: boolean;
-}
-
-/** Byte ranges [start, end) of secrets in one direction's stream. */
-type SecretRanges = Array<[number, number]>;
-
-/**
- * Where a frame's secrets lie in its direction's byte stream. Line text is latin1, one character
- * per byte, so a span's characters are its bytes.
- */
-function secretRanges(frame: Frame): SecretRanges {
-  return frame.secrets.flatMap((span): SecretRanges => {
-    const part = frame.parts[span.part];
-    if (!part) return [];
-    if (part.type === 'literal') return [[part.literal.offset, part.literal.offset + part.literal.received]];
-    return 'start' in span ? [[part.line.offset + span.start, part.line.offset + span.end]] : [];
-  });
-}
-
-/** A copy of `bytes` (stream offset `at`) with the secret ranges overwritten by `*`, same length. */
-function masked(bytes: Buffer, at: number, ranges: SecretRanges): Buffer {
-  let out = bytes;
-  for (const [start, end] of ranges) {
-    const from = Math.max(start, at) - at;
-    const to = Math.min(end, at + bytes.length) - at;
-    if (from >= to) continue;
-    if (out === bytes) out = Buffer.from(bytes);
-    out.fill(0x2a, from, to);
-  }
-  return out;
 }
 
 interface PairState {
@@ -58,18 +35,28 @@ function stamp(us: number): string {
  */
 export async function exportRawlog(path: string, prefix: string, options: RawlogExportOptions): Promise<CaptureReadResult & { written: string[] }> {
   const sessions: number[] = [];
-  const secrets = new Map<string, SecretRanges>();
+  const secrets = new Map<string, SecretRange[]>();
   const compressed = new Set<string>();
   // A first pass finds the sessions, so a single-session capture gets plain PREFIX.in/.out names,
   // and the secrets to mask. After COMPRESS, frame offsets count the inflated stream, not the
   // wire bytes written here (which are DEFLATE and show no secret in clear): only earlier frames count.
+  // The frames are derived again from the bytes (as lint does), so a capture recorded before a
+  // masking rule existed is masked by today's rules.
+  const reframer = new Reframer({
+    handle: (e) => {
+      if (e.type !== 'frame' || options.revealSecrets || compressed.has(`${e.frame.session}/${e.frame.direction}`)) return;
+      const found = secretRanges(e.frame);
+      if (found.length === 0) return;
+      const key = `${e.frame.session}/${e.frame.direction}`;
+      const list = secrets.get(key) ?? [];
+      list.push(...found);
+      secrets.set(key, list);
+    },
+  });
   const header = await readCapture(path, (e) => {
     if (e.type === 'session-open') sessions.push(e.session.id);
     if (e.type === 'data' && e.layer === 'inflated') compressed.add(`${e.session}/${e.direction}`);
-    if (e.type === 'frame' && !options.revealSecrets && !compressed.has(`${e.frame.session}/${e.frame.direction}`)) {
-      const key = `${e.frame.session}/${e.frame.direction}`;
-      secrets.set(key, [...(secrets.get(key) ?? []), ...secretRanges(e.frame)]);
-    }
+    if (e.type !== 'frame' && !options.revealSecrets) reframer.handle(e);
   });
   const position = new Map<string, number>();
   const wanted = options.session === undefined ? sessions : sessions.filter((s) => s === options.session);
@@ -98,7 +85,7 @@ export async function exportRawlog(path: string, prefix: string, options: Rawlog
     const key = `${event.session}/${event.direction}`;
     const at = position.get(key) ?? 0;
     position.set(key, at + event.bytes.length);
-    const bytes = masked(event.bytes, at, secrets.get(key) ?? []);
+    const bytes = maskBytes(event.bytes, at, secrets.get(key) ?? []);
     if (!options.timestamps) { await writeTo(out, bytes); return; }
     let start = 0;
     while (start < bytes.length) {

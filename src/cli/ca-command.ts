@@ -7,6 +7,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { CaMaterial, defaultCaDir, initCa, loadCa } from '../proxy/tls/ca-store';
 import { UsageError } from './usage-error';
+import { stdout, stderr } from '../headless/terminal-output';
 
 interface CaDirOptions {
   caDir?: string;
@@ -17,13 +18,13 @@ interface CaDirOptions {
 function writeOut(cmd: Command, text: string): void {
   const w = cmd.configureOutput().writeOut;
   if (w) w(text);
-  else process.stdout.write(text);
+  else stdout.write(text);
 }
 
 function writeErr(cmd: Command, text: string): void {
   const w = cmd.configureOutput().writeErr;
   if (w) w(text);
-  else process.stderr.write(text);
+  else stderr.write(text);
 }
 
 /** Wraps an action so any failure reaches main() as a one-line UsageError (exit 2). */

@@ -4,6 +4,7 @@ import { EventBus } from '../imap/events';
 import { DEMO_FIXTURE, runDemo } from '../replay/demo';
 import { openTui } from '../tui/tui-app';
 import { positiveNumber } from './replay-command';
+import { stdout, stderr } from '../headless/terminal-output';
 
 interface DemoOptions {
   fixture: string;
@@ -37,19 +38,19 @@ Examples:
         ? openTui({ source: { mode: 'live', title: `demo: ${opts.fixture} replayed through the proxy` }, revealSecrets: opts.revealSecrets, utc: opts.utc })
         : undefined;
       if (tui) bus.add(tui.sink);
-      else bus.add(new HeadlessPrinter((line) => process.stdout.write(line), { revealSecrets: opts.revealSecrets, utc: opts.utc }));
+      else bus.add(new HeadlessPrinter(stdout, { revealSecrets: opts.revealSecrets, utc: opts.utc }));
       // Under the TUI, replay notes would tear the screen: they are kept and printed after it closes.
       const notes: string[] = [];
       const run = runDemo({ fixture: opts.fixture, sink: bus, speed: opts.speed,
-        log: (line) => (tui ? notes.push(line) : process.stderr.write(`imapdbg replay: ${line}\n`)) });
+        log: (line) => (tui ? notes.push(line) : stderr.write(`imapdbg replay: ${line}\n`)) });
       if (tui) {
         // The session is there to be looked at: the UI stays until the user quits.
         await Promise.race([run.then(() => tui.quit, () => tui.quit), tui.quit]);
         tui.destroy();
-        for (const note of notes) process.stderr.write(`imapdbg replay: ${note}\n`);
+        for (const note of notes) stderr.write(`imapdbg replay: ${note}\n`);
       }
       const result = await run;
       await bus.close();
-      process.stderr.write(`imapdbg demo: done; the client received "${result.idleUpdate}" while idling\n`);
+      stderr.write(`imapdbg demo: done; the client received "${result.idleUpdate}" while idling\n`);
     });
 }

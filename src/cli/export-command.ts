@@ -1,10 +1,12 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, fchmodSync, fstatSync, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { exportJson, exportRaw, exportText, type ExportWrite } from '../capture/capture-export';
 import { exportRawlog } from '../capture/rawlog-export';
 import type { Direction } from '../imap/frame';
 import { positiveInt, UsageError } from './usage-error';
+import { stderr } from '../headless/terminal-output';
+import { terminalJson, terminalText } from '../imap/terminal-text';
 
 interface ExportOptions {
   format: 'text' | 'json' | 'raw' | 'rawlog';
@@ -46,11 +48,11 @@ A capture keeps the raw bytes, secrets included; text and JSON output mask them 
       if (opts.format === 'rawlog') {
         if (!opts.outPrefix) throw new UsageError('--format rawlog needs --out-prefix PREFIX (it writes PREFIX.in and PREFIX.out)');
         const r = await exportRawlog(file, opts.outPrefix, { session: opts.session, timestamps: opts.timestamps, revealSecrets: opts.revealSecrets });
-        process.stderr.write(`imapdbg: wrote ${r.written.join(', ')}\n`);
-        if (r.truncated) process.stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
+        stderr.write(`imapdbg: wrote ${r.written.join(', ')}\n`);
+        if (r.truncated) stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
         return;
       }
-      const { write, done } = output(opts.out);
+      const { write, done } = output(opts.out, opts.format);
       let result;
       if (opts.format === 'text') result = await exportText(file, write, { revealSecrets: opts.revealSecrets, utc: opts.utc });
       else if (opts.format === 'json') result = await exportJson(file, write, opts.revealSecrets);
@@ -62,14 +64,33 @@ A capture keeps the raw bytes, secrets included; text and JSON output mask them 
         result = raw;
       }
       await done();
-      if (result.truncated) process.stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
+      if (result.truncated) stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
     });
 }
 
-/** A writer with backpressure onto stdout or a file. */
-function output(path: string | undefined): { write: ExportWrite; done: () => Promise<void> } {
-  const stream: Writable = path ? createWriteStream(path) : process.stdout;
-  const write: ExportWrite = (chunk) => (stream.write(chunk) ? undefined : new Promise<void>((r) => stream.once('drain', () => r())));
+/**
+ * A writer with backpressure onto stdout or a file. Text and JSON pass through the terminal
+ * escaper (terminal-text.ts); raw bytes pass unchanged, and a raw file holds every secret in
+ * clear, so it is created 0600 (and an existing regular file set to 0600).
+ */
+function output(path: string | undefined, format: ExportOptions['format']): { write: ExportWrite; done: () => Promise<void> } {
+  const stream: Writable = path ? createWriteStream(path, { fd: openOutput(path, format === 'raw') }) : process.stdout;
+  const encode = format === 'text' ? terminalText : format === 'json' ? terminalJson : undefined;
+  const write: ExportWrite = (chunk) => {
+    const data = encode && typeof chunk === 'string' ? encode(chunk) : chunk;
+    return stream.write(data) ? undefined : new Promise<void>((r) => stream.once('drain', () => r()));
+  };
   const done = (): Promise<void> => (path ? new Promise<void>((r) => stream.end(() => r())) : Promise.resolve());
   return { write, done };
+}
+
+function openOutput(path: string, secret: boolean): number {
+  let fd;
+  try {
+    fd = openSync(path, 'w', secret ? 0o600 : 0o666);
+  } catch (err) {
+    throw new UsageError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (secret && fstatSync(fd).isFile()) fchmodSync(fd, 0o600);
+  return fd;
 }

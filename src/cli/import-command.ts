@@ -3,6 +3,7 @@ import { ImportFormatError, importRawlog, type ImportSummary } from '../capture/
 import { importSocat } from '../capture/socat-import';
 import { UsageError } from './usage-error';
 import { TOOL } from './version';
+import { stderr } from '../headless/terminal-output';
 
 interface ImportOptions {
   rawlog?: string;
@@ -33,7 +34,7 @@ directions are interleaved by the protocol and times are synthetic.`)
         if (err instanceof ImportFormatError) throw new UsageError(err.message);
         throw err;
       }
-      for (const note of summary.notes) process.stderr.write(`imapdbg import: note: ${note}\n`);
-      process.stderr.write(`imapdbg import: wrote ${opts.out}: ${summary.frames} frames, ${summary.bytes.client} bytes from client, ${summary.bytes.server} from server\n`);
+      for (const note of summary.notes) stderr.write(`imapdbg import: note: ${note}\n`);
+      stderr.write(`imapdbg import: wrote ${opts.out}: ${summary.frames} frames, ${summary.bytes.client} bytes from client, ${summary.bytes.server} from server\n`);
     });
 }

@@ -8,6 +8,7 @@ import { levelRank, ruleList, type RuleInfo } from '../imap/lint/rule-catalog';
 import { STARTTLS_RULES } from '../imap/lint/starttls-lint';
 import { clockTime, frameLine, type NotationOptions } from '../imap/notation';
 import { UsageError } from './usage-error';
+import { stdout, stderr } from '../headless/terminal-output';
 
 interface LintOptions {
   level: FindingLevel;
@@ -35,15 +36,15 @@ Examples:
   imapdbg lint --rules`)
     .action(async (file: string | undefined, opts: LintOptions) => {
       if (opts.rules) {
-        process.stdout.write(rulesText());
+        stdout.write(rulesText());
         return;
       }
       if (file === undefined) throw new UsageError('lint needs a capture FILE (or --rules to list the rules)');
-      const printer = new FindingPrinter((line) => process.stdout.write(line), opts.level, { revealSecrets: opts.revealSecrets, utc: opts.utc });
+      const printer = new FindingPrinter((line) => stdout.write(line), opts.level, { revealSecrets: opts.revealSecrets, utc: opts.utc });
       const reframer = new Reframer(printer);
       const result = await readOrUsage(file, (event) => reframer.handle(event));
-      process.stdout.write(printer.summary());
-      if (result.truncated) process.stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
+      stdout.write(printer.summary());
+      if (result.truncated) stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
       if (printer.counts.error > 0) process.exitCode = 1;
     });
 }

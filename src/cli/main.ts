@@ -12,6 +12,7 @@ import { registerConvertCommand } from './convert-command';
 import { UsageError } from './usage-error';
 import { CaptureError } from '../capture/capture-reader';
 import { TOOL_VERSION } from './version';
+import { stderr } from '../headless/terminal-output';
 
 /** Build the command tree; each command lives in its own file and registers itself here. */
 export function buildProgram(): Command {
@@ -50,7 +51,7 @@ export async function main(argv: string[]): Promise<void> {
   });
   const program = buildProgram();
   if (argv.length <= 2) {
-    process.stderr.write('imapdbg: missing command; try "imapdbg --help" (or "imapdbg demo" for a first look)\n');
+    stderr.write('imapdbg: missing command; try "imapdbg --help" (or "imapdbg demo" for a first look)\n');
     process.exit(2);
   }
   try {
@@ -62,7 +63,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     // A bad argument or an unreadable input file: one line, exit 2, whatever the command.
     if (err instanceof UsageError || err instanceof CaptureError || (err instanceof Error && err.name === 'InvalidArgumentError')) {
-      process.stderr.write(`imapdbg: ${err.message}\n`);
+      stderr.write(`imapdbg: ${err.message}\n`);
       process.exit(2);
     }
     throw err;

@@ -12,6 +12,7 @@ import { SessionStatsCollector, statsText } from '../imap/session-stats';
 import { addTlsOptions, setUpTls, type TlsCliOptions } from '../proxy/tls/tls-cli';
 import { positiveInt, UsageError } from './usage-error';
 import { TOOL } from './version';
+import { stdout, stderr } from '../headless/terminal-output';
 
 interface ProxyOptions extends TlsCliOptions {
   listen: string;
@@ -62,7 +63,7 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   if (capture) bus.add(capture);
   // The terminal UI is the default on a terminal; it opens once the listener is up (errors before it stay readable).
   const useTui = !opts.headless && process.stdout.isTTY === true && process.stdin.isTTY === true;
-  if (!useTui) bus.add(new HeadlessPrinter((line) => process.stdout.write(line), { revealSecrets: opts.revealSecrets, utc: opts.utc }));
+  if (!useTui) bus.add(new HeadlessPrinter(stdout, { revealSecrets: opts.revealSecrets, utc: opts.utc }));
   // A headless run ends with the per-session summary (the same as `imapdbg stats`).
   const stats = useTui ? undefined : new SessionStatsCollector();
   if (stats) bus.add(stats);
@@ -81,8 +82,8 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   } catch (err) {
     throw new UsageError(`cannot listen on ${opts.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  process.stderr.write(`imapdbg: TLS: ${tls.description}\n`);
-  process.stderr.write(`imapdbg: listening on ${bound.host}:${bound.port}, forwarding to ${opts.upstream}${opts.record ? `, recording to ${opts.record}` : ''}\n`);
+  stderr.write(`imapdbg: TLS: ${tls.description}\n`);
+  stderr.write(`imapdbg: listening on ${bound.host}:${bound.port}, forwarding to ${opts.upstream}${opts.record ? `, recording to ${opts.record}` : ''}\n`);
   // Loaded only for the UI: blessed costs ~5 MB of RSS that a headless proxy does not need.
   const tui = useTui ? (await import('../tui/tui-app')).openTui({ source: { mode: 'live', title: `${bound.host}:${bound.port} → ${opts.upstream}`, capturePath: opts.record },
     revealSecrets: opts.revealSecrets, utc: opts.utc }) : undefined;
@@ -101,7 +102,7 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   await proxy.close();
   tls.close();
   await bus.close();
-  if (stats) process.stdout.write(`\n${statsText(stats.summaries())}`);
+  if (stats) stdout.write(`\n${statsText(stats.summaries())}`);
   if (capture?.error) throw new Error(`capture ${opts.record} is incomplete: ${capture.error.message}`);
-  process.stderr.write('imapdbg: stopped; capture flushed\n');
+  stderr.write('imapdbg: stopped; capture flushed\n');
 }

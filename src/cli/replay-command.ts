@@ -6,6 +6,7 @@ import { ReplayServer } from '../replay/replay-server';
 import { runAgainst } from '../replay/replay-client';
 import { IGNORABLE, type Ignorable } from '../replay/response-diff';
 import { positiveInt, UsageError } from './usage-error';
+import { stdout, stderr } from '../headless/terminal-output';
 
 interface ReplayOptions {
   serve?: string;
@@ -87,7 +88,7 @@ that matches it; anything else gets "tag BAD [imapdbg] no recorded response: <re
           differs = await runAgainst(dialog, {
             target, tls: opts.tls, insecure: opts.insecure, speed: opts.speed, ignore: opts.ignore,
             credentials: opts.user !== undefined && opts.password !== undefined ? { user: opts.user, password: opts.password } : undefined,
-            write: (text) => process.stdout.write(text), source: file,
+            write: (text) => stdout.write(text), source: file,
           });
         } catch (err) {
           // Exit 1 means "the server answered differently"; a replay that could not run is exit 2.
@@ -99,14 +100,14 @@ that matches it; anything else gets "tag BAD [imapdbg] no recorded response: <re
 }
 
 async function serve(file: string, listen: HostPort, opts: ReplayOptions, dialog: Awaited<ReturnType<typeof loadDialog>>): Promise<void> {
-  const server = new ReplayServer(dialog, { rule: opts.match, speed: opts.speed, log: (line) => process.stderr.write(`imapdbg replay: ${line}\n`) });
+  const server = new ReplayServer(dialog, { rule: opts.match, speed: opts.speed, log: (line) => stderr.write(`imapdbg replay: ${line}\n`) });
   let bound;
   try {
     bound = await server.listen(listen);
   } catch (err) {
     throw new UsageError(`cannot listen on ${opts.serve ?? ''}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  process.stderr.write(`imapdbg replay: serving session ${dialog.info.id} of ${file} (${dialog.exchanges.length} commands, --match ${opts.match}) on ${bound.host}:${bound.port}\n`);
+  stderr.write(`imapdbg replay: serving session ${dialog.info.id} of ${file} (${dialog.exchanges.length} commands, --match ${opts.match}) on ${bound.host}:${bound.port}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
     process.on('SIGINT', stop);

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { Reframer } from '../capture/reframer';
 import { SessionStatsCollector, statsText } from '../imap/session-stats';
 import { readOrUsage } from './lint-command';
+import { stderr, stdout, stdoutJson } from '../headless/terminal-output';
 
 interface StatsOptions {
   json: boolean;
@@ -23,7 +24,8 @@ Examples:
       const reframer = new Reframer(stats);
       const result = await readOrUsage(file, (event) => reframer.handle(event));
       const all = stats.summaries();
-      process.stdout.write(opts.json ? `${JSON.stringify(all, null, 2)}\n` : statsText(all));
-      if (result.truncated) process.stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
+      if (opts.json) stdoutJson.write(`${JSON.stringify(all, null, 2)}\n`);
+      else stdout.write(statsText(all));
+      if (result.truncated) stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
     });
 }

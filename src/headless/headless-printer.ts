@@ -1,3 +1,4 @@
+import type { TextOutput } from './terminal-output';
 import type { EventSink, ProxyEvent } from '../imap/events';
 import { eventLine, type NotationOptions } from '../imap/notation';
 
@@ -5,22 +6,35 @@ import { eventLine, type NotationOptions } from '../imap/notation';
 const FLUSH_MS = 10;
 /** ...or at once when this much text waits. */
 const FLUSH_BYTES = 64 * 1024;
+/**
+ * Text held while the output does not keep up (a pipe nobody reads, a slow terminal). Beyond it
+ * lines are dropped and counted: forwarding never waits for the printer, and the printer never
+ * holds more than this plus one write in the stream's buffer.
+ */
+export const MAX_PENDING_CHARS = 1024 * 1024;
 
 /**
  * Prints one line per frame (and per session start and end) as it happens. Lines are coalesced
  * for up to 10 ms into one write: each frame writing its own line cost a syscall per frame, on the
  * same thread that forwards bytes (measured: ~+28 µs of CPU per NOOP round trip).
+ * When the output's buffer is full, lines wait (up to MAX_PENDING_CHARS) until it drains; lines
+ * after that are dropped, and once it drains a line says how many: `imapdbg: N lines not shown
+ * (output too slow)`.
  */
 export class HeadlessPrinter implements EventSink {
   private pending: string[] = [];
-  private pendingBytes = 0;
+  private pendingChars = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The output said its buffer is full; nothing is written until it drains. */
+  private blocked = false;
+  /** Lines dropped since the queue filled; they are counted, not kept. */
+  private dropped = 0;
 
   private readonly options: NotationOptions;
 
   /** Lines longer than `maxLineChars` (default 1000) are cut, saying how long they were. */
   constructor(
-    private readonly write: (text: string) => void,
+    private readonly out: TextOutput,
     options: NotationOptions,
   ) {
     this.options = { maxLineChars: 1000, ...options };
@@ -29,24 +43,54 @@ export class HeadlessPrinter implements EventSink {
   handle(event: ProxyEvent): void {
     const line = eventLine(event, this.options);
     if (line === undefined) return;
+    // Once dropping starts it goes on until the output drains, so no line shows out of order.
+    if (this.dropped > 0 || this.pendingChars + line.length + 1 > MAX_PENDING_CHARS) {
+      this.dropped += 1;
+      return;
+    }
     this.pending.push(`${line}\n`);
-    this.pendingBytes += line.length + 1;
-    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+    this.pendingChars += line.length + 1;
+    if (this.blocked) return;
+    if (this.pendingChars >= FLUSH_BYTES) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
   close(): Promise<void> {
+    // At the end the lines go out whatever the output's state: the stream buffers them, bounded.
+    this.blocked = false;
+    this.noteDropped();
     this.flush();
     return Promise.resolve();
+  }
+
+  /** Lines dropped so far and not yet reported. */
+  get droppedLines(): number {
+    return this.dropped;
+  }
+
+  private noteDropped(): void {
+    if (this.dropped === 0) return;
+    const notice = `imapdbg: ${this.dropped} line${this.dropped === 1 ? '' : 's'} not shown (output too slow)\n`;
+    this.pending.push(notice);
+    this.pendingChars += notice.length;
+    this.dropped = 0;
   }
 
   private flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pending.length === 0) return;
+    if (this.blocked || this.pending.length === 0) return;
     const text = this.pending.join('');
     this.pending = [];
-    this.pendingBytes = 0;
-    this.write(text);
+    this.pendingChars = 0;
+    if (!this.out.write(text)) {
+      this.blocked = true;
+      this.out.onDrain(() => {
+        this.blocked = false;
+        // The lines queued before the queue filled, then how many were dropped after them.
+        this.noteDropped();
+        this.flush();
+      });
+    }
   }
 }

@@ -42,6 +42,12 @@ export class ConversationFramer {
   private command: CommandInProgress | undefined;
   private pendingSync: PendingSyncLiteral | undefined;
   private pendingClientNotes: Annotation[] = [];
+  /**
+   * An AUTHENTICATE just ended (its tagged response came): client lines that are not commands
+   * may still be SASL responses the client sent late (after a NO it did not wait for), so they
+   * are masked until the next command.
+   */
+  private saslJustEnded = false;
 
   constructor(
     readonly session: number,
@@ -120,9 +126,14 @@ export class ConversationFramer {
         this.command = { tag: line.tag, verb: line.verb, secrets: SecretArgumentTracker.forVerb(line.verb) };
         secrets = this.command.secrets?.spans(s.parts, line.argsStart) ?? [];
         if (line.verb === 'AUTHENTICATE') this.expectation = { kind: 'sasl', tag: line.tag };
+        this.saslJustEnded = false;
       } else {
         kind = line.kind;
         this.command = undefined;
+        if (this.saslJustEnded && line.kind === 'unparsed') {
+          secrets = [{ part: 0, start: 0, end: firstText.length }];
+          annotations.push({ kind: 'note', text: 'masked: may be a SASL response sent after the AUTHENTICATE ended' });
+        }
       }
     }
     this.pendingSync = s.awaitsContinuation && tag !== undefined ? { tag, granted: false } : undefined;
@@ -148,7 +159,10 @@ export class ConversationFramer {
         this.pendingSync = undefined;
         annotations.push({ kind: 'note', text: `synchronizing literal of ${line.tag} cancelled by the tagged ${line.verb}` });
       }
-      if (this.expectation.kind === 'sasl' && this.expectation.tag === line.tag) this.expectation = { kind: 'command' };
+      if (this.expectation.kind === 'sasl' && this.expectation.tag === line.tag) {
+        this.expectation = { kind: 'command' };
+        this.saslJustEnded = true;
+      }
     }
     const tag = line.kind === 'tagged' ? line.tag : undefined;
     const verb = line.kind === 'tagged' || line.kind === 'untagged' ? line.verb : undefined;

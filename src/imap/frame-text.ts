@@ -1,4 +1,6 @@
 import type { Frame, FramePart, LiteralInfo, SecretSpan } from './frame';
+import { MASK, maskLineText } from './secret-mask';
+import { oneLineText } from './terminal-text';
 
 /** Options for turning a frame into one line of text. */
 export interface FrameTextOptions {
@@ -13,7 +15,7 @@ export interface FrameTextOptions {
 }
 
 /** What a masked secret looks like; fixed width so it does not leak the secret's length. */
-export const MASK = '********';
+export { MASK };
 
 /**
  * The frame as one line in the notation of the RFCs' examples (without the `C: ` prefix):
@@ -32,23 +34,13 @@ function partText(part: FramePart, secrets: SecretSpan[], options: FrameTextOpti
     const masked = !options.revealSecrets && secrets.length > 0;
     return literalText(part.literal, masked, options);
   }
-  let text = part.line.text;
-  if (!options.revealSecrets) {
-    // Replace from the end so earlier offsets stay valid.
-    for (const s of [...secrets].sort((a, b) => spanStart(b) - spanStart(a))) {
-      if ('start' in s) text = text.slice(0, s.start) + MASK + text.slice(s.end);
-    }
-  }
+  let text = options.revealSecrets ? part.line.text : maskLineText(part.line.text, secrets, part.line);
   const max = options.maxLineChars;
   const cut = max !== undefined && text.length > max;
   if (cut) text = text.slice(0, max);
   text = printable(text);
   if (cut || part.line.truncated) text += `… [line of ${part.line.length} bytes, first ${cut ? max : part.line.text.length} shown]`;
   return text;
-}
-
-function spanStart(s: SecretSpan): number {
-  return 'start' in s ? s.start : 0;
 }
 
 function literalText(lit: LiteralInfo, masked: boolean, options: FrameTextOptions): string {
@@ -62,12 +54,8 @@ function literalText(lit: LiteralInfo, masked: boolean, options: FrameTextOption
   return ` «${lit.size} bytes: "${preview}${more}"»${short}`;
 }
 
-/** C0 and C1 control characters shown as escapes: a frame stays one line, and no byte (0x9b is an 8-bit CSI) drives the terminal. */
-export function printable(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => {
-    if (c === '\r') return '\\r';
-    if (c === '\n') return '\\n';
-    if (c === '\t') return '\\t';
-    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
-  });
-}
+/**
+ * Control characters (C0, DEL, C1 such as the 8-bit CSI 0x9b) and bidi overrides shown as escapes:
+ * a frame stays one line and no byte drives the terminal (the one escaper, terminal-text.ts).
+ */
+export const printable = oneLineText;

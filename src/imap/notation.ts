@@ -1,5 +1,6 @@
 import type { Annotation, Frame } from './frame';
-import { frameText, printable } from './frame-text';
+import { frameText } from './frame-text';
+import { oneLineText } from './terminal-text';
 import type { ProxyEvent, SessionEnd } from './events';
 
 /** Options shared by every textual view of frames (headless, export, lint). */
@@ -52,7 +53,8 @@ export function frameLine(frame: Frame, options: NotationOptions): string {
   const who = frame.direction === 'client' ? 'C:' : 'S:';
   const notes = frame.annotations.map(annotationText).filter((t): t is string => t !== undefined);
   const text = frameText(frame, { revealSecrets: options.revealSecrets, maxLineChars: options.maxLineChars });
-  return `${clockTime(frame.timeUs, options.utc)} #${frame.session} ${who} ${text}${notes.length ? `  ${notes.join(' ')}` : ''}`;
+  // Annotations quote peers (mailbox names, tags, verbs): escaped like the frame text.
+  return `${clockTime(frame.timeUs, options.utc)} #${frame.session} ${who} ${text}${notes.length ? `  ${oneLineText(notes.join(' '))}` : ''}`;
 }
 
 /** How a session ended, in words. */
@@ -69,8 +71,17 @@ export function endText(end: SessionEnd): string {
   }
 }
 
-/** One line for an event in the headless view and text export, or undefined for events not shown. */
+/**
+ * One line for an event in the headless view and text export, or undefined for events not shown.
+ * Escaped for the terminal and kept to one line: TLS lines quote the client's SNI and the server's
+ * certificate subject, session ends quote OpenSSL's messages.
+ */
 export function eventLine(event: ProxyEvent, options: NotationOptions): string | undefined {
+  const line = rawEventLine(event, options);
+  return line === undefined ? undefined : oneLineText(line);
+}
+
+function rawEventLine(event: ProxyEvent, options: NotationOptions): string | undefined {
   switch (event.type) {
     case 'frame': return frameLine(event.frame, options);
     case 'session-open':
@@ -78,7 +89,7 @@ export function eventLine(event: ProxyEvent, options: NotationOptions): string |
     case 'session-close':
       return `${clockTime(event.timeUs, options.utc)} #${event.session} -- session closed (${endText(event.end)}): ${event.bytes.client} bytes from client, ${event.bytes.server} from server, ${event.frames} frames`;
     case 'finding':
-      return `${clockTime(event.timeUs, options.utc)} #${event.session} !! ${event.finding.level} ${event.finding.code}: ${printable(event.finding.message)} (${event.finding.rfc})`;
+      return `${clockTime(event.timeUs, options.utc)} #${event.session} !! ${event.finding.level} ${event.finding.code}: ${event.finding.message} (${event.finding.rfc})`;
     case 'tls': {
       const t = event.tls;
       const peer = t.peerSubject ? `, upstream certificate ${t.peerSubject} issued by ${t.peerIssuer ?? '?'}: ${t.verdict ?? '?'}` : '';

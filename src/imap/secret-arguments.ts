@@ -6,11 +6,6 @@ import type { FramePart, SecretSpan } from './frame';
  */
 const SECRET_ARGUMENT: Readonly<Record<string, number>> = { LOGIN: 1, AUTHENTICATE: 1 };
 
-/** Whether a command verb has a secret argument. */
-export function hasSecretArgument(verb: string): boolean {
-  return verb in SECRET_ARGUMENT;
-}
-
 /**
  * Finds the secret argument of one command across its segments: a LOGIN whose user name is a
  * synchronizing literal has its password in a later frame (`a LOGIN {5}` / `alice {6}` / `secret`).
@@ -19,6 +14,11 @@ export function hasSecretArgument(verb: string): boolean {
 export class SecretArgumentTracker {
   private argIndex = 0;
   private literalPending = false;
+  /**
+   * A line was longer than the text the framer keeps, before the secret argument was seen: where
+   * the secret lies (or whether a literal carries it) is unknown, so the rest of the command is.
+   */
+  private lost = false;
 
   constructor(private readonly secretIndex: number) {}
 
@@ -32,6 +32,10 @@ export class SecretArgumentTracker {
   spans(parts: FramePart[], firstLineStart: number): SecretSpan[] {
     const out: SecretSpan[] = [];
     parts.forEach((part, index) => {
+      if (this.lost) {
+        out.push(part.type === 'literal' ? { part: index, literal: true } : { part: index, start: 0, end: part.line.text.length });
+        return;
+      }
       if (part.type === 'literal') {
         if (this.literalPending) {
           if (this.argIndex === this.secretIndex) out.push({ part: index, literal: true });
@@ -53,6 +57,12 @@ export class SecretArgumentTracker {
           this.argIndex += 1;
         }
         pos = end;
+      }
+      if (part.line.truncated && this.argIndex <= this.secretIndex) {
+        // The secret is beyond the text held: an empty span at its end, which the maskers
+        // (secret-mask.ts) stretch to the end of the line.
+        out.push({ part: index, start: text.length, end: text.length });
+        this.lost = true;
       }
     });
     return out;

@@ -2,6 +2,7 @@ import blessed from 'blessed';
 import { renderScreen, type ScreenImage } from './render/screen-layout';
 import { handleKey } from './view-model/key-actions';
 import type { TuiModel } from './view-model/tui-model';
+import { stderr } from '../headless/terminal-output';
 
 /** Redraws at most this often while events stream in. */
 const RENDER_DELAY_MS = 40;
@@ -22,7 +23,7 @@ export class TuiScreen {
   private readonly restore = (): void => this.destroy();
   private readonly crash = (err: unknown): void => {
     this.destroy();
-    process.stderr.write(`imapdbg: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    stderr.write(`imapdbg: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
     process.exit(1);
   };
 

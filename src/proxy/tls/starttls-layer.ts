@@ -8,6 +8,7 @@
 import type { Direction, Frame } from '../../imap/frame';
 import { pairedCommand } from '../../imap/frame-facts';
 import { printable } from '../../imap/frame-text';
+import { maskClientBytes } from '../../imap/secret-mask';
 import type { ProxySession, SessionLayer } from '../proxy-session';
 import { detachSession, type TlsInterception, type Upgrade } from './tls-interceptor';
 
@@ -17,10 +18,17 @@ const TLS_HANDSHAKE_RECORD = 0x16;
 const PREVIEW_BYTES = 200;
 const PAUSE = 'starttls';
 
-/** Injected bytes as one printable line for a finding. */
-export function preview(bytes: Buffer): string {
-  const text = printable(bytes.subarray(0, PREVIEW_BYTES).toString('latin1'));
-  return `${bytes.length} bytes: "${text}${bytes.length > PREVIEW_BYTES ? '...' : ''}"`;
+/**
+ * Injected bytes as one printable line for a finding. A client's are framed as commands and their
+ * secrets masked (`b LOGIN carol ********`): the finding goes to the capture, the headless view and
+ * lint, where a password must not be; and then their count is left out, which would tell its length.
+ */
+export function preview(bytes: Buffer, from: Direction = 'server'): string {
+  const shown = bytes.subarray(0, PREVIEW_BYTES);
+  const masked = from === 'client' ? maskClientBytes(shown) : shown;
+  const more = bytes.length > PREVIEW_BYTES ? '...' : '';
+  const size = masked === shown ? `${bytes.length} bytes` : 'bytes (secrets masked)';
+  return `${size}: "${printable(masked.toString('latin1'))}${more}"`;
 }
 
 type State =
@@ -88,7 +96,7 @@ export class ClientStartTlsLayer implements SessionLayer {
       } else {
         // CVE-2011-0411: replaying these inside TLS would make imapdbg itself the vulnerable server.
         this.tls.finding(session, 'starttls-command-injection',
-          `client sent ${preview(clientHeld)} after "STARTTLS\\r\\n" in the same packet, before the TLS handshake; dropped, not forwarded into TLS`);
+          `client sent ${preview(clientHeld, 'client')} after "STARTTLS\\r\\n" in the same packet, before the TLS handshake; dropped, not forwarded into TLS`);
       }
     }
     detachSession(server);

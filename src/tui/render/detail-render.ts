@@ -1,5 +1,5 @@
-import type { Frame, FramePart, SecretSpan } from '../../imap/frame';
-import { MASK } from '../../imap/frame-text';
+import type { Frame, FramePart } from '../../imap/frame';
+import { MASK, maskLineText } from '../../imap/secret-mask';
 import { annotationText, clockTime, formatLatency } from '../../imap/notation';
 import type { TuiModel } from '../view-model/tui-model';
 import { DETAIL_LITERAL_BYTES } from '../view-model/detail-state';
@@ -25,7 +25,7 @@ function build(model: TuiModel, index: number, width: number): string[] {
   const d = model.detail;
   const out: string[] = [];
   const who = frame.direction === 'client' ? 'C:' : 'S:';
-  out.push(colour(`session #${frame.session}  frame ${frame.seq}  ${who} ${frame.kind}${frame.verb ? ` ${frame.verb}` : ''}${frame.tag ? `  tag ${frame.tag}` : ''}`, 'bold'));
+  out.push(colour(cellSafe(`session #${frame.session}  frame ${frame.seq}  ${who} ${frame.kind}${frame.verb ? ` ${frame.verb}` : ''}${frame.tag ? `  tag ${frame.tag}` : ''}`), 'bold'));
   out.push(`${clockTime(frame.timeUs, model.options.utc)} to ${clockTime(frame.endUs, model.options.utc)}  offset ${frame.offset}, ${frame.length} bytes`);
   const paired = model.store.paired(index);
   if (paired !== undefined) {
@@ -38,7 +38,7 @@ function build(model: TuiModel, index: number, width: number): string[] {
   const band = model.store.band(index);
   if (band) {
     const state = band.endUs === undefined ? `open for ${formatLatency(model.now() - band.startUs)}` : `${formatLatency(band.endUs - band.startUs)}, ended by ${band.endedBy}`;
-    out.push(colour(`IDLE period ${band.tag}: ${state}, ${band.updates} untagged updates`, 'green-fg'));
+    out.push(colour(cellSafe(`IDLE period ${band.tag}: ${state}, ${band.updates} untagged updates`), 'green-fg'));
   }
   for (const a of frame.annotations) {
     if (a.kind === 'finding') {
@@ -50,7 +50,7 @@ function build(model: TuiModel, index: number, width: number): string[] {
     }
   }
   out.push(colour(`── message ${'─'.repeat(Math.max(0, width - 11))}`.slice(0, width), 'gray-fg'));
-  if (d?.error) out.push(colour(d.error, 'red-fg'));
+  if (d?.error) out.push(colour(cellSafe(d.error), 'red-fg'));
   frame.parts.forEach((part, i) => out.push(...partLines(model, frame, part, i, d?.bytes[i], d?.loading ?? false, width)));
   return out;
 }
@@ -62,7 +62,7 @@ function partLines(model: TuiModel, frame: Frame, part: FramePart, index: number
   const reveal = model.options.revealSecrets;
   if (part.type === 'line') {
     const full = bytes && bytes.length > 0 ? bytes.toString('latin1').replace(/\r?\n$/, '') : part.line.text;
-    const text = reveal ? full : mask(full, secrets);
+    const text = reveal ? full : maskLineText(full, secrets, part.line);
     const lines = wrap(cellSafe(text), width).map((l) => colour(l, style));
     if (part.line.truncated && !(bytes && bytes.length >= part.line.length)) {
       lines.push(colour(loading ? '(loading the rest of the line…)' : `(line of ${part.line.length} bytes; only the first ${part.line.text.length} are held)`, 'gray-fg'));
@@ -81,14 +81,6 @@ function partLines(model: TuiModel, frame: Frame, part: FramePart, index: number
     out.push(colour(`… ${body.length} of ${lit.received} bytes shown${source}${body.length >= DETAIL_LITERAL_BYTES ? ` (the detail shows at most ${formatBytes(DETAIL_LITERAL_BYTES)})` : ''}`, 'gray-fg'));
   }
   return out;
-}
-
-function mask(text: string, spans: SecretSpan[]): string {
-  let t = text;
-  for (const s of [...spans].sort((a, b) => ('start' in b ? b.start : 0) - ('start' in a ? a.start : 0))) {
-    if ('start' in s) t = t.slice(0, s.start) + MASK + t.slice(s.end);
-  }
-  return t;
 }
 
 /** A literal as text: one row per line of the body, control characters escaped, long lines wrapped. */

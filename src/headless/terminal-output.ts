@@ -1,0 +1,38 @@
+import type { Writable } from 'node:stream';
+import { terminalJson, terminalText } from '../imap/terminal-text';
+
+/**
+ * Where every human-readable line imapdbg prints goes: standard output and standard error through
+ * the one terminal escaper (terminal-text.ts), so no string from a peer reaches a terminal raw and
+ * no command can forget to escape. A test forbids `process.stdout.write` and friends elsewhere.
+ * Escaping is idempotent: text escaped before (frame text) passes unchanged.
+ */
+export interface TextOutput {
+  /** Write text; false when the stream's buffer is full (wait for `onDrain`). */
+  write(text: string): boolean;
+  /** Call `listener` once the stream can take more. */
+  onDrain(listener: () => void): void;
+}
+
+/** A text output onto a stream, escaping for the terminal. */
+export function terminalOutput(stream: Writable): TextOutput {
+  return {
+    write: (text) => stream.write(terminalText(text)),
+    onDrain: (listener) => { stream.once('drain', listener); },
+  };
+}
+
+/** A JSON output onto a stream: valid JSON with C1, DEL and bidi characters as `\uNNNN`. */
+export function jsonOutput(stream: Writable): TextOutput {
+  return {
+    write: (json) => stream.write(terminalJson(json)),
+    onDrain: (listener) => { stream.once('drain', listener); },
+  };
+}
+
+/** Standard output for human-readable text. */
+export const stdout: TextOutput = terminalOutput(process.stdout);
+/** Standard error for messages (they may quote a peer's or a capture's strings). */
+export const stderr: TextOutput = terminalOutput(process.stderr);
+/** Standard output for JSON. */
+export const stdoutJson: TextOutput = jsonOutput(process.stdout);
