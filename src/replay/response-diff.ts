@@ -87,10 +87,18 @@ export interface DiffLine {
   text: string;
 }
 
-/** A shortest line diff (LCS), recorded lines as `-`, live lines as `+`. Inputs are one exchange each: small. */
+/** Above this many LCS cells (recorded x live lines) the diff is a plain one: memory stays bounded. */
+const LCS_CELLS_MAX = 4_000_000;
+
+/**
+ * A shortest line diff (LCS), recorded lines as `-`, live lines as `+`. Inputs are one exchange
+ * each, usually small; when they are not (a server that floods an exchange), the lines between the
+ * common start and end are shown as removed and added, in linear time and memory.
+ */
 export function diffLines(recorded: string[], live: string[]): DiffLine[] {
   const n = recorded.length;
   const m = live.length;
+  if ((n + 1) * (m + 1) > LCS_CELLS_MAX) return plainDiff(recorded, live);
   const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
   for (let i = n - 1; i >= 0; i--) {
     for (let j = m - 1; j >= 0; j--) {
@@ -106,6 +114,20 @@ export function diffLines(recorded: string[], live: string[]): DiffLine[] {
     else { out.push({ op: '+', text: live[j] }); j++; }
   }
   return out;
+}
+
+function plainDiff(recorded: string[], live: string[]): DiffLine[] {
+  let start = 0;
+  while (start < recorded.length && start < live.length && recorded[start] === live[start]) start++;
+  let end = 0;
+  while (end < recorded.length - start && end < live.length - start
+    && recorded[recorded.length - 1 - end] === live[live.length - 1 - end]) end++;
+  return [
+    ...recorded.slice(0, start).map((text): DiffLine => ({ op: ' ', text })),
+    ...recorded.slice(start, recorded.length - end).map((text): DiffLine => ({ op: '-', text })),
+    ...live.slice(start, live.length - end).map((text): DiffLine => ({ op: '+', text })),
+    ...recorded.slice(recorded.length - end).map((text): DiffLine => ({ op: ' ', text })),
+  ];
 }
 
 /** True when the diff has a change. */
