@@ -9,7 +9,7 @@ import { defaultAnnotators } from '../imap/default-annotators';
 import { DEFAULT_IDLE_TIMEOUT_MS, ProxyServer } from '../proxy/proxy-server';
 import { CompressLayer } from '../proxy/compress-layer';
 import { SessionStatsCollector, statsText } from '../imap/session-stats';
-import { addTlsOptions, setUpTls, type TlsCliOptions } from '../proxy/tls/tls-cli';
+import { addTlsOptions, setUpTls, type TlsCliOptions } from './tls-cli';
 import { positiveInt, UsageError } from './usage-error';
 import { TOOL } from './version';
 import { stdout, stderr } from '../headless/terminal-output';

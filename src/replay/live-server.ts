@@ -4,11 +4,16 @@ import { ConversationFramer } from '../imap/conversation-framer';
 import type { Frame } from '../imap/frame';
 import type { HostPort } from '../proxy/address';
 import { nowUs } from '../proxy/clock';
+import { FrameByteWindow } from './frame-byte-window';
+import { NORMALISED_LITERAL_MAX } from './response-diff';
 
-/** A server frame received live, with its bytes. */
+/** Bytes of one server frame kept for the diff; larger frames are compared by what the framer keeps. */
+const FRAME_BYTES_MAX = NORMALISED_LITERAL_MAX + 64 * 1024;
+
+/** A server frame received live, with its bytes (undefined when the frame was too large to keep). */
 export interface LiveFrame {
   frame: Frame;
-  bytes: Buffer;
+  bytes: Buffer | undefined;
 }
 
 /**
@@ -18,21 +23,18 @@ export interface LiveFrame {
 export class LiveServer {
   private readonly framer: ConversationFramer;
   private readonly queue: LiveFrame[] = [];
-  private serverBytes: Buffer = Buffer.alloc(0);
-  private serverBase = 0;
+  private readonly serverBytes = new FrameByteWindow(FRAME_BYTES_MAX);
   private ended: string | undefined;
   private wake: (() => void) | undefined;
 
   private constructor(private readonly socket: Socket) {
     this.framer = new ConversationFramer(1, (frame) => {
       if (frame.direction !== 'server') return;
-      const start = frame.offset - this.serverBase;
-      this.queue.push({ frame, bytes: this.serverBytes.subarray(start, start + frame.length) });
-      this.serverBase = frame.offset + frame.length;
-      this.serverBytes = this.serverBytes.subarray(start + frame.length);
+      this.queue.push({ frame, bytes: this.serverBytes.take(frame.offset, frame.length) });
     });
     socket.on('data', (chunk: Buffer) => {
-      this.serverBytes = this.serverBytes.length ? Buffer.concat([this.serverBytes, chunk]) : chunk;
+      // Kept before framing: the framer hands out frames synchronously, and takes their bytes.
+      this.serverBytes.append(chunk);
       this.framer.push('server', chunk, nowUs());
       this.wake?.();
     });

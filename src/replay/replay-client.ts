@@ -5,6 +5,8 @@ import { diffLines, hasChange, responseLines, type DiffLine, type Ignorable } fr
 
 /** How long to wait for a tagged response before calling the exchange unanswered. */
 const RESPONSE_TIMEOUT_MS = 30_000;
+/** Server frames of one exchange kept for the diff; a server that sends more is only counted. */
+const FRAMES_PER_EXCHANGE_MAX = 10_000;
 /** Unchanged lines shown around a change, as in a unified diff. */
 const CONTEXT = 3;
 
@@ -83,13 +85,20 @@ async function playExchange(live: LiveServer, exchange: Exchange, options: Again
   const frames: LiveFrame[] = [];
   let idleFrom = -1;
   const isTagged = (f: LiveFrame): boolean => f.frame.kind === 'tagged' && f.frame.tag === exchange.tag;
+  let notKept = 0;
+  const keep = (f: LiveFrame): void => {
+    if (frames.length < FRAMES_PER_EXCHANGE_MAX || isTagged(f) || f.frame.kind === 'continuation') frames.push(f);
+    else notKept += 1;
+  };
+  const received = (list: LiveFrame[]): string[] =>
+    [...renderLive(list, ignore), ...(notKept > 0 ? [`(${notKept} more responses not kept)`] : [])];
   let done = false;
   for (const send of sends) {
     if (send.gate !== 'none') {
       for (;;) {
         const f = await live.next(RESPONSE_TIMEOUT_MS);
-        if (!f) return { recorded: render(serverSteps, ignore), received: renderLive(frames, ignore), stopped: live.endedBecause ?? `no response within ${RESPONSE_TIMEOUT_MS / 1000} s` };
-        frames.push(f);
+        if (!f) return { recorded: render(serverSteps, ignore), received: received(frames), stopped: live.endedBecause ?? `no response within ${RESPONSE_TIMEOUT_MS / 1000} s` };
+        keep(f);
         if (isTagged(f)) { done = true; break; }
         if (f.frame.kind === 'continuation') break;
       }
@@ -99,7 +108,7 @@ async function playExchange(live: LiveServer, exchange: Exchange, options: Again
         const until = Date.now() + send.gate.idleMs;
         for (let left = send.gate.idleMs; left > 0; left = until - Date.now()) {
           const f = await live.next(left);
-          if (f) frames.push(f);
+          if (f) keep(f);
           else if (live.endedBecause !== undefined) break;
         }
       }
@@ -108,8 +117,8 @@ async function playExchange(live: LiveServer, exchange: Exchange, options: Again
   }
   while (!done) {
     const f = await live.next(RESPONSE_TIMEOUT_MS);
-    if (!f) return { recorded: render(serverSteps, ignore), received: renderLive(frames, ignore), stopped: live.endedBecause ?? `no tagged response within ${RESPONSE_TIMEOUT_MS / 1000} s` };
-    frames.push(f);
+    if (!f) return { recorded: render(serverSteps, ignore), received: received(frames), stopped: live.endedBecause ?? `no tagged response within ${RESPONSE_TIMEOUT_MS / 1000} s` };
+    keep(f);
     done = isTagged(f);
   }
   let recordedSteps = serverSteps;
@@ -119,7 +128,7 @@ async function playExchange(live: LiveServer, exchange: Exchange, options: Again
     recordedSteps = serverSteps.filter((s) => s.frame.kind !== 'untagged');
     liveFrames = frames.filter((f, i) => i < idleFrom || f.frame.kind !== 'untagged');
   }
-  return { recorded: render(recordedSteps, ignore), received: renderLive(liveFrames, ignore) };
+  return { recorded: render(recordedSteps, ignore), received: received(liveFrames) };
 }
 
 /** The client steps of an exchange as bytes to send, with the recorded server steps to compare. */

@@ -1,9 +1,11 @@
 import type { Socket } from 'node:net';
 import { ConversationFramer } from '../imap/conversation-framer';
+import { DEFAULT_LIMITS, type FramerLimits } from '../imap/direction-framer';
 import type { Frame } from '../imap/frame';
 import { frameText } from '../imap/frame-text';
 import { nowUs } from '../proxy/clock';
-import { framePieces, piecesMatch, type MatchRule } from './command-matcher';
+import { framePieces, liveFramePieces, piecesMatch, type MatchRule } from './command-matcher';
+import { NoticeBudget } from './notice-budget';
 import { exchangeTitle, type DialogStep, type Exchange, type RecordedDialog } from './recorded-dialog';
 
 /** How a replay answers. */
@@ -14,6 +16,18 @@ export interface ReplayOptions {
   /** One line per notable thing (an unmatched command), without line end. */
   log: (line: string) => void;
 }
+
+/**
+ * The live client's framer keeps 1 MiB of a line (commands up to that size compare byte for byte,
+ * longer ones by that much and their length) and a digest of each literal, never the bytes.
+ */
+const LIVE_LIMITS: FramerLimits = { ...DEFAULT_LIMITS, linePreviewBytes: 1024 * 1024, literalDigest: 'sha256' };
+
+/** Answers waiting in the socket beyond this stop reading from a client that does not read them. */
+const MAX_PENDING_WRITE_BYTES = 1024 * 1024;
+
+/** Characters of a client line quoted in a notice. */
+const NOTICE_LINE_CHARS = 200;
 
 /** Commands that change the byte layer; the replay speaks plain text only. */
 const LAYER_VERBS = new Set(['STARTTLS', 'COMPRESS']);
@@ -33,14 +47,14 @@ interface ActiveExchange {
  * with the first unanswered recorded command that fits the rule; the recorded responses follow
  * with the live tag in place of the recorded one, `+` requests come where the recording had them
  * (synchronizing literals, AUTHENTICATE), and IDLE updates come at their recorded offsets from the
- * IDLE command. The live client's bytes are framed by the same framer as the proxy's.
+ * IDLE command. The live client's bytes are framed by the same framer as the proxy's, which keeps
+ * a bounded part of each line: memory and work stay linear in what the client sends, whatever it sends.
  */
 export class ReplayConnection {
   private readonly framer: ConversationFramer;
   private readonly answered = new Set<number>();
   private active: ActiveExchange | undefined;
-  private clientBytes: Buffer = Buffer.alloc(0);
-  private clientBase = 0;
+  private readonly notices: NoticeBudget;
   private closed = false;
 
   constructor(
@@ -49,12 +63,17 @@ export class ReplayConnection {
     private readonly options: ReplayOptions,
     readonly id: number,
   ) {
+    this.notices = new NoticeBudget(`#${id}`, options.log);
     this.framer = new ConversationFramer(id, (frame) => {
       if (frame.direction === 'client') this.onClientFrame(frame);
-    });
+    }, LIVE_LIMITS);
     socket.on('data', (chunk: Buffer) => {
-      this.clientBytes = this.clientBytes.length ? Buffer.concat([this.clientBytes, chunk]) : chunk;
       this.framer.push('client', chunk, nowUs());
+      // A client that sends bad lines without reading the answers must not fill our memory with them.
+      if (!this.closed && socket.writableLength > MAX_PENDING_WRITE_BYTES) {
+        socket.pause();
+        socket.once('drain', () => socket.resume());
+      }
     });
     // Responses go out as soon as they are known; Nagle's delay would only blur recorded timings.
     socket.setNoDelay(true);
@@ -67,72 +86,61 @@ export class ReplayConnection {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.notices.finish();
     if (this.active?.idle?.timer) clearTimeout(this.active.idle.timer);
     this.socket.end();
   }
 
-  /** The bytes of a just-framed client frame; earlier bytes are dropped (frames come in order). */
-  private takeBytes(frame: Frame): Buffer {
-    const start = frame.offset - this.clientBase;
-    const bytes = this.clientBytes.subarray(start, start + frame.length);
-    this.clientBase = frame.offset + frame.length;
-    this.clientBytes = this.clientBytes.subarray(start + frame.length);
-    return bytes;
-  }
-
   private onClientFrame(frame: Frame): void {
-    const bytes = this.takeBytes(frame);
     if (this.closed) return;
     switch (frame.kind) {
-      case 'command': return this.onCommand(frame, bytes);
+      case 'command': return this.onCommand(frame);
       case 'command-continuation':
       case 'sasl':
-      case 'idle-done': return this.onContinuation(frame, bytes);
+      case 'idle-done': return this.onContinuation(frame);
       default:
-        this.options.log(`#${this.id} cannot parse client line: ${frameText(frame, { revealSecrets: false })}`);
+        this.notices.notice(() => `cannot parse client line: ${shown(frame)}`);
         this.send(Buffer.from('* BAD [imapdbg] not an IMAP command\r\n'));
     }
   }
 
-  private onCommand(frame: Frame, bytes: Buffer): void {
+  private onCommand(frame: Frame): void {
     const tag = frame.tag ?? '*';
-    const shown = frameText(frame, { revealSecrets: false });
-    if (this.active?.exchange.verb === 'IDLE') return this.refuse(tag, shown, 'a command during IDLE (expected DONE)');
+    if (this.active?.exchange.verb === 'IDLE') return this.refuse(tag, frame, 'a command during IDLE (expected DONE)');
     if (this.active) this.abandon();
-    if (LAYER_VERBS.has(frame.verb ?? '')) return this.refuse(tag, shown, `${frame.verb ?? ''} cannot be replayed (the replay speaks plain text only)`);
-    const pieces = framePieces(frame, bytes);
+    if (LAYER_VERBS.has(frame.verb ?? '')) return this.refuse(tag, frame, `${frame.verb ?? ''} cannot be replayed (the replay speaks plain text only)`);
+    const pieces = liveFramePieces(frame);
     const unanswered = this.dialog.exchanges.filter((e) => !this.answered.has(e.index));
     const found = unanswered.find((e) => {
       const first = e.steps[0];
-      return first?.from === 'client' && piecesMatch(pieces, framePieces(first.frame, first.bytes), this.options.rule, true);
+      return first?.from === 'client' && piecesMatch(pieces, recordedPieces(first), this.options.rule, true);
     });
     if (!found) {
       const reason = unanswered.length === 0
         ? `all ${this.dialog.exchanges.length} recorded commands were already answered`
         : `no unanswered recorded command matches under --match ${this.options.rule} (next recorded: ${exchangeTitle(unanswered[0])})`;
-      return this.refuse(tag, shown, reason);
+      return this.refuse(tag, frame, reason);
     }
     this.answered.add(found.index);
     this.active = { exchange: found, liveTag: tag, pos: 1 };
     this.advance(this.active);
   }
 
-  private onContinuation(frame: Frame, bytes: Buffer): void {
+  private onContinuation(frame: Frame): void {
     const active = this.active;
     const expected = active?.exchange.steps[active.pos];
-    const shown = frameText(frame, { revealSecrets: false });
     if (!active || !expected || expected.from !== 'client') {
-      this.options.log(`#${this.id} unexpected ${frame.kind} from the client: ${shown}`);
+      this.notices.notice(() => `unexpected ${frame.kind} from the client: ${shown(frame)}`);
       this.send(Buffer.from(`* BAD [imapdbg] no recorded response: unexpected ${frame.kind}\r\n`));
       return;
     }
     const same = frame.kind === 'idle-done' ? expected.frame.kind === 'idle-done'
       : expected.frame.kind === frame.kind
-        && piecesMatch(framePieces(frame, bytes), framePieces(expected.frame, expected.bytes), this.options.rule, false);
+        && piecesMatch(liveFramePieces(frame), recordedPieces(expected), this.options.rule, false);
     if (!same) {
       const tag = active.liveTag;
       this.abandon();
-      return this.refuse(tag, shown, `this ${frame.kind} differs from the recorded one under --match ${this.options.rule}`);
+      return this.refuse(tag, frame, `this ${frame.kind} differs from the recorded one under --match ${this.options.rule}`);
     }
     if (active.idle) {
       // DONE ends IDLE: updates still waiting for their time are sent now, before the tagged OK,
@@ -199,8 +207,8 @@ export class ReplayConnection {
     this.active = undefined;
   }
 
-  private refuse(tag: string, shown: string, reason: string): void {
-    this.options.log(`#${this.id} no recorded response for ${shown}: ${reason}`);
+  private refuse(tag: string, frame: Frame, reason: string): void {
+    this.notices.notice(() => `no recorded response for ${shown(frame)}: ${reason}`);
     this.send(Buffer.from(`${tag} BAD [imapdbg] no recorded response: ${reason.replace(/[\r\n]/g, ' ')}\r\n`, 'latin1'));
   }
 
@@ -210,4 +218,14 @@ export class ReplayConnection {
     this.framer.push('server', bytes, nowUs());
     this.socket.write(bytes);
   }
+}
+
+/** A recorded client step as the matcher sees it, its lines cut where the live framer cuts them. */
+function recordedPieces(step: DialogStep): ReturnType<typeof framePieces> {
+  return framePieces(step.frame, step.bytes, LIVE_LIMITS.linePreviewBytes);
+}
+
+/** A client frame in a notice: secrets masked, bounded. */
+function shown(frame: Frame): string {
+  return frameText(frame, { revealSecrets: false, maxLineChars: NOTICE_LINE_CHARS });
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Frame } from '../imap/frame';
+import type { Frame, LineInfo, LiteralInfo } from '../imap/frame';
 import { printable } from '../imap/frame-text';
 
 /**
@@ -37,23 +37,24 @@ export function normaliseLine(text: string, ignore: ReadonlySet<Ignorable>): str
   return t;
 }
 
+/** Literals above this size are compared by the digest of their raw bytes: dates inside are not normalised. */
+export const NORMALISED_LITERAL_MAX = 8 * 1024 * 1024;
+
 /**
  * A server frame as comparable lines: each line of the frame as text, each literal as its size
  * and a digest of its content (the content itself may be megabytes), volatile values normalised.
+ * Without `bytes` (a live frame too large to keep) lines come from the framer's text, cut after its
+ * preview with their length noted, and literals from the framer's digest.
  */
-export function responseLines(frame: Frame, bytes: Buffer, ignore: ReadonlySet<Ignorable>): string[] {
+export function responseLines(frame: Frame, bytes: Buffer | undefined, ignore: ReadonlySet<Ignorable>): string[] {
   let current = '';
   const lines: string[] = [];
   for (const part of frame.parts) {
     if (part.type === 'literal') {
-      const start = part.literal.offset - frame.offset;
-      let body = bytes.subarray(start, start + part.literal.received);
-      if (ignore.has('dates')) body = Buffer.from(body.toString('latin1').replace(MESSAGE_DATE, '<date>'), 'latin1');
-      current += `«${part.literal.size} bytes, sha256 ${createHash('sha256').update(body).digest('hex').slice(0, 16)}»`;
+      current += `«${part.literal.size} bytes, sha256 ${literalDigest(frame, part.literal, bytes, ignore).slice(0, 16)}»`;
       continue;
     }
-    const start = part.line.offset - frame.offset;
-    current += bytes.subarray(start, start + part.line.length).toString('latin1').replace(/\r?\n$/, '');
+    current += lineText(frame, part.line, bytes);
     if (part.line.ending !== 'none' && !/\{[0-9]+\}$/.test(current)) {
       lines.push(current);
       current = '';
@@ -63,16 +64,41 @@ export function responseLines(frame: Frame, bytes: Buffer, ignore: ReadonlySet<I
   return lines.map((l) => printable(normaliseLine(l, ignore)));
 }
 
+function lineText(frame: Frame, line: LineInfo, bytes: Buffer | undefined): string {
+  if (!bytes) return line.truncated ? `${line.text}«${line.length - line.text.length} more bytes»` : line.text;
+  const start = line.offset - frame.offset;
+  return bytes.subarray(start, start + line.length).toString('latin1').replace(/\r?\n$/, '');
+}
+
+function literalDigest(frame: Frame, literal: LiteralInfo, bytes: Buffer | undefined, ignore: ReadonlySet<Ignorable>): string {
+  if (literal.size > NORMALISED_LITERAL_MAX || !bytes) {
+    if (literal.sha256 !== '') return literal.sha256;
+    if (!bytes) return '(not kept)';
+  }
+  const start = literal.offset - frame.offset;
+  let body = bytes.subarray(start, start + literal.received);
+  if (ignore.has('dates') && literal.size <= NORMALISED_LITERAL_MAX) body = Buffer.from(body.toString('latin1').replace(MESSAGE_DATE, '<date>'), 'latin1');
+  return createHash('sha256').update(body).digest('hex');
+}
+
 /** One line of a line diff. */
 export interface DiffLine {
   op: ' ' | '-' | '+';
   text: string;
 }
 
-/** A shortest line diff (LCS), recorded lines as `-`, live lines as `+`. Inputs are one exchange each: small. */
+/** Above this many LCS cells (recorded x live lines) the diff is a plain one: memory stays bounded. */
+const LCS_CELLS_MAX = 4_000_000;
+
+/**
+ * A shortest line diff (LCS), recorded lines as `-`, live lines as `+`. Inputs are one exchange
+ * each, usually small; when they are not (a server that floods an exchange), the lines between the
+ * common start and end are shown as removed and added, in linear time and memory.
+ */
 export function diffLines(recorded: string[], live: string[]): DiffLine[] {
   const n = recorded.length;
   const m = live.length;
+  if ((n + 1) * (m + 1) > LCS_CELLS_MAX) return plainDiff(recorded, live);
   const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
   for (let i = n - 1; i >= 0; i--) {
     for (let j = m - 1; j >= 0; j--) {
@@ -88,6 +114,20 @@ export function diffLines(recorded: string[], live: string[]): DiffLine[] {
     else { out.push({ op: '+', text: live[j] }); j++; }
   }
   return out;
+}
+
+function plainDiff(recorded: string[], live: string[]): DiffLine[] {
+  let start = 0;
+  while (start < recorded.length && start < live.length && recorded[start] === live[start]) start++;
+  let end = 0;
+  while (end < recorded.length - start && end < live.length - start
+    && recorded[recorded.length - 1 - end] === live[live.length - 1 - end]) end++;
+  return [
+    ...recorded.slice(0, start).map((text): DiffLine => ({ op: ' ', text })),
+    ...recorded.slice(start, recorded.length - end).map((text): DiffLine => ({ op: '-', text })),
+    ...live.slice(start, live.length - end).map((text): DiffLine => ({ op: '+', text })),
+    ...recorded.slice(recorded.length - end).map((text): DiffLine => ({ op: ' ', text })),
+  ];
 }
 
 /** True when the diff has a change. */

@@ -7,7 +7,7 @@ import type { HostPort } from '../../src/proxy/address';
 import { nowUs } from '../../src/proxy/clock';
 import { CompressLayer } from '../../src/proxy/compress-layer';
 import { ProxyServer } from '../../src/proxy/proxy-server';
-import { setUpTls, type TlsSetup } from '../../src/proxy/tls/tls-cli';
+import { setUpTls, type TlsSetup } from '../../src/cli/tls-cli';
 import { TOOL } from '../../src/cli/version';
 
 export interface RecordOptions {

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { commandKey, piecesMatch, type CommandPiece } from '../../src/replay/command-matcher';
+import { ConversationFramer } from '../../src/imap/conversation-framer';
+import { DEFAULT_LIMITS } from '../../src/imap/direction-framer';
+import type { Frame } from '../../src/imap/frame';
+import { commandKey, framePieces, liveFramePieces, piecesMatch, type CommandPiece } from '../../src/replay/command-matcher';
 
 const line = (text: string): CommandPiece => ({ line: text });
 const literal = (text: string): CommandPiece => ({ literal: Buffer.from(text) });
@@ -30,4 +33,25 @@ test('ignore-sequence-numbers replaces whole sequence sets only', () => {
   assert.equal(commandKey([line('a FETCH 1 (BODY[1.2]<0.10> RFC822.SIZE)')], 'ignore-sequence-numbers', true), 'FETCH # (BODY[1.2]<0.10> RFC822.SIZE)');
   assert.equal(commandKey([line('a LOGIN {5}')], 'ignore-sequence-numbers', true), 'LOGIN {5}');
   assert.ok(!piecesMatch([line('a FETCH 1 (FLAGS)')], [line('b FETCH 1 (UID)')], 'ignore-sequence-numbers', true));
+});
+
+test('a live frame (framer text and digests) and the same recorded bytes give the same key, long lines cut alike', () => {
+  const limits = { ...DEFAULT_LIMITS, linePreviewBytes: 16 };
+  const stream = Buffer.from(`a1 SEARCH UID ${'1,'.repeat(40)}1\r\na2 APPEND Sent {5+}\r\nhello\r\na3 NOOP\r\n`);
+  const frames: Frame[] = [];
+  const framer = new ConversationFramer(1, (f) => { frames.push(f); }, limits);
+  framer.push('server', Buffer.from('* OK ready\r\n'), 0);
+  framer.push('client', stream, 0);
+  const client = frames.filter((f) => f.direction === 'client');
+  assert.equal(client.length, 3);
+  for (const f of client) {
+    const bytes = stream.subarray(f.offset, f.offset + f.length);
+    for (const rule of ['exact', 'ignore-literals', 'ignore-sequence-numbers'] as const) {
+      assert.equal(commandKey(liveFramePieces(f), rule, true), commandKey(framePieces(f, bytes, 16), rule, true), `${f.tag} ${rule}`);
+    }
+  }
+  assert.match(commandKey(liveFramePieces(client[0]), 'exact', true), /«[0-9]+ more bytes»$/);
+  // A long line that differs only after the kept start still differs by its length.
+  const longer = { line: 'a1 SEARCH UID 1,', cutBytes: 70 };
+  assert.ok(!piecesMatch(liveFramePieces(client[0]), [longer], 'exact', true));
 });

@@ -29,3 +29,14 @@ test('the diff keeps order, removals before additions', () => {
   assert.ok(!hasChange(diffLines(['x'], ['x'])));
   assert.deepEqual(diffLines([], ['new']).map((l) => l.op), ['+']);
 });
+
+test('a flooded exchange is diffed in linear memory: common start and end kept, the middle as - and +', () => {
+  // 20001 x 20001 LCS cells would take gigabytes; the plain diff takes the lines once.
+  const recorded = Array.from({ length: 20_000 }, (_, i) => `* ${i} EXISTS`);
+  const live = [...recorded.slice(0, 10), 'changed', ...recorded.slice(11)];
+  const diff = diffLines(recorded, live);
+  assert.equal(diff.length, 20_001);
+  assert.deepEqual(diff.filter((d) => d.op !== ' '), [{ op: '-', text: '* 10 EXISTS' }, { op: '+', text: 'changed' }]);
+  assert.deepEqual(diff[10], { op: '-', text: '* 10 EXISTS' });
+  assert.deepEqual(diff[12], { op: ' ', text: '* 11 EXISTS' });
+});

@@ -7,13 +7,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isIP } from 'node:net';
-import type { EventSink } from '../../imap/events';
-import type { HostPort } from '../address';
-import { CA_CERT_FILE, defaultCaDir, loadOrCreateCa } from './ca-store';
-import { KeyLog } from './keylog';
-import { LeafFactory } from './leaf-factory';
-import { TlsInterception, type ClientLegMode, type UpstreamLegMode } from './tls-interceptor';
-import { upstreamTrustContext } from './upstream-tls';
+import type { EventSink } from '../imap/events';
+import type { HostPort } from '../proxy/address';
+import { CA_CERT_FILE, defaultCaDir, loadOrCreateCa } from '../proxy/tls/ca-store';
+import { KeyLog } from '../proxy/tls/keylog';
+import { LeafFactory } from '../proxy/tls/leaf-factory';
+import { TlsInterception, type ClientLegMode, type UpstreamLegMode } from '../proxy/tls/tls-interceptor';
+import { upstreamTrustContext } from '../proxy/tls/upstream-tls';
 
 /** The options as commander hands them over. */
 export interface TlsCliOptions {
