@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { convertJsonlToPcapng } from '../capture/pcapng/jsonl-to-pcapng';
+import { stderr } from '../headless/terminal-output';
 import { TOOL } from './version';
 
 interface ConvertOptions {
@@ -18,7 +19,7 @@ Examples:
   tshark -r session.pcapng -Y imap -T fields -e imap.request -e imap.response`)
     .action(async (oldPath: string, newPath: string, opts: ConvertOptions) => {
       const summary = await convertJsonlToPcapng(oldPath, newPath, TOOL, opts.force);
-      if (summary.truncated) process.stderr.write(`imapdbg: ${oldPath}: the last record was cut off (converted up to the last complete one)\n`);
-      process.stderr.write(`imapdbg convert: wrote ${newPath}: ${summary.events} events, ${summary.dataBytes} bytes of data\n`);
+      if (summary.truncated) stderr.write(`imapdbg: ${oldPath}: the last record was cut off (converted up to the last complete one)\n`);
+      stderr.write(`imapdbg convert: wrote ${newPath}: ${summary.events} events, ${summary.dataBytes} bytes of data\n`);
     });
 }
