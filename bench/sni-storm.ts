@@ -25,6 +25,8 @@ const arg = (name: string, fallback: number): number => {
 };
 const NAMES = arg('--names', 200);
 const PARALLEL = arg('--parallel', 20);
+// --same: every connection presents the same SNI (a name the first leaf has): the cost of the handshakes alone.
+const SAME = args.includes('--same');
 
 function tlsConnect(port: number, servername: string): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
@@ -84,7 +86,7 @@ async function main(): Promise<void> {
       while (next < NAMES) {
         const i = next++;
         try {
-          const s = await tlsConnect(proxy.port, `host${i}.storm.test`);
+          const s = await tlsConnect(proxy.port, SAME ? 'localhost' : `host${i}.storm.test`);
           await readLine(s, /\* OK/);
           s.destroy();
         } catch {
@@ -98,7 +100,7 @@ async function main(): Promise<void> {
     const cpu = cpuSeconds(proxy.pid) - cpu0;
     const leafDir = path.join(tmp, 'ca', 'leaves');
     const files = fs.existsSync(leafDir) ? fs.readdirSync(leafDir).length : 0;
-    console.log(`${NAMES} distinct SNI names, ${PARALLEL} at a time: ${wall.toFixed(1)} s wall, proxy CPU ${cpu.toFixed(1)} s, ${failed} failed, RSS ${(memory(proxy.pid).rss / 1048576).toFixed(0)} MB`);
+    console.log(`${NAMES} ${SAME ? 'connections with one SNI name' : 'distinct SNI names'}, ${PARALLEL} at a time: ${wall.toFixed(1)} s wall, proxy CPU ${cpu.toFixed(1)} s, ${failed} failed, RSS ${(memory(proxy.pid).rss / 1048576).toFixed(0)} MB`);
     console.log(`other session's NOOP round trip: before p50 ${pct(baseline, 0.5).toFixed(1)} ms p99 ${pct(baseline, 0.99).toFixed(1)} ms (${baseline.length}); during p50 ${pct(during, 0.5).toFixed(1)} ms p99 ${pct(during, 0.99).toFixed(1)} ms max ${Math.max(...during).toFixed(1)} ms (${during.length})`);
     console.log(`leaf cache: ${files} files in ${leafDir}`);
     watcher.destroy();
