@@ -26,6 +26,13 @@ export interface SessionLayer {
   handle(session: ProxySession, frame: Frame, direction: Direction, rest: Buffer): boolean;
 }
 
+/** Decodes one direction's wire bytes for the model (COMPRESS=DEFLATE); may defer work to later turns. */
+export interface StreamDecoder {
+  write(chunk: Buffer, timeUs: number): void;
+  /** Finish deferred work now: the direction or the session is ending. */
+  flush(): void;
+}
+
 export interface ProxySessionOptions {
   info: SessionInfo;
   sink: EventSink;
@@ -57,7 +64,7 @@ export class ProxySession {
   private end: SessionEnd | undefined;
   private closed = false;
   private boundaryHit: { layer: SessionLayer; frame: Frame } | undefined;
-  private readonly decoders: Partial<Record<Direction, (chunk: Buffer, timeUs: number) => void>> = {};
+  private readonly decoders: Partial<Record<Direction, StreamDecoder>> = {};
 
   constructor(client: Socket, private readonly options: ProxySessionOptions) {
     const out = options.sink;
@@ -132,7 +139,7 @@ export class ProxySession {
     if (decode) {
       const timeUs = nowUs();
       this.forward(direction, chunk, timeUs);
-      decode(chunk, timeUs);
+      decode.write(chunk, timeUs);
       return;
     }
     let rest = chunk;
@@ -165,7 +172,7 @@ export class ProxySession {
    * compress-layer.ts): they are still forwarded and recorded exactly as read, and the decoder
    * gives the model the decoded copy through `receiveDecoded`.
    */
-  decodeWith(direction: Direction, decode: (chunk: Buffer, timeUs: number) => void): void {
+  decodeWith(direction: Direction, decode: StreamDecoder): void {
     this.decoders[direction] = decode;
   }
 
@@ -244,6 +251,7 @@ export class ProxySession {
 
 
   private onEnd(direction: Direction): void {
+    this.decoders[direction]?.flush();
     this.ended[direction] = true;
     this.model.endDirection(direction, nowUs());
     this.end ??= { by: direction === 'client' ? 'client-closed' : 'server-closed' };
@@ -269,6 +277,7 @@ export class ProxySession {
 
   private onSocketClose(direction: Direction): void {
     if (!this.ended[direction]) {
+      this.decoders[direction]?.flush();
       this.ended[direction] = true;
       this.model.endDirection(direction, nowUs());
     }
@@ -279,6 +288,7 @@ export class ProxySession {
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const d of ['client', 'server'] as const) this.decoders[d]?.flush();
     const timeUs = nowUs();
     for (const d of ['client', 'server'] as const) {
       if (!this.ended[d]) {

@@ -121,3 +121,28 @@ function bitsToBytes(fields: Array<[number, number]>): Buffer {
   if (n > 0) out.push(acc);
   return Buffer.from(out);
 }
+
+test('inflate(maxOutput) stops after about maxOutput bytes and resumes where it stopped, to the same output', async () => {
+  const text = imapText(2000);
+  const messages = [text, Buffer.alloc(3_000_000, 0x41), text];
+  const plain = Buffer.concat(messages);
+  for (const options of [{ level: 0 }, {}, { level: 9 }] as ZlibOptions[]) {
+    const deflated = await deflateMessages(messages, options);
+    const pieces: Buffer[] = [];
+    const inflater = new RawInflater((b) => pieces.push(b), 16 * 1024);
+    let calls = 0;
+    for (const chunk of splitAt(deflated, [1000, 5000, deflated.length - 7])) {
+      inflater.feed(chunk);
+      for (;;) {
+        const before = inflater.inflated;
+        const done = inflater.inflate(100_000);
+        calls += 1;
+        // At most one output chunk and one match past the budget.
+        assert.ok(inflater.inflated - before <= 100_000 + 16 * 1024 + 258, `${inflater.inflated - before} bytes in one call`);
+        if (done) break;
+      }
+    }
+    assert.ok(Buffer.concat(pieces).equals(plain), JSON.stringify(options));
+    assert.ok(calls >= plain.length / (100_000 + 16 * 1024 + 258), `${calls} calls`);
+  }
+});

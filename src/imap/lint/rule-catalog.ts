@@ -49,6 +49,8 @@ export const RULES = {
     summary: 'AUTHENTICATE with an initial response though the server did not advertise SASL-IR' },
   'compress-inflate-failed': { level: 'error', rfc: 'RFC 4978 3', source: 'compress',
     summary: 'bytes after COMPRESS DEFLATE did not inflate; frames of that direction stop there (bytes are still forwarded)' },
+  'compress-inflate-limit': { level: 'warning', rfc: 'RFC 4978 3', source: 'compress',
+    summary: 'a direction\'s inflated copy outgrew its bound (16 MiB plus 100 bytes per wire byte): a likely DEFLATE bomb; frames of that direction stop there (bytes are still forwarded and recorded)' },
 } as const satisfies Record<string, Omit<RuleInfo, 'code'>>;
 
 /** A finding code from the catalog. */

@@ -9,7 +9,7 @@ import * as tls from 'node:tls';
 import type { TlsInfo } from '../../imap/events';
 import type { KeyLog } from './keylog';
 import type { LeafFactory, LeafMaterial, LeafNames } from './leaf-factory';
-import { normalizeName } from './leaf-factory';
+import { normalizeSni } from './leaf-factory';
 import { HANDSHAKE_TIMEOUT_MS } from './upstream-tls';
 
 /** ALPN id for IMAP (IANA TLS ALPN registry); offered only when the client asks for it. */
@@ -49,7 +49,7 @@ export async function acceptClientTls(raw: Socket, leaves: LeafFactory, names: O
     ALPNProtocols: [ALPN_IMAP],
     // A client that sends a name the fallback lacks gets a leaf made for that name.
     SNICallback: (servername, cb) => {
-      const sni = normalizeName(servername);
+      const sni = normalizeSni(servername);
       if (sni === undefined || fallback.names.includes(sni)) { cb(null, contextFor(fallback)); return; }
       leaves.getLeaf({ ...names, sni: servername }).then(
         (leaf) => { chosen = leaf; cb(null, contextFor(leaf)); },

@@ -7,6 +7,12 @@
  * only pays for a signature. Keys are generated with Node's async
  * `crypto.generateKeyPair`, which runs on the libuv threadpool and so never
  * blocks the event loop that is relaying other sessions' traffic.
+ *
+ * A burst of new hosts (200 SNI names from one hostile client) empties the
+ * pool; generating a key per host then cost 49 s of CPU on all cores, and the
+ * proxy's own thread starved. So an empty pool hands out the last key again
+ * while the single background refill goes on: leaves then share a key, as
+ * every leaf of mitmproxy does (they all live next to the CA's own key).
  */
 import { generateKeyPair } from 'node:crypto';
 
@@ -42,7 +48,7 @@ export function generateRsaKey(bits: number = RSA_BITS): Promise<RsaKeyPem> {
 
 /** Options for {@link KeyPool}. */
 export interface KeyPoolOptions {
-  /** How many spare keys to keep ready (0 disables pooling). Default 4. */
+  /** How many spare keys to keep ready (0 disables pooling: every take generates a key). Default 4. */
   size?: number;
   /** Key generator; replaceable for tests and benchmarks. */
   generate?: () => Promise<RsaKeyPem>;
@@ -59,6 +65,8 @@ export class KeyPool {
   private refilling = false;
   private closed = false;
   private fullWaiters: Array<() => void> = [];
+  /** The key handed out last, handed out again while the pool is empty. */
+  private lastKey: Promise<RsaKeyPem> | undefined;
 
   constructor(options: KeyPoolOptions = {}) {
     this.size = Math.max(0, Math.floor(options.size ?? 4));
@@ -83,14 +91,25 @@ export class KeyPool {
     return p;
   }
 
-  /** Returns a fresh key: a pooled one if available, else one generated now. */
+  /**
+   * Returns a key: a pooled one if available; on an empty pool the last one handed out (or, the
+   * very first time, one generated now); with pooling disabled (size 0) a new one each time.
+   */
   async take(): Promise<RsaKeyPem> {
     const key = this.keys.shift();
+    if (this.size === 0) return this.generate();
     this.start();
-    // On an empty pool generate directly rather than queueing behind the
-    // (sequential) background refill: a burst of new hosts then uses the
-    // threadpool in parallel.
-    return key ?? this.generate();
+    if (key) {
+      this.lastKey = Promise.resolve(key);
+      return key;
+    }
+    if (!this.lastKey) {
+      const first = this.generate();
+      this.lastKey = first;
+      // A failed first key must not stick: the next take tries again.
+      first.catch(() => { if (this.lastKey === first) this.lastKey = undefined; });
+    }
+    return this.lastKey;
   }
 
   /** Stops background refilling and drops spare keys. Keys already handed out are unaffected. */

@@ -43,8 +43,15 @@ export interface LeafFactoryOptions {
   poolSize?: number;
   /** Shared key pool; the factory then does not close it. */
   keyPool?: KeyPool;
-  /** In-memory cache bound (least recently used evicted). Default 1000. */
+  /** In-memory cache bound (least recently used evicted). Default 256. */
   maxEntries?: number;
+  /** On-disk cache bound: files beyond it are deleted, least recently used first. Default 256. */
+  maxCacheFiles?: number;
+  /**
+   * New leaves are made one at a time (each costs ~5 ms of the event loop); at most this many
+   * distinct name sets may wait, further ones are refused (that client's handshake fails). Default 64.
+   */
+  maxWaiting?: number;
   /** Called when the disk cache cannot be written; issuing still succeeds. */
   onError?: (err: Error) => void;
 }
@@ -61,8 +68,14 @@ const LEAF_VALIDITY_MS = 365 * DAY_MS;
 /** Reissue leaves that would expire within this margin rather than serve them. */
 const RENEW_MARGIN_MS = 7 * DAY_MS;
 
+/** DNS limits (RFC 1035 2.3.4): a name of at most 253 characters (without the root dot), labels of at most 63. */
+const MAX_NAME = 253;
+const MAX_LABEL = 63;
+
 /** Canonical form of one host name or IP, or undefined if it cannot go in a certificate. */
 export function normalizeName(raw: string): string | undefined {
+  // Untrusted (an SNI, a peer's certificate): refuse absurd input before any parsing.
+  if (raw.length > 4 * MAX_NAME) return undefined;
   let s = raw.trim();
   const typed = /^(DNS|IP Address|IP):\s*(.*)$/i.exec(s);
   if (typed) s = typed[2];
@@ -74,10 +87,25 @@ export function normalizeName(raw: string): string | undefined {
   // The URL parser canonicalizes IPv6 (lower case, zero compression), so
   // "2001:DB8:0:0:0:0:0:1" from Node's subjectaltname equals "2001:db8::1".
   if (isIP(unzoned) === 6) return new URL(`http://[${unzoned}]`).hostname.slice(1, -1);
+  // Only what a host name (or an IDN) is made of: the URL parser behind domainToASCII would cut
+  // "a/../b.test" down to "a" rather than refuse it.
+  if (/[^\p{L}\p{M}\p{N}._*-]/u.test(s)) return undefined;
   const wildcard = s.startsWith('*.');
   const ascii = domainToASCII((wildcard ? s.slice(2) : s).replace(/\.$/, ''));
   if (!ascii || !/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(ascii)) return undefined;
+  if (ascii.length + (wildcard ? 2 : 0) > MAX_NAME || ascii.split('.').some((label) => label.length > MAX_LABEL)) return undefined;
   return wildcard ? `*.${ascii}` : ascii;
+}
+
+/**
+ * A client's SNI as a certificate name, or undefined when it is not a plain host name: SNI is
+ * untrusted input that becomes a SAN, so besides normalizeName's charset and length checks it
+ * must not be a wildcard or an IP literal (RFC 6066 3 permits neither).
+ */
+export function normalizeSni(raw: string): string | undefined {
+  const name = normalizeName(raw);
+  if (name === undefined || name.startsWith('*.') || isIP(name) !== 0) return undefined;
+  return name;
 }
 
 /** Splits Node's `peerCertificate.subjectaltname` ("DNS:a, IP Address:1.2.3.4") into entries. */
@@ -94,8 +122,9 @@ export function parseSubjectAltName(san: string | undefined): string[] {
 
 /** Ordered, de-duplicated certificate names: SNI, upstream host, upstream SANs, extras. */
 export function normalizeLeafNames(names: LeafNames): string[] {
-  const raw = [names.sni, names.upstreamHost, ...(names.upstreamSans ?? []), ...(names.extraNames ?? [])];
-  const out: string[] = [];
+  const raw = [names.upstreamHost, ...(names.upstreamSans ?? []), ...(names.extraNames ?? [])];
+  const sni = names.sni === undefined ? undefined : normalizeSni(names.sni);
+  const out: string[] = sni === undefined ? [] : [sni];
   for (const r of raw) {
     const n = r === undefined ? undefined : normalizeName(r);
     if (n !== undefined && !out.includes(n)) out.push(n);
@@ -118,12 +147,21 @@ export class LeafFactory {
   private readonly pool: KeyPool;
   private readonly ownsPool: boolean;
   private readonly maxEntries: number;
+  private readonly maxCacheFiles: number;
+  private readonly maxWaiting: number;
   private cacheDirReady?: Promise<void>;
+  /** Cache file names, least recently used first; read from the directory once. */
+  private diskOrder?: Promise<string[]>;
+  /** The tail of the one-at-a-time queue of leaves being loaded or made. */
+  private queueTail: Promise<void> = Promise.resolve();
+  private waiting = 0;
 
   constructor(private readonly ca: CaMaterial, private readonly options: LeafFactoryOptions = {}) {
     this.ownsPool = !options.keyPool;
     this.pool = options.keyPool ?? new KeyPool({ size: options.poolSize ?? 4 });
-    this.maxEntries = Math.max(1, options.maxEntries ?? 1000);
+    this.maxEntries = Math.max(1, options.maxEntries ?? 256);
+    this.maxCacheFiles = Math.max(1, options.maxCacheFiles ?? 256);
+    this.maxWaiting = Math.max(1, options.maxWaiting ?? 64);
     // Start stocking keys now so the first unseen host costs only a signature.
     this.pool.start();
   }
@@ -142,7 +180,10 @@ export class LeafFactory {
       this.memory.set(key, hit);
       return hit.promise;
     }
-    const entry: Entry = { promise: this.load(list, key) };
+    if (this.waiting >= this.maxWaiting) {
+      return Promise.reject(new Error(`Cannot issue a certificate for ${list[0]}: ${this.waiting} other new host names are waiting for one.`));
+    }
+    const entry: Entry = { promise: this.queued(() => this.load(list, key)) };
     this.memory.set(key, entry);
     entry.promise.then(
       (leaf) => { entry.notAfter = leaf.notAfter.getTime(); },
@@ -153,6 +194,19 @@ export class LeafFactory {
       if (oldest !== undefined) this.memory.delete(oldest);
     }
     return entry.promise;
+  }
+
+  /**
+   * Run `job` after every job queued before it, one at a time, each in a later event-loop turn:
+   * a burst of new names then costs the other sessions one leaf's work (~5 ms) per turn at most.
+   */
+  private queued<T>(job: () => Promise<T>): Promise<T> {
+    this.waiting++;
+    const run = this.queueTail.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(job);
+    const settled = run.then(() => undefined, () => undefined);
+    this.queueTail = settled;
+    void settled.then(() => { this.waiting--; });
+    return run;
   }
 
   /** Stops the background key pool (if this factory created it). */
@@ -172,6 +226,7 @@ export class LeafFactory {
       const cached = await this.readCached(file, key);
       if (cached) {
         this.stats.diskHits++;
+        await this.touchCached(file, true);
         return cached;
       }
     }
@@ -179,11 +234,32 @@ export class LeafFactory {
     if (file) {
       try {
         await this.writeCached(file, leaf);
+        await this.touchCached(file, false);
       } catch (err) {
         this.options.onError?.(err instanceof Error ? err : new Error(String(err)));
       }
     }
     return leaf;
+  }
+
+  /**
+   * Mark a cache file as the most recently used and delete the least recently used ones beyond
+   * `maxCacheFiles`. Other processes sharing the directory are counted at the first scan only.
+   */
+  private async touchCached(file: string, hit: boolean): Promise<void> {
+    const dir = path.dirname(file);
+    this.diskOrder ??= scanCacheDir(dir);
+    const order = await this.diskOrder;
+    const name = path.basename(file);
+    const at = order.indexOf(name);
+    if (at !== -1) order.splice(at, 1);
+    order.push(name);
+    // The file's time orders the next process's scan.
+    if (hit) await fsp.utimes(file, new Date(), new Date()).catch(() => undefined);
+    while (order.length > this.maxCacheFiles) {
+      const oldest = order.shift();
+      if (oldest !== undefined) await fsp.unlink(path.join(dir, oldest)).catch(() => undefined);
+    }
   }
 
   private async issue(names: string[]): Promise<LeafMaterial> {
@@ -277,4 +353,22 @@ export class LeafFactory {
     await fsp.writeFile(tmp, leaf.keyPem + leaf.certPem, { flag: 'wx', mode: 0o600 });
     await fsp.rename(tmp, file);
   }
+}
+
+/** The leaf files in a cache directory, least recently used (oldest mtime) first. */
+async function scanCacheDir(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = (await fsp.readdir(dir)).filter((n) => /^[0-9a-f]{32}\.pem$/.test(n));
+  } catch {
+    return [];
+  }
+  const dated = await Promise.all(names.map(async (n) => {
+    try {
+      return { n, t: (await fsp.stat(path.join(dir, n))).mtimeMs };
+    } catch {
+      return undefined;
+    }
+  }));
+  return dated.filter((d): d is { n: string; t: number } => d !== undefined).sort((a, b) => a.t - b.t).map((d) => d.n);
 }

@@ -158,7 +158,10 @@ test('real TLS handshake checking an IP identity is authorized', async () => {
 });
 
 test('memory cache: same names (any order) return the same leaf', async () => {
-  const f = newFactory();
+  // Keys stocked for both leaves: an empty pool would hand out its last key again (a burst of names).
+  const pool = new KeyPool({ size: 2 });
+  await pool.whenFull();
+  const f = newFactory({ keyPool: pool });
   const a = await f.getLeaf({ sni: 'cache.test', upstreamSans: ['b.cache.test', 'a.cache.test'] });
   const b = await f.getLeaf({ sni: 'cache.test', upstreamSans: ['a.cache.test', 'b.cache.test'] });
   assert.equal(b.certPem, a.certPem);
@@ -166,7 +169,8 @@ test('memory cache: same names (any order) return the same leaf', async () => {
   assert.equal(f.stats.memoryHits, 1);
   const c = await f.getLeaf({ sni: 'other.cache.test' });
   assert.notEqual(c.certPem, a.certPem);
-  assert.notEqual(c.keyPem, a.keyPem, 'every leaf gets its own key');
+  assert.notEqual(c.keyPem, a.keyPem, 'every leaf gets its own key while the pool has one');
+  pool.close();
 });
 
 test('disk cache: a new factory on the same cacheDir reuses the leaf', async () => {
