@@ -1,5 +1,6 @@
 import { DirectionFramer, DEFAULT_LIMITS, type FramerLimits, type LiteralGate, type RawSegment } from './direction-framer';
 import type { Annotation, Direction, Frame, FrameKind, SecretSpan } from './frame';
+import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import { classifyClientLine, classifyServerLine, isGreeting } from './line-syntax';
 import { SecretArgumentTracker } from './secret-arguments';
 
@@ -117,7 +118,9 @@ export class ConversationFramer {
       if (line.kind === 'command') {
         kind = 'command';
         ({ tag, verb } = line);
-        this.command = { tag: line.tag, verb: line.verb, secrets: SecretArgumentTracker.forVerb(line.verb) };
+        // Kept until the next command: stored bounded and copied, not as a slice of a 64 KiB line.
+        this.command = { tag: boundedCopy(line.tag, STORED_STRING_LIMITS.tag), verb: boundedCopy(line.verb, STORED_STRING_LIMITS.verb),
+          secrets: SecretArgumentTracker.forVerb(line.verb) };
         secrets = this.command.secrets?.spans(s.parts, line.argsStart) ?? [];
         if (line.verb === 'AUTHENTICATE') this.expectation = { kind: 'sasl', tag: line.tag };
       } else {
