@@ -101,7 +101,7 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   await proxy.close();
   tls.close();
   await bus.close();
-  if (stats) process.stdout.write(`\n${statsText(stats.summaries())}`);
+  if (stats) process.stdout.write(`\n${statsText(stats.summaries(), stats.folded())}`);
   if (capture?.error) throw new Error(`capture ${opts.record} is incomplete: ${capture.error.message}`);
   process.stderr.write('imapdbg: stopped; capture flushed\n');
 }

@@ -23,7 +23,9 @@ Examples:
       const reframer = new Reframer(stats);
       const result = await readOrUsage(file, (event) => reframer.handle(event));
       const all = stats.summaries();
-      process.stdout.write(opts.json ? `${JSON.stringify(all, null, 2)}\n` : statsText(all));
+      process.stdout.write(opts.json ? `${JSON.stringify(all, null, 2)}\n` : statsText(all, stats.folded()));
+      const folded = stats.folded();
+      if (opts.json && folded) process.stderr.write(`imapdbg: ${folded.sessions} earlier sessions are summed in the text output only (JSON lists the last ${all.length})\n`);
       if (result.truncated) process.stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
     });
 }
