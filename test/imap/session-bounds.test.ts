@@ -119,3 +119,29 @@ test('stored peer strings are bounded: capability lists, IDLE periods, copies of
   assert.equal(boundedCopy(long, 128), `${'x'.repeat(128)}...`);
   assert.equal(boundedCopy('short', 128), 'short');
 });
+
+test('a server response of endless literals is cut too; the rest stays an untagged frame of the same name', () => {
+  let body = '* 1 FETCH (BODY[1] {0}\r\n';
+  for (let i = 0; i < 2500; i += 1) body += ` BODY[${i + 2}] {0}\r\n`;
+  body += ')\r\n';
+  const run = modelSteps([[{ direction: 'server', bytes: Buffer.from(GREET + body) }]]);
+  const fetch = run.frames.slice(1);
+  assert.ok(fetch.length >= 3 && fetch.every((f) => f.kind === 'untagged' && f.verb === 'FETCH' && f.parts.length <= SEGMENT_BOUNDS.parts));
+  assert.equal(fetch.reduce((n, f) => n + f.length, 0), body.length);
+});
+
+test('stats text marks histogram quantiles with "~" once a name has more than EXACT_DURATIONS answers', () => {
+  const stats = new SessionStatsCollector();
+  const model = new SessionModel(1, { frame: (frame) => stats.handle({ type: 'frame', frame }), finding: () => undefined }, defaultAnnotators());
+  stats.handle({ type: 'session-open', session: { id: 1, startUs: 0, client: 'c', upstream: 'u', listen: 'l' } });
+  model.push('server', Buffer.from(GREET), 0);
+  for (let i = 1; i <= EXACT_DURATIONS + 1; i += 1) {
+    model.push('client', Buffer.from(`n${i} NOOP\r\n`), i * 1000);
+    model.push('server', Buffer.from(`n${i} OK done\r\n`), i * 1000 + 250);
+  }
+  model.push('client', Buffer.from('c1 CHECK\r\n'), 10_000_000);
+  model.push('server', Buffer.from('c1 OK done\r\n'), 10_000_500);
+  const text = statsText(stats.summaries());
+  assert.match(text, /NOOP\s+1025\s+~250 µs\s+~250 µs\s+250 µs/);
+  assert.match(text, /CHECK\s+1\s+500 µs\s+500 µs\s+500 µs/);
+});
