@@ -145,14 +145,14 @@ export function mergeByProtocol(client: ImportedChunk[], server: ImportedChunk[]
   const emitServer = (stop: (line: ReturnType<typeof classifyServerLine>) => boolean): void => {
     while (s < serverUnits.length) {
       const unit = serverUnits[s++];
-      out.push(...unit);
+      for (const c of unit) out.push(c);
       const text = unit[0].bytes.toString('latin1').replace(/\r?\n$/, '');
       if (stop(classifyServerLine(text))) return;
     }
   };
   const nextServer = (): ReturnType<typeof classifyServerLine> | undefined =>
     s < serverUnits.length ? classifyServerLine(serverUnits[s][0].bytes.toString('latin1').replace(/\r?\n$/, '')) : undefined;
-  if (serverUnits.length) out.push(...serverUnits[s++]);
+  if (serverUnits.length) for (const c of serverUnits[s++]) out.push(c);
   const pending = new Set<string>();
   let currentTag = '';
   let waitsFor: 'none' | 'literal' | 'idle' = 'none';
@@ -172,7 +172,7 @@ export function mergeByProtocol(client: ImportedChunk[], server: ImportedChunk[]
         return pending.size === 0;
       });
     }
-    out.push(...unit);
+    for (const c of unit) out.push(c);
     if (line?.kind === 'command') {
       currentTag = line.tag;
       pending.add(line.tag);
@@ -189,7 +189,10 @@ export function mergeByProtocol(client: ImportedChunk[], server: ImportedChunk[]
   }
   emitServer(() => false);
   // Synthetic times keep the merged order; a microsecond apart.
-  const base = Math.min(...[...client, ...server].map((c) => c.timeUs), Number.MAX_SAFE_INTEGER);
+  // A loop, not Math.min(...all): a spread of every chunk overflows the call stack on a big import.
+  let base = Number.MAX_SAFE_INTEGER;
+  for (const c of client) base = Math.min(base, c.timeUs);
+  for (const c of server) base = Math.min(base, c.timeUs);
   return out.map((c, i) => ({ ...c, timeUs: base + i }));
 }
 

@@ -102,7 +102,7 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   await proxy.close();
   tls.close();
   await bus.close();
-  if (stats) stdout.write(`\n${statsText(stats.summaries())}`);
+  if (stats) stdout.write(`\n${statsText(stats.summaries(), stats.folded())}`);
   if (capture?.error) throw new Error(`capture ${opts.record} is incomplete: ${capture.error.message}`);
   stderr.write('imapdbg: stopped; capture flushed\n');
 }

@@ -25,7 +25,9 @@ Examples:
       const result = await readOrUsage(file, (event) => reframer.handle(event));
       const all = stats.summaries();
       if (opts.json) stdoutJson.write(`${JSON.stringify(all, null, 2)}\n`);
-      else stdout.write(statsText(all));
+      else stdout.write(statsText(all, stats.folded()));
+      const folded = stats.folded();
+      if (opts.json && folded) stderr.write(`imapdbg: ${folded.sessions} earlier sessions are summed in the text output only (JSON lists the last ${all.length})\n`);
       if (result.truncated) stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
     });
 }

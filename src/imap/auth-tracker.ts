@@ -1,3 +1,4 @@
+import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import type { Annotation, Frame } from './frame';
 import { commandArguments, firstLine, responseCode } from './frame-facts';
 import type { FrameAnnotator } from './session-model';
@@ -36,15 +37,17 @@ export class AuthTracker implements FrameAnnotator {
   private observeClient(frame: Frame): Annotation[] {
     const st = this.state;
     if (frame.kind === 'command' && frame.tag !== undefined) {
+      const tag = boundedCopy(frame.tag, STORED_STRING_LIMITS.tag);
       if (frame.verb === 'LOGIN') {
-        this.state = { kind: 'login', tag: frame.tag };
-        return [phase('auth-started', { tag: frame.tag, method: 'LOGIN' })];
+        this.state = { kind: 'login', tag };
+        return [phase('auth-started', { tag, method: 'LOGIN' })];
       }
       if (frame.verb === 'AUTHENTICATE') {
-        const [mechanism = '', initial] = commandArguments(frame);
+        const [name = '', initial] = commandArguments(frame);
+        const mechanism = boundedCopy(name.toUpperCase(), STORED_STRING_LIMITS.verb);
         const initialResponse = initial !== undefined;
-        this.state = { kind: 'sasl', tag: frame.tag, mechanism: mechanism.toUpperCase(), initialResponse, rounds: 0, cancelled: false };
-        return [phase('auth-started', { tag: frame.tag, method: 'AUTHENTICATE', mechanism: mechanism.toUpperCase(), saslIr: initialResponse })];
+        this.state = { kind: 'sasl', tag, mechanism, initialResponse, rounds: 0, cancelled: false };
+        return [phase('auth-started', { tag, method: 'AUTHENTICATE', mechanism, saslIr: initialResponse })];
       }
       return [];
     }

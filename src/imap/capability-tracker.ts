@@ -1,3 +1,4 @@
+import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import type { Annotation, Frame } from './frame';
 import { firstLine, pairedCommand, responseCode } from './frame-facts';
 import type { FrameAnnotator } from './session-model';
@@ -14,6 +15,9 @@ export interface CapabilityView {
   /** True when the capability is in the current list (case-insensitive); false when unknown too. */
   has(name: string): boolean;
 }
+
+/** Capabilities kept of one list (Dovecot advertises ~40); the rest of a hostile list is counted, not stored. */
+export const MAX_KEPT_CAPABILITIES = 256;
 
 /**
  * Follows the capabilities the server announced (RFC 3501 7.2.1): the greeting's `[CAPABILITY ...]`
@@ -54,12 +58,13 @@ export class CapabilityTracker implements FrameAnnotator, CapabilityView {
       : frame.kind === 'untagged' && frame.verb === 'CAPABILITY' ? 'CAPABILITY response'
         : frame.kind === 'tagged' ? `${command ?? 'tagged'} OK` : 'untagged OK';
     const previous = this.current.kind === 'known' ? this.current.capabilities : undefined;
-    const capabilities = new Set(list.map((c) => c.toUpperCase()));
+    const capabilities = new Set(list.slice(0, MAX_KEPT_CAPABILITIES).map((c) => boundedCopy(c.toUpperCase(), STORED_STRING_LIMITS.verb)));
     this.current = { kind: 'known', capabilities, via };
     const detail: Record<string, string | number | boolean> = {
       // The list itself is in the frame's text; the annotation says where it stands and what changed.
       via, stage: this.authenticated ? 'authenticated' : 'not authenticated', tls: this.tls, count: capabilities.size,
     };
+    if (list.length > MAX_KEPT_CAPABILITIES) detail.ignored = list.length - MAX_KEPT_CAPABILITIES;
     if (previous) {
       const added = [...capabilities].filter((c) => !previous.has(c));
       const removed = [...previous].filter((c) => !capabilities.has(c));

@@ -1,4 +1,6 @@
-import type { Annotation, Frame } from './frame';
+import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
+import type { Annotation, Finding, Frame } from './frame';
+import { finding } from './lint/rule-catalog';
 
 interface PendingCommand {
   seq: number;
@@ -8,41 +10,83 @@ interface PendingCommand {
 }
 
 /**
+ * Commands waiting for their tagged response that pairing remembers at once. Pipelining clients
+ * keep a few dozen in flight; a client that pipelines millions to a server that never answers must
+ * not grow the proxy, so past this the oldest is forgotten (and counted).
+ */
+export const MAX_PENDING_COMMANDS = 10_000;
+
+/**
  * Pairs each tagged response with its command (RFC 3501 2.2.2) and measures the latency from the
- * command's last byte to the response's first byte, in microseconds.
+ * command's last byte to the response's first byte, in microseconds. Bounded: at most
+ * `maxPending` commands are remembered, tags and verbs are stored cut to a bounded length.
  */
 export class CommandPairing {
   private readonly pending = new Map<string, PendingCommand>();
+  private forgotten = 0;
+
+  constructor(private readonly maxPending = MAX_PENDING_COMMANDS) {}
 
   /** Tags still waiting for their tagged response. */
   get pendingTags(): ReadonlyMap<string, Readonly<PendingCommand>> {
     return this.pending;
   }
 
+  /** Commands dropped from the table before their response because it was full. */
+  get forgottenCount(): number {
+    return this.forgotten;
+  }
+
   /** Observe a frame; returns the annotations it earns. */
   observe(frame: Frame): Annotation[] {
     if (frame.direction === 'client') {
       if (frame.tag === undefined) return [];
-      if (frame.kind === 'command') {
-        const reused = this.pending.get(frame.tag);
-        this.pending.set(frame.tag, { seq: frame.seq, verb: frame.verb ?? '', sentUs: frame.endUs });
-        if (reused) {
-          return [{ kind: 'finding', finding: { level: 'warning', code: 'tag-reused', rfc: 'RFC 3501 2.2.1',
-            message: `tag ${frame.tag} reused while command ${reused.verb} (frame ${reused.seq}) is still pending` } }];
-        }
-      } else if (frame.kind === 'command-continuation' || frame.kind === 'sasl') {
-        const p = this.pending.get(frame.tag);
+      const tag = boundedCopy(frame.tag, STORED_STRING_LIMITS.tag);
+      if (frame.kind === 'command') return this.command(frame, tag);
+      if (frame.kind === 'command-continuation' || frame.kind === 'sasl') {
+        const p = this.pending.get(tag);
         if (p) p.sentUs = frame.endUs;
       }
       return [];
     }
     if (frame.kind !== 'tagged' || frame.tag === undefined) return [];
-    const p = this.pending.get(frame.tag);
+    const tag = frame.tag.length > STORED_STRING_LIMITS.tag ? boundedCopy(frame.tag, STORED_STRING_LIMITS.tag) : frame.tag;
+    const p = this.pending.get(tag);
     if (!p) {
-      return [{ kind: 'finding', finding: { level: 'error', code: 'unknown-tag', rfc: 'RFC 3501 2.2.2',
-        message: `tagged response for ${frame.tag}, which no pending command carries` } }];
+      if (this.forgotten > 0) {
+        return [{ kind: 'finding', finding: finding('unknown-tag',
+          `tagged response for ${tag}, which no pending command carries (perhaps one of the ${this.forgotten} commands forgotten unanswered)`, 'info') }];
+      }
+      return [{ kind: 'finding', finding: finding('unknown-tag', `tagged response for ${tag}, which no pending command carries`) }];
     }
-    this.pending.delete(frame.tag);
+    this.pending.delete(tag);
     return [{ kind: 'pair', commandSeq: p.seq, command: p.verb, latencyUs: Math.max(0, frame.timeUs - p.sentUs) }];
+  }
+
+  /** The session ended: how many commands were forgotten unanswered, if any. */
+  end(): Finding[] {
+    if (this.forgotten === 0) return [];
+    return [finding('pending-commands-forgotten',
+      `${this.forgotten} commands forgotten unanswered: more than ${this.maxPending} waited for a response at once, so the oldest were dropped from pairing`)];
+  }
+
+  private command(frame: Frame, tag: string): Annotation[] {
+    const out: Annotation[] = [];
+    const reused = this.pending.get(tag);
+    if (reused) {
+      this.pending.delete(tag);
+      out.push({ kind: 'finding', finding: finding('tag-reused', `tag ${tag} reused while command ${reused.verb} (frame ${reused.seq}) is still pending`) });
+    } else if (this.pending.size >= this.maxPending) {
+      // Maps iterate in insertion order: the first key is the oldest command.
+      const [oldestTag, oldest] = this.pending.entries().next().value as [string, PendingCommand];
+      this.pending.delete(oldestTag);
+      this.forgotten += 1;
+      if (this.forgotten === 1) {
+        out.push({ kind: 'finding', finding: finding('pending-commands-forgotten',
+          `more than ${this.maxPending} commands wait for a response: the oldest (${oldestTag} ${oldest.verb}, frame ${oldest.seq}) is forgotten, and so will be each further one; the total comes at the session's end`) });
+      }
+    }
+    this.pending.set(tag, { seq: frame.seq, verb: boundedCopy(frame.verb ?? '', STORED_STRING_LIMITS.verb), sentUs: frame.endUs });
+    return out;
   }
 }

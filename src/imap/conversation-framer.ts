@@ -1,5 +1,6 @@
 import { DirectionFramer, DEFAULT_LIMITS, type FramerLimits, type LiteralGate, type RawSegment } from './direction-framer';
 import type { Annotation, Direction, Frame, FrameKind, SecretSpan } from './frame';
+import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import { classifyClientLine, classifyServerLine, isGreeting } from './line-syntax';
 import { SecretArgumentTracker } from './secret-arguments';
 
@@ -48,6 +49,8 @@ export class ConversationFramer {
    * are masked until the next command.
    */
   private saslJustEnded = false;
+  /** What the last server frame was, for the rest of one cut by SEGMENT_BOUNDS. */
+  private lastServer: { kind: FrameKind; verb: string | undefined } = { kind: 'unparsed', verb: undefined };
 
   constructor(
     readonly session: number,
@@ -109,7 +112,7 @@ export class ConversationFramer {
     this.pendingClientNotes = [];
     const first = s.parts[0];
     const firstText = first?.type === 'line' ? first.line.text : '';
-    if (s.continuesSyncLiteral && this.command) {
+    if ((s.continuesSyncLiteral || s.continuesCut) && this.command) {
       kind = 'command-continuation';
       ({ tag, verb } = this.command);
       secrets = this.command.secrets?.spans(s.parts, 0) ?? [];
@@ -123,7 +126,9 @@ export class ConversationFramer {
       if (line.kind === 'command') {
         kind = 'command';
         ({ tag, verb } = line);
-        this.command = { tag: line.tag, verb: line.verb, secrets: SecretArgumentTracker.forVerb(line.verb) };
+        // Kept until the next command: stored bounded and copied, not as a slice of a 64 KiB line.
+        this.command = { tag: boundedCopy(line.tag, STORED_STRING_LIMITS.tag), verb: boundedCopy(line.verb, STORED_STRING_LIMITS.verb),
+          secrets: SecretArgumentTracker.forVerb(line.verb) };
         secrets = this.command.secrets?.spans(s.parts, line.argsStart) ?? [];
         if (line.verb === 'AUTHENTICATE') this.expectation = { kind: 'sasl', tag: line.tag };
         this.saslJustEnded = false;
@@ -142,7 +147,12 @@ export class ConversationFramer {
 
   private onServerSegment(s: RawSegment): void | 'stop' {
     const first = s.parts[0];
+    if (s.continuesCut) return this.emit(s, this.lastServer.kind, undefined, this.lastServer.verb, [], []);
     const line = classifyServerLine(first?.type === 'line' ? first.line.text : '');
+    // The server answered a command the client is still sending (a LITERAL+ body, RFC 7888): the
+    // part of the command sent so far becomes a frame first, so pairing knows the tag and every
+    // view shows the command before its answer. The rest follows as a command-continuation.
+    if (line.kind === 'tagged' && this.clientCommandTag() === line.tag) this.client.cutSegment();
     const annotations: Annotation[] = [];
     let kind: FrameKind = line.kind;
     if (!this.greetingSeen) {
@@ -166,7 +176,19 @@ export class ConversationFramer {
     }
     const tag = line.kind === 'tagged' ? line.tag : undefined;
     const verb = line.kind === 'tagged' || line.kind === 'untagged' ? line.verb : undefined;
+    // A response cut by SEGMENT_BOUNDS goes on as the same kind of frame; a tagged one only once.
+    this.lastServer = kind === 'untagged' ? { kind, verb: verb === undefined ? undefined : boundedCopy(verb, STORED_STRING_LIMITS.verb) } : { kind: 'unparsed', verb: undefined };
     return this.emit(s, kind, tag, verb, [], annotations);
+  }
+
+  /** The tag of the command the client is sending right now, once its first line is complete. */
+  private clientCommandTag(): string | undefined {
+    const head = this.client.openHead;
+    if (!head) return undefined;
+    if (head.continues) return this.command?.tag;
+    if (this.expectation.kind === 'sasl') return undefined;
+    const line = classifyClientLine(head.line.text);
+    return line.kind === 'command' ? line.tag : undefined;
   }
 
   private emit(s: RawSegment, kind: FrameKind, tag: string | undefined, verb: string | undefined,

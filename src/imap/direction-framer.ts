@@ -17,6 +17,13 @@ export interface FramerLimits {
 
 export const DEFAULT_LIMITS: FramerLimits = { linePreviewBytes: 64 * 1024, literalPreviewBytes: 4 * 1024, literalDigest: 'sha256' };
 
+/**
+ * A segment whose lines keep announcing literals (`x {0+}` CRLF, again and again) never ends by
+ * itself; past this many parts, or this many bytes of kept text and previews, the framer cuts it
+ * and the rest continues as a new frame, so one frame's memory stays bounded.
+ */
+export const SEGMENT_BOUNDS = { parts: 1000, keptBytes: 1024 * 1024 } as const;
+
 /** A frame's raw pieces as the direction framer assembles them; the conversation gives it meaning. */
 export interface RawSegment {
   direction: Direction;
@@ -29,6 +36,8 @@ export interface RawSegment {
   continuesSyncLiteral: boolean;
   /** The segment ends with a synchronizing literal announcement whose body has not been sent yet. */
   awaitsContinuation: boolean;
+  /** True when this segment is the rest of one that `cutSegment` (or SEGMENT_BOUNDS) ended early. */
+  continuesCut: boolean;
 }
 
 /** How the owner wants a just-announced literal treated. */
@@ -46,7 +55,7 @@ export interface DirectionFramerHooks {
 
 type State =
   | { mode: 'line' }
-  | { mode: 'literal'; info: LiteralInfo; remaining: number; hash: Hash | undefined; preview: Buffer[]; previewLen: number };
+  | { mode: 'literal'; info: LiteralInfo; remaining: number; hash: Hash | undefined; preview: Buffer[]; previewLen: number; firstByteUs: number };
 
 /**
  * Streaming framer for one direction (the fragmentizer of imap-codec, plus segment assembly).
@@ -72,6 +81,12 @@ export class DirectionFramer {
   private segStartUs = 0;
   private segOpen = false;
   private continuesSync = false;
+  private continuesCut = false;
+  /** Time of the current line's first byte, and of the last byte of the last complete part. */
+  private lineStartUs = 0;
+  private partsEndUs = 0;
+  /** Bytes of text and previews the open segment's parts keep (see SEGMENT_BOUNDS). */
+  private keptBytes = 0;
 
   constructor(
     readonly direction: Direction,
@@ -99,6 +114,54 @@ export class DirectionFramer {
     return this.state.mode === 'literal' ? this.state.info : undefined;
   }
 
+  /** The first line of the segment under way once it is complete, unless the segment continues an earlier one. */
+  get openHead(): { line: Readonly<LineInfo>; continues: boolean } | undefined {
+    const first = this.parts[0];
+    if (!this.segOpen || first === undefined) return undefined;
+    const continues = this.continuesSync || this.continuesCut;
+    return first.type === 'line' ? { line: first.line, continues } : { line: { text: '', length: 0, offset: 0, truncated: false, ending: 'none' }, continues };
+  }
+
+  /**
+   * End the segment under way before its end, after its last complete line or literal, so that what
+   * the peer sent so far becomes a frame now (the server answered a command whose LITERAL+ body is
+   * still coming). A literal in progress goes whole to the rest, as after a synchronizing split;
+   * the rest is a segment with `continuesCut`. Returns false when there is nothing complete to cut.
+   */
+  cutSegment(): boolean {
+    if (!this.segOpen || this.parts.length === 0) return false;
+    const st = this.state;
+    let cutAt = this.position;
+    let restStartUs: number | undefined;
+    if (st.mode === 'literal') {
+      cutAt = st.info.offset;
+      if (st.info.received > 0) restStartUs = st.firstByteUs;
+    } else if (this.lineLen > 0) {
+      cutAt = this.lineStart;
+      restStartUs = this.lineStartUs;
+    }
+    const segment: RawSegment = {
+      direction: this.direction,
+      parts: this.parts,
+      offset: this.segStart,
+      length: cutAt - this.segStart,
+      startUs: this.segStartUs,
+      endUs: this.partsEndUs,
+      continuesSyncLiteral: this.continuesSync,
+      awaitsContinuation: false,
+      continuesCut: this.continuesCut,
+    };
+    this.parts = [];
+    this.keptBytes = 0;
+    this.continuesSync = false;
+    this.continuesCut = true;
+    this.segOpen = restStartUs !== undefined;
+    this.segStart = cutAt;
+    this.segStartUs = restStartUs ?? 0;
+    this.hooks.segment(segment);
+    return true;
+  }
+
   /** True when no segment is under way (between messages). */
   get idle(): boolean {
     return !this.segOpen && this.state.mode === 'line' && this.lineLen === 0;
@@ -114,12 +177,12 @@ export class DirectionFramer {
       if (!this.segOpen) this.openSegment(timeUs);
       const st = this.state;
       if (st.mode === 'literal') {
-        pos += this.consumeLiteral(st, chunk, pos);
+        pos += this.consumeLiteral(st, chunk, pos, timeUs);
         continue;
       }
       const lf = chunk.indexOf(10, pos);
       const end = lf === -1 ? chunk.length : lf + 1;
-      this.appendLineBytes(chunk, pos, end);
+      this.appendLineBytes(chunk, pos, end, timeUs);
       this.position += end - pos;
       pos = end;
       if (lf !== -1 && this.finishLine(timeUs) === 'stop') return pos;
@@ -137,7 +200,9 @@ export class DirectionFramer {
     this.state = { mode: 'line' };
     this.segOpen = false;
     this.parts = [];
+    this.keptBytes = 0;
     this.continuesSync = false;
+    this.continuesCut = false;
     return true;
   }
 
@@ -158,11 +223,15 @@ export class DirectionFramer {
     this.segStartUs = timeUs;
   }
 
-  private consumeLiteral(st: Extract<State, { mode: 'literal' }>, chunk: Buffer, pos: number): number {
+  private consumeLiteral(st: Extract<State, { mode: 'literal' }>, chunk: Buffer, pos: number, timeUs: number): number {
     const n = Math.min(st.remaining, chunk.length - pos);
-    if (st.info.received === 0) this.hooks.literalBodyStarts?.(st.info);
+    if (st.info.received === 0) {
+      st.firstByteUs = timeUs;
+      this.hooks.literalBodyStarts?.(st.info);
+    }
     if (st.remaining === 0) {
       // The empty body of a synchronizing `{0}`: the client's next byte is past it.
+      this.partsEndUs = timeUs;
       this.closeLiteral(st);
       this.state = { mode: 'line' };
       return 0;
@@ -178,6 +247,7 @@ export class DirectionFramer {
     st.info.received += n;
     this.position += n;
     if (st.remaining === 0) {
+      this.partsEndUs = timeUs;
       this.closeLiteral(st);
       this.state = { mode: 'line' };
     }
@@ -188,10 +258,14 @@ export class DirectionFramer {
     st.info.sha256 = st.hash?.digest('hex') ?? '';
     st.info.preview = Buffer.concat(st.preview).toString('latin1');
     this.parts.push({ type: 'literal', literal: st.info });
+    this.keptBytes += st.previewLen;
   }
 
-  private appendLineBytes(chunk: Buffer, start: number, end: number): void {
-    if (this.lineLen === 0) this.lineStart = this.position;
+  private appendLineBytes(chunk: Buffer, start: number, end: number, timeUs: number): void {
+    if (this.lineLen === 0) {
+      this.lineStart = this.position;
+      this.lineStartUs = timeUs;
+    }
     const room = this.limits.linePreviewBytes - this.lineHeadLen;
     if (room > 0) {
       const keep = chunk.subarray(start, Math.min(end, start + room));
@@ -228,7 +302,10 @@ export class DirectionFramer {
     const ending: LineInfo['ending'] = tail.length >= 2 && tail[tail.length - 2] === 13 ? 'crlf' : 'lf';
     const body = tail.subarray(0, tail.length - (ending === 'crlf' ? 2 : 1)).toString('latin1');
     const announcement = parseLiteralAnnouncement(body);
-    this.parts.push({ type: 'line', line: this.takeLine(ending) });
+    const line = this.takeLine(ending);
+    this.parts.push({ type: 'line', line });
+    this.keptBytes += line.text.length;
+    this.partsEndUs = timeUs;
     if (!announcement) return this.emit(timeUs, false);
     const literal: Extract<State, { mode: 'literal' }> = {
       mode: 'literal',
@@ -237,17 +314,25 @@ export class DirectionFramer {
       hash: this.limits.literalDigest === 'none' ? undefined : createHash('sha256'),
       preview: [],
       previewLen: 0,
+      firstByteUs: timeUs,
     };
     const sync = this.hooks.gateLiteral(announcement) === 'sync';
     if (announcement.size === 0 && !sync) {
       // `{0+}` is legal and complete at once.
       this.closeLiteral(literal);
+      this.cutIfTooBig();
       return undefined;
     }
     // A synchronizing `{0}` waits like any other: a tagged NO/BAD may still cancel it, and it
     // completes only when the client goes on (see consumeLiteral).
     this.state = literal;
-    return sync ? this.emit(timeUs, true) : undefined;
+    if (sync) return this.emit(timeUs, true);
+    this.cutIfTooBig();
+    return undefined;
+  }
+
+  private cutIfTooBig(): void {
+    if (this.parts.length >= SEGMENT_BOUNDS.parts || this.keptBytes >= SEGMENT_BOUNDS.keptBytes) this.cutSegment();
   }
 
   private emit(timeUs: number, awaitsContinuation: boolean): void | 'stop' {
@@ -260,10 +345,13 @@ export class DirectionFramer {
       endUs: timeUs,
       continuesSyncLiteral: this.continuesSync,
       awaitsContinuation,
+      continuesCut: this.continuesCut,
     };
     this.parts = [];
+    this.keptBytes = 0;
     this.segOpen = false;
     this.continuesSync = awaitsContinuation;
+    this.continuesCut = false;
     return this.hooks.segment(segment);
   }
 }

@@ -7,6 +7,9 @@
  * with a synchronizing literal `{N}` is split at each point where it must wait for the server's
  * `+` (RFC 3501 section 7.5), exactly like the RFC's `A001 LOGIN {11}` / `FRED FOOBAR {7}` example,
  * so a client stuck waiting for `+` is visible at once instead of hiding in an unfinished frame.
+ * A command is also split where the server answers it before it is complete (a LITERAL+ body still
+ * coming, RFC 7888): the part sent so far is a frame before the answer, the rest a continuation.
+ * A literal under way goes whole to the continuation, so no literal is ever split.
  */
 
 /** Which peer sent the bytes: `client` frames print as `C:`, `server` frames as `S:`. */
@@ -18,7 +21,10 @@ export type FrameKind =
   | 'greeting'
   /** A client line starting a tagged command. */
   | 'command'
-  /** The rest of a client command after a synchronizing literal: starts with the literal's body. */
+  /**
+   * The rest of a client command after a synchronizing literal (starts with the literal's body), or
+   * after the server answered the command early (starts with a literal body or the rest of a line).
+   */
   | 'command-continuation'
   /** A server continuation request `+ ...`. */
   | 'continuation'

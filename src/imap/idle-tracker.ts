@@ -1,3 +1,4 @@
+import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import type { Annotation, Frame } from './frame';
 import type { FrameAnnotator } from './session-model';
 
@@ -19,6 +20,9 @@ export interface IdlePeriod {
   outcome: 'open' | 'ended' | 'rejected';
   status?: 'OK' | 'NO' | 'BAD';
 }
+
+/** IDLE periods kept for `periods` (the most recent); a client that re-idles forever must not grow the tracker. */
+export const MAX_KEPT_IDLE_PERIODS = 1000;
 
 /**
  * Where the IDLE exchange stands, as one closed set (imap-next's `IdleAccept` / `IdleDone`
@@ -51,7 +55,7 @@ export class IdleTracker implements FrameAnnotator {
     return this.state;
   }
 
-  /** Every IDLE period so far, open ones included. */
+  /** The IDLE periods so far, open ones included: the last MAX_KEPT_IDLE_PERIODS. */
   get periods(): readonly Readonly<IdlePeriod>[] {
     return this.all;
   }
@@ -67,11 +71,12 @@ export class IdleTracker implements FrameAnnotator {
       // While idling the server reads any line as a would-be DONE: no new period (the linter flags it).
       if (st.kind === 'idling' || st.kind === 'requested') return [];
       if (st.kind === 'done-sent') this.closing = st.period;
-      const period: IdlePeriod = { tag: frame.tag, startUs: frame.timeUs, updates: 0, outcome: 'open' };
+      const period: IdlePeriod = { tag: boundedCopy(frame.tag, STORED_STRING_LIMITS.tag), startUs: frame.timeUs, updates: 0, outcome: 'open' };
       if (this.lastEndUs !== undefined) period.gapUs = Math.max(0, frame.timeUs - this.lastEndUs);
       this.all.push(period);
+      if (this.all.length > MAX_KEPT_IDLE_PERIODS) this.all.splice(0, this.all.length - MAX_KEPT_IDLE_PERIODS);
       this.state = { kind: 'requested', period };
-      return [phase('idle-requested', { tag: frame.tag, ...(period.gapUs !== undefined ? { gapUs: period.gapUs } : {}) })];
+      return [phase('idle-requested', { tag: period.tag, ...(period.gapUs !== undefined ? { gapUs: period.gapUs } : {}) })];
     }
     if (frame.kind === 'idle-done' && (st.kind === 'idling' || st.kind === 'requested')) {
       st.period.doneUs = frame.timeUs;

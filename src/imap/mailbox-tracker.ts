@@ -1,3 +1,4 @@
+import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import type { Annotation, Frame } from './frame';
 import { commandArguments, messageNumber, pairedCommand, responseCode } from './frame-facts';
 import type { FrameAnnotator } from './session-model';
@@ -29,10 +30,11 @@ export class MailboxTracker implements FrameAnnotator {
       if (frame.kind !== 'command' || frame.tag === undefined || (frame.verb !== 'SELECT' && frame.verb !== 'EXAMINE')) return [];
       const arg = commandArguments(frame)[0] ?? '';
       // A mailbox name sent as a literal is in a later segment; the first line only announces it.
-      const name = /^~?\{[0-9]+[+-]?\}$/.test(arg) ? '(literal)' : arg;
+      const name = /^~?\{[0-9]+[+-]?\}$/.test(arg) ? '(literal)' : boundedCopy(arg, STORED_STRING_LIMITS.name);
       const readOnly = frame.verb === 'EXAMINE';
-      this.state = { kind: 'opening', tag: frame.tag, name, readOnly };
-      return [phase('mailbox-opening', { tag: frame.tag, mailbox: name, readOnly })];
+      const tag = boundedCopy(frame.tag, STORED_STRING_LIMITS.tag);
+      this.state = { kind: 'opening', tag, name, readOnly };
+      return [phase('mailbox-opening', { tag, mailbox: name, readOnly })];
     }
     const st = this.state;
     switch (st.kind) {

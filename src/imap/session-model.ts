@@ -79,6 +79,7 @@ export class SessionModel {
   /** Both directions ended: let the annotators report what was left open. */
   end(timeUs: number): void {
     this.publish();
+    for (const f of this.pairing.end()) this.output.finding(f, timeUs);
     for (const a of this.annotators) for (const f of a.end?.(timeUs) ?? []) this.output.finding(f, timeUs);
   }
 

@@ -1,14 +1,25 @@
+import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
+import { DurationDigest, type DurationSummary } from './duration-digest';
 import type { EventSink, ProxyEvent } from './events';
 import type { Direction, Finding, FindingLevel, Frame } from './frame';
 import { formatLatency } from './notation';
 
-/** Distribution of a set of durations, nearest-rank percentiles, in µs. */
-export interface DurationSummary {
-  count: number;
-  medianUs: number;
-  p95Us: number;
-  maxUs: number;
-}
+export { summary, type DurationSummary } from './duration-digest';
+
+/**
+ * Bounds of the collector, so that a headless proxy that runs for weeks, or a hostile peer, cannot
+ * grow it: command names and finding codes per session (the rest are summed under OTHER_NAMES),
+ * IDLE periods open at once, and closed sessions itemised (older ones are summed into one line).
+ */
+export const STATS_LIMITS = {
+  commandNames: 100,
+  findingCodes: 100,
+  openIdlePeriods: 1000,
+  itemisedSessions: 1000,
+} as const;
+
+/** The name under which commands (or finding codes) past the per-session limit are summed. */
+export const OTHER_NAMES = '(other names)';
 
 /** One command name: how often it was sent and how long the server took to complete it. */
 export interface CommandStats {
@@ -47,18 +58,32 @@ export interface SessionStats {
   frames: number;
   /** Bytes as carried (`wire`) and, under COMPRESS=DEFLATE, after inflating (`inflated`). */
   bytes: { wire: Record<Direction, number>; inflated: Record<Direction, number> };
-  /** By count, most frequent first. */
+  /** By count, most frequent first; names past STATS_LIMITS.commandNames are summed under OTHER_NAMES, last. */
   commands: CommandStats[];
   idle: IdleStats;
   findings: Record<FindingLevel, number> & { byCode: Record<string, number> };
 }
 
+/** Sessions summed rather than itemised (the oldest closed ones, past STATS_LIMITS.itemisedSessions). */
+export interface FoldedSessions {
+  sessions: number;
+  frames: number;
+  bytes: Record<Direction, number>;
+  commands: number;
+  unanswered: number;
+  findings: Record<FindingLevel, number>;
+}
+
+interface CommandAccumulator {
+  sent: number;
+  latency: DurationDigest;
+}
+
 interface SessionAccumulator {
   stats: Omit<SessionStats, 'commands' | 'idle'>;
-  sent: Map<string, number>;
-  latencies: Map<string, number[]>;
+  commands: Map<string, CommandAccumulator>;
   idleStarts: Map<string, number>;
-  idle: { periods: number; ended: number; rejected: number; updates: number; durations: number[]; gaps: number[] };
+  idle: { periods: number; ended: number; rejected: number; updates: number; durations: DurationDigest; gaps: DurationDigest };
 }
 
 /**
@@ -68,7 +93,13 @@ interface SessionAccumulator {
  * sockets. Pure: no I/O.
  */
 export class SessionStatsCollector implements EventSink {
+  /** Open sessions, counting. */
   private readonly sessions = new Map<number, SessionAccumulator>();
+  /** Closed sessions, summarised once at their close (bounded: at most STATS_LIMITS.commandNames names each). */
+  private readonly closed: SessionStats[] = [];
+  private foldedSessions: FoldedSessions | undefined;
+
+  constructor(private readonly itemisedSessions: number = STATS_LIMITS.itemisedSessions) {}
 
   handle(event: ProxyEvent): void {
     switch (event.type) {
@@ -80,8 +111,8 @@ export class SessionStatsCollector implements EventSink {
             bytes: { wire: { client: 0, server: 0 }, inflated: { client: 0, server: 0 } },
             findings: { error: 0, warning: 0, info: 0, byCode: {} },
           },
-          sent: new Map(), latencies: new Map(), idleStarts: new Map(),
-          idle: { periods: 0, ended: 0, rejected: 0, updates: 0, durations: [], gaps: [] },
+          commands: new Map(), idleStarts: new Map(),
+          idle: { periods: 0, ended: 0, rejected: 0, updates: 0, durations: new DurationDigest(), gaps: new DurationDigest() },
         });
         return;
       }
@@ -99,8 +130,13 @@ export class SessionStatsCollector implements EventSink {
         return;
       }
       case 'session-close': {
+        // Its summary is final: keep that (bounded), release the counters.
         const acc = this.sessions.get(event.session);
-        if (acc) acc.stats.endUs = event.timeUs;
+        if (!acc) return;
+        acc.stats.endUs = event.timeUs;
+        this.sessions.delete(event.session);
+        this.closed.push(summarise(acc));
+        if (this.closed.length > this.itemisedSessions) this.fold(this.closed.shift() as SessionStats);
         return;
       }
       case 'tls':
@@ -114,7 +150,27 @@ export class SessionStatsCollector implements EventSink {
 
   /** The summaries so far, by session id. Open sessions count up to their last frame. */
   summaries(): SessionStats[] {
-    return [...this.sessions.values()].sort((a, b) => a.stats.session - b.stats.session).map(summarise);
+    return [...this.closed, ...[...this.sessions.values()].map(summarise)].sort((a, b) => a.session - b.session);
+  }
+
+  /** The oldest closed sessions, summed, once more than `itemisedSessions` closed; undefined before. */
+  folded(): FoldedSessions | undefined {
+    return this.foldedSessions && { ...this.foldedSessions };
+  }
+
+  private fold(s: SessionStats): void {
+    const f = this.foldedSessions ??= { sessions: 0, frames: 0, bytes: { client: 0, server: 0 }, commands: 0, unanswered: 0, findings: { error: 0, warning: 0, info: 0 } };
+    f.sessions += 1;
+    f.frames += s.frames;
+    f.bytes.client += s.bytes.wire.client;
+    f.bytes.server += s.bytes.wire.server;
+    for (const c of s.commands) {
+      f.commands += c.count;
+      f.unanswered += c.unanswered;
+    }
+    f.findings.error += s.findings.error;
+    f.findings.warning += s.findings.warning;
+    f.findings.info += s.findings.info;
   }
 
   private frame(frame: Frame): void {
@@ -123,12 +179,12 @@ export class SessionStatsCollector implements EventSink {
     acc.stats.frames += 1;
     acc.stats.endUs = Math.max(acc.stats.endUs ?? 0, frame.endUs);
     if (frame.direction === 'client' && frame.kind === 'command' && frame.verb) {
-      acc.sent.set(frame.verb, (acc.sent.get(frame.verb) ?? 0) + 1);
+      commandEntry(acc, frame.verb).sent += 1;
     }
     for (const a of frame.annotations) {
       switch (a.kind) {
         case 'pair':
-          push(acc.latencies, a.command, a.latencyUs);
+          commandEntry(acc, a.command).latency.add(a.latencyUs);
           break;
         case 'finding':
           countFinding(acc, a.finding);
@@ -148,15 +204,18 @@ function idlePhase(acc: SessionAccumulator, phase: string, detail: Record<string
   const num = (key: string): number | undefined => (typeof detail[key] === 'number' ? detail[key] as number : undefined);
   if (phase === 'idle-requested') {
     acc.idle.periods += 1;
-    acc.idleStarts.set(tag, timeUs);
+    acc.idleStarts.delete(tag);
+    // A client that pipelines IDLEs nobody answers: the oldest open period is forgotten.
+    if (acc.idleStarts.size >= STATS_LIMITS.openIdlePeriods) acc.idleStarts.delete(acc.idleStarts.keys().next().value as string);
+    acc.idleStarts.set(boundedCopy(tag, STORED_STRING_LIMITS.tag), timeUs);
     const gap = num('gapUs');
-    if (gap !== undefined) acc.idle.gaps.push(gap);
+    if (gap !== undefined) acc.idle.gaps.add(gap);
   } else if (phase === 'idle-update') {
     acc.idle.updates += 1;
   } else if (phase === 'idle-ended') {
     acc.idle.ended += 1;
     acc.idleStarts.delete(tag);
-    acc.idle.durations.push(num('durationUs') ?? 0);
+    acc.idle.durations.add(num('durationUs') ?? 0);
   } else if (phase === 'idle-rejected') {
     acc.idle.rejected += 1;
     acc.idleStarts.delete(tag);
@@ -164,44 +223,64 @@ function idlePhase(acc: SessionAccumulator, phase: string, detail: Record<string
 }
 
 function countFinding(acc: SessionAccumulator, f: Finding): void {
-  acc.stats.findings[f.level] += 1;
-  acc.stats.findings.byCode[f.code] = (acc.stats.findings.byCode[f.code] ?? 0) + 1;
+  const byCode = acc.stats.findings.byCode;
+  // Codes are ours when live; a capture from elsewhere may carry any number of made-up ones.
+  if (byCode[f.code] === undefined && Object.keys(byCode).length >= STATS_LIMITS.findingCodes) {
+    byCode[OTHER_NAMES] = (byCode[OTHER_NAMES] ?? 0) + 1;
+  } else {
+    const code = byCode[f.code] === undefined ? boundedCopy(f.code, STORED_STRING_LIMITS.verb) : f.code;
+    byCode[code] = (byCode[code] ?? 0) + 1;
+  }
+  if (f.level === 'error' || f.level === 'warning' || f.level === 'info') acc.stats.findings[f.level] += 1;
 }
 
-function push(map: Map<string, number[]>, key: string, value: number): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
+/** The counters of a command name; past STATS_LIMITS.commandNames distinct names, the shared OTHER_NAMES entry. */
+function commandEntry(acc: SessionAccumulator, name: string): CommandAccumulator {
+  const known = acc.commands.get(name);
+  if (known) return known;
+  const key = acc.commands.size >= STATS_LIMITS.commandNames ? OTHER_NAMES : boundedCopy(name, STORED_STRING_LIMITS.verb);
+  let entry = acc.commands.get(key);
+  if (!entry) {
+    entry = { sent: 0, latency: new DurationDigest() };
+    acc.commands.set(key, entry);
+  }
+  return entry;
 }
 
 function summarise(acc: SessionAccumulator): SessionStats {
   const endUs = acc.stats.endUs ?? acc.stats.startUs;
-  const names = new Set([...acc.sent.keys(), ...acc.latencies.keys()]);
-  const commands = [...names].map((command): CommandStats => {
-    const lat = acc.latencies.get(command) ?? [];
-    const count = acc.sent.get(command) ?? lat.length;
-    return { command, count, latency: summary(lat), unanswered: Math.max(0, count - lat.length) };
-  }).sort((a, b) => b.count - a.count || a.command.localeCompare(b.command));
-  const openDurations = [...acc.idleStarts.values()].map((start) => Math.max(0, endUs - start));
+  const commands = [...acc.commands].map(([command, c]): CommandStats => {
+    const answered = c.latency.count;
+    // A command seen only by its response (the capture began mid-session) counts once.
+    const count = Math.max(c.sent, answered);
+    return { command, count, latency: c.latency.summary(), unanswered: Math.max(0, c.sent - answered) };
+  }).sort((a, b) => Number(a.command === OTHER_NAMES) - Number(b.command === OTHER_NAMES)
+    || b.count - a.count || a.command.localeCompare(b.command));
+  // Open periods count up to the session's end; added to a copy-free digest only at summary time.
+  const durations = acc.idle.durations.withExtra([...acc.idleStarts.values()].map((start) => Math.max(0, endUs - start)));
   const idle: IdleStats = {
-    periods: acc.idle.periods, ended: acc.idle.ended, rejected: acc.idle.rejected, open: openDurations.length,
-    durations: summary([...acc.idle.durations, ...openDurations]), updates: acc.idle.updates, reIdleGaps: summary(acc.idle.gaps),
+    periods: acc.idle.periods, ended: acc.idle.ended, rejected: acc.idle.rejected, open: acc.idleStarts.size,
+    durations, updates: acc.idle.updates, reIdleGaps: acc.idle.gaps.summary(),
   };
   return { ...acc.stats, findings: { ...acc.stats.findings, byCode: { ...acc.stats.findings.byCode } }, commands, idle };
 }
 
-/** Count, nearest-rank median and 95th percentile, and maximum of a list of durations. */
-export function summary(values: readonly number[]): DurationSummary {
-  if (values.length === 0) return { count: 0, medianUs: 0, p95Us: 0, maxUs: 0 };
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = (p: number): number => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
-  return { count: sorted.length, medianUs: rank(0.5), p95Us: rank(0.95), maxUs: sorted[sorted.length - 1] };
+/** The summaries as text, a block per session, for `imapdbg stats` and the end of a headless run. */
+export function statsText(all: readonly SessionStats[], folded?: FoldedSessions): string {
+  if (all.length === 0 && !folded) return 'no sessions\n';
+  const head = folded ? [foldedText(folded)] : [];
+  return [...head, ...all.map(sessionText)].join('\n');
 }
 
-/** The summaries as text, a block per session, for `imapdbg stats` and the end of a headless run. */
-export function statsText(all: readonly SessionStats[]): string {
-  if (all.length === 0) return 'no sessions\n';
-  return all.map(sessionText).join('\n');
+function foldedText(f: FoldedSessions): string {
+  return `${f.sessions} earlier session${f.sessions === 1 ? '' : 's'}, summed (only the last ${STATS_LIMITS.itemisedSessions} closed are itemised): `
+    + `${f.frames} frames, bytes client ${f.bytes.client}, server ${f.bytes.server}, ${f.commands} commands (${f.unanswered} unanswered), `
+    + `findings ${f.findings.error} errors, ${f.findings.warning} warnings, ${f.findings.info} info\n`;
+}
+
+/** A duration for the table; `~` marks a value from the histogram (a session with many answers of one name). */
+function duration(us: number, approximate: boolean | undefined): string {
+  return `${approximate ? '~' : ''}${formatLatency(us)}`;
 }
 
 function sessionText(s: SessionStats): string {
@@ -212,11 +291,13 @@ function sessionText(s: SessionStats): string {
     ? ` (inflated: client ${s.bytes.inflated.client}, server ${s.bytes.inflated.server})` : '';
   lines.push(`  bytes     client ${s.bytes.wire.client}, server ${s.bytes.wire.server}${inflated}`);
   if (s.commands.length > 0) {
-    const width = Math.max(7, ...s.commands.map((c) => c.command.length));
+    // A loop, not Math.max(...names): a spread of 130k names overflowed the call stack.
+    let width = 7;
+    for (const c of s.commands) width = Math.max(width, c.command.length);
     lines.push(`  commands  ${'command'.padEnd(width)}  count     median        p95        max`);
     for (const c of s.commands) {
       const l = c.latency;
-      const cols = l.count > 0 ? [l.medianUs, l.p95Us, l.maxUs].map((v) => formatLatency(v).padStart(10)).join(' ') : '         -          -          -';
+      const cols = l.count > 0 ? [duration(l.medianUs, l.approximate), duration(l.p95Us, l.approximate), formatLatency(l.maxUs)].map((v) => v.padStart(10)).join(' ') : '         -          -          -';
       lines.push(`            ${c.command.padEnd(width)}  ${String(c.count).padStart(5)} ${cols}${c.unanswered ? `  (${c.unanswered} unanswered)` : ''}`);
     }
   } else {
@@ -226,8 +307,10 @@ function sessionText(s: SessionStats): string {
   if (i.periods === 0) lines.push('  IDLE      none');
   else {
     lines.push(`  IDLE      ${i.periods} period${i.periods === 1 ? '' : 's'} (${i.ended} ended, ${i.rejected} rejected, ${i.open} open), ${i.updates} update${i.updates === 1 ? '' : 's'}`);
-    if (i.durations.count > 0) lines.push(`            duration median ${formatLatency(i.durations.medianUs)}, p95 ${formatLatency(i.durations.p95Us)}, max ${formatLatency(i.durations.maxUs)}`);
-    if (i.reIdleGaps.count > 0) lines.push(`            re-idle gap median ${formatLatency(i.reIdleGaps.medianUs)}, p95 ${formatLatency(i.reIdleGaps.p95Us)}, max ${formatLatency(i.reIdleGaps.maxUs)}`);
+    const d = i.durations;
+    const g = i.reIdleGaps;
+    if (d.count > 0) lines.push(`            duration median ${duration(d.medianUs, d.approximate)}, p95 ${duration(d.p95Us, d.approximate)}, max ${formatLatency(d.maxUs)}`);
+    if (g.count > 0) lines.push(`            re-idle gap median ${duration(g.medianUs, g.approximate)}, p95 ${duration(g.p95Us, g.approximate)}, max ${formatLatency(g.maxUs)}`);
   }
   const f = s.findings;
   const codes = Object.entries(f.byCode).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([c, n]) => `${c} ${n}`);

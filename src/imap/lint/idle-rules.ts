@@ -34,6 +34,9 @@ export class IdleRules implements LintRule {
         out.push(finding('command-during-idle',
           `${frame.tag ?? ''} ${frame.verb ?? ''} sent while the server waits for DONE to end IDLE ${st.period.tag}; the server will not read it as a command`));
       }
+      if (frame.kind === 'idle-done' && st.kind === 'requested') {
+        out.push(finding('done-before-continuation', `DONE sent before the server's "+" accepted IDLE ${st.period.tag}: a server that refuses IDLE reads DONE as a command`));
+      }
       if (frame.kind === 'idle-done' && (st.kind === 'none' || st.kind === 'done-sent')) {
         out.push(finding('done-outside-idle', st.kind === 'none' ? 'DONE sent while no IDLE is in progress' : `a second DONE for IDLE ${st.period.tag}`));
       }

@@ -1,4 +1,5 @@
 import { AuthRules } from './auth-rules';
+import { ContinuationRules } from './continuation-rules';
 import { IdleRules } from './idle-rules';
 import { LineRules } from './line-rules';
 import { LiteralRules } from './literal-rules';
@@ -7,5 +8,5 @@ import { SessionRules } from './session-rules';
 
 /** A fresh set of every rule family for one session. */
 export function lintRules(ctx: LintContext): LintRule[] {
-  return [new IdleRules(ctx), new LiteralRules(ctx), new LineRules(), new SessionRules(), new AuthRules(ctx)];
+  return [new IdleRules(ctx), new LiteralRules(ctx), new LineRules(), new SessionRules(), new AuthRules(ctx), new ContinuationRules(ctx)];
 }

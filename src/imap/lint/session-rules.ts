@@ -1,9 +1,12 @@
+import { boundedCopy, STORED_STRING_LIMITS } from '../bounded-string';
+import { MAX_PENDING_COMMANDS } from '../command-pairing';
 import type { Finding, Frame } from '../frame';
 import { finding } from './rule-catalog';
 import type { LintRule } from './lint-rule';
 
 /** Commands during which an EXPUNGE response is forbidden (RFC 3501 7.4.1); their UID forms allow it. */
-const NO_EXPUNGE_DURING = new Set(['FETCH', 'STORE', 'SEARCH']);
+const NO_EXPUNGE_DURING_ORDER = ['FETCH', 'STORE', 'SEARCH'];
+const NO_EXPUNGE_DURING = new Set(NO_EXPUNGE_DURING_ORDER);
 
 /**
  * Rules about the session as a whole: no command after the server's BYE (RFC 3501 7.1.5), and
@@ -12,8 +15,12 @@ const NO_EXPUNGE_DURING = new Set(['FETCH', 'STORE', 'SEARCH']);
  */
 export class SessionRules implements LintRule {
   private byeSeq: number | undefined;
-  /** Commands sent and not yet answered with a tagged response, by tag. */
+  /** Commands sent and not yet answered with a tagged response, by tag; at most MAX_PENDING_COMMANDS, the oldest go first (as in pairing). */
   private readonly inProgress = new Map<string, string>();
+
+  /** How many of `inProgress` are not FETCH, STORE or SEARCH, and how many are each: EXPUNGE checks without a walk over the table. */
+  private expungeAllowing = 0;
+  private readonly expungeForbidding = new Map<string, number>();
 
   observe(frame: Frame): Finding[] {
     const out: Finding[] = [];
@@ -22,18 +29,36 @@ export class SessionRules implements LintRule {
       if (this.byeSeq !== undefined) {
         out.push(finding('command-after-bye', `${frame.tag} ${frame.verb ?? ''} sent after the server's BYE (frame ${this.byeSeq})`));
       }
-      this.inProgress.set(frame.tag, frame.verb ?? '');
+      const tag = boundedCopy(frame.tag, STORED_STRING_LIMITS.tag);
+      this.forget(tag);
+      if (this.inProgress.size >= MAX_PENDING_COMMANDS) this.forget(this.inProgress.keys().next().value as string);
+      const verb = boundedCopy(frame.verb ?? '', STORED_STRING_LIMITS.verb);
+      this.inProgress.set(tag, verb);
+      this.count(verb, 1);
       return out;
     }
     if ((frame.kind === 'untagged' || frame.kind === 'greeting') && frame.verb === 'BYE') this.byeSeq ??= frame.seq;
-    if (frame.kind === 'tagged' && frame.tag !== undefined) this.inProgress.delete(frame.tag);
+    if (frame.kind === 'tagged' && frame.tag !== undefined) this.forget(boundedCopy(frame.tag, STORED_STRING_LIMITS.tag));
     if (frame.kind === 'untagged' && frame.verb === 'EXPUNGE') {
-      const verbs = [...this.inProgress.values()];
-      if (verbs.length === 0) out.push(finding('expunge-without-command', 'untagged EXPUNGE while no command is in progress'));
-      else if (verbs.every((v) => NO_EXPUNGE_DURING.has(v))) {
-        out.push(finding('expunge-during-fetch-store-search', `untagged EXPUNGE while only ${[...new Set(verbs)].join(', ')} ${verbs.length === 1 ? 'is' : 'are'} in progress`));
+      if (this.inProgress.size === 0) out.push(finding('expunge-without-command', 'untagged EXPUNGE while no command is in progress'));
+      else if (this.expungeAllowing === 0) {
+        const verbs = NO_EXPUNGE_DURING_ORDER.filter((v) => (this.expungeForbidding.get(v) ?? 0) > 0);
+        const n = this.inProgress.size;
+        out.push(finding('expunge-during-fetch-store-search', `untagged EXPUNGE while only ${verbs.join(', ')} ${n === 1 ? 'is' : 'are'} in progress`));
       }
     }
     return out;
+  }
+
+  private forget(tag: string): void {
+    const verb = this.inProgress.get(tag);
+    if (verb === undefined) return;
+    this.inProgress.delete(tag);
+    this.count(verb, -1);
+  }
+
+  private count(verb: string, delta: number): void {
+    if (NO_EXPUNGE_DURING.has(verb)) this.expungeForbidding.set(verb, (this.expungeForbidding.get(verb) ?? 0) + delta);
+    else this.expungeAllowing += delta;
   }
 }

@@ -1,3 +1,4 @@
+import { boundedCopy, STORED_STRING_LIMITS } from '../bounded-string';
 import { CapabilityTracker } from '../capability-tracker';
 import type { Annotation, Finding, FindingLevel, Frame } from '../frame';
 import { pairedCommand } from '../frame-facts';
@@ -65,7 +66,7 @@ export class StartTlsLint implements FrameAnnotator {
 
   private client(frame: Frame): Finding[] {
     const out: Finding[] = [];
-    if (this.pendingTag !== undefined && frame.tag !== this.pendingTag) {
+    if (this.pendingTag !== undefined && (frame.tag === undefined || boundedCopy(frame.tag, STORED_STRING_LIMITS.tag) !== this.pendingTag)) {
       out.push(startTlsFinding('starttls-pipelined', `client sent ${frame.verb ?? frame.kind} before the response to STARTTLS (${this.pendingTag}) and the TLS handshake`));
     }
     if (frame.kind !== 'command') return out;
@@ -75,7 +76,7 @@ export class StartTlsLint implements FrameAnnotator {
       else if (this.capabilities.state.kind === 'known' && !this.capabilities.has('STARTTLS')) {
         out.push(startTlsFinding('starttls-not-advertised', `STARTTLS sent though the capabilities (from the ${this.capabilities.state.via}) do not list it`));
       }
-      this.pendingTag = frame.tag;
+      this.pendingTag = frame.tag === undefined ? undefined : boundedCopy(frame.tag, STORED_STRING_LIMITS.tag);
     } else if ((frame.verb === 'LOGIN' || frame.verb === 'AUTHENTICATE') && !this.upgraded && this.advertised) {
       out.push(startTlsFinding('cleartext-login', `${frame.verb} before any STARTTLS, though the server advertised STARTTLS: the credentials cross this connection in clear text`));
     }
