@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { exportJson, exportRaw, exportText, type ExportWrite } from '../capture/capture-export';
@@ -46,7 +46,8 @@ A capture keeps the raw bytes, secrets included; text and JSON output mask them 
       if (opts.format === 'rawlog') {
         if (!opts.outPrefix) throw new UsageError('--format rawlog needs --out-prefix PREFIX (it writes PREFIX.in and PREFIX.out)');
         const r = await exportRawlog(file, opts.outPrefix, { session: opts.session, timestamps: opts.timestamps, revealSecrets: opts.revealSecrets });
-        process.stderr.write(`imapdbg: wrote ${r.written.join(', ')}\n`);
+        process.stderr.write(r.written.length > 0 ? `imapdbg: wrote ${r.written.join(', ')}\n`
+          : `imapdbg: ${file} has no ${opts.session === undefined ? 'sessions' : `session ${opts.session}`}: nothing written\n`);
         if (r.truncated) process.stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
         return;
       }
@@ -66,10 +67,36 @@ A capture keeps the raw bytes, secrets included; text and JSON output mask them 
     });
 }
 
-/** A writer with backpressure onto stdout or a file. */
+/**
+ * A writer with backpressure onto stdout or a file. The file is opened before anything is read, so
+ * a bad -o is one line at once; it is created 0600 (raw and --reveal-secrets output hold secrets),
+ * and a write error (a full disk) ends the export with that error.
+ */
 function output(path: string | undefined): { write: ExportWrite; done: () => Promise<void> } {
-  const stream: Writable = path ? createWriteStream(path) : process.stdout;
-  const write: ExportWrite = (chunk) => (stream.write(chunk) ? undefined : new Promise<void>((r) => stream.once('drain', () => r())));
-  const done = (): Promise<void> => (path ? new Promise<void>((r) => stream.end(() => r())) : Promise.resolve());
+  let stream: Writable = process.stdout;
+  let failed: Error | undefined;
+  if (path !== undefined) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'w', 0o600);
+    } catch (err) {
+      throw new UsageError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    stream = createWriteStream(path, { fd });
+    stream.on('error', (err) => { failed ??= err; });
+  }
+  const check = (): void => {
+    if (failed) throw new Error(`cannot write ${path ?? 'standard output'}: ${(failed as NodeJS.ErrnoException).code ?? failed.message}`);
+  };
+  const write: ExportWrite = (chunk) => {
+    check();
+    if (stream.write(chunk)) return undefined;
+    return new Promise<void>((resolve) => {
+      const go = (): void => { stream.off('drain', go); stream.off('error', go); resolve(); };
+      stream.once('drain', go);
+      stream.once('error', go);
+    }).then(check);
+  };
+  const done = (): Promise<void> => (path ? new Promise<void>((r) => stream.end(() => r())).then(check) : Promise.resolve());
   return { write, done };
 }
