@@ -8,10 +8,10 @@ import { SocatLogParser, type SocatBlockHeader } from './socat-log-parser';
 /** Headers seen before deciding how to read the fractions of a second; 64 alike are no accident. */
 const FRACTION_SAMPLE = 64;
 /** Decoded bytes held while deciding which side is the server; past this, decide with what is known. */
-const MAX_HELD_BYTES = 16 * 1024 * 1024;
+const MAX_HELD_BYTES = 1024 * 1024;
 /** Of each side's first block, this much is kept to find a greeting. */
 const FIRST_BLOCK_BYTES = 4096;
-const READ_BYTES = 1024 * 1024;
+const READ_BYTES = 64 * 1024;
 
 type Mark = '>' | '<';
 type Item = { header: SocatBlockHeader } | { mark: Mark; bytes: Buffer };
@@ -56,7 +56,7 @@ class FirstBlocks {
  * a few MB whatever the log's size or a block's length. The side whose first block is a greeting
  * (`* OK`, `* PREAUTH`, `* BYE`) is the server; otherwise `>` is the client (socat's first address
  * is the listening side: `socat -v TCP-LISTEN:1143 TCP:server:143`). Blocks are held until both
- * sides' first blocks and 64 headers were seen (at most 16 MB of them). A log that turns out bad
+ * sides' first blocks and 64 headers were seen (at most 1 MB of them). A log that turns out bad
  * leaves no capture behind.
  */
 export async function importSocat(path: string, outPath: string, tool: string, overwrite = false): Promise<ImportSummary> {
