@@ -44,7 +44,7 @@ export class CaptureWriter implements EventSink {
     } catch (err) {
       let code = (err as NodeJS.ErrnoException).code;
       // O_EXCL refuses any link, dangling ones too, as "exists": say what it is.
-      if (code === 'EEXIST' && isSymbolicLink(path)) code = 'ELOOP';
+      if (code === 'EEXIST') code = existingKind(path) ?? code;
       const why = code === 'EEXIST' ? 'it exists (pass --force to overwrite it)'
         : code === 'ELOOP' ? 'it is a symbolic link (not followed; name the file itself)'
           : code === 'EISDIR' ? 'it is a directory' : code ?? (err as Error).message;
@@ -93,10 +93,12 @@ export class CaptureWriter implements EventSink {
   }
 }
 
-function isSymbolicLink(path: string): boolean {
+/** ELOOP for a symbolic link, EISDIR for a directory, as open(2) says without O_EXCL. */
+function existingKind(path: string): 'ELOOP' | 'EISDIR' | undefined {
   try {
-    return lstatSync(path).isSymbolicLink();
+    const stat = lstatSync(path);
+    return stat.isSymbolicLink() ? 'ELOOP' : stat.isDirectory() ? 'EISDIR' : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }

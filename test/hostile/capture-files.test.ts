@@ -142,3 +142,22 @@ test('export | head: a reader that goes away early ends the export quietly, exit
   assert.equal(stderr, '');
   assert.equal(code, 0);
 });
+
+test('view (on a terminal) of a directory or a FIFO: one line naming it, exit 2, no wait', { skip: !fs.existsSync('/usr/bin/script') }, async () => {
+  const fifo = path.join(dir, 'view.fifo');
+  execFileSync('mkfifo', [fifo]);
+  for (const [target, pattern] of [[dir, /: it is a directory/], [fifo, /view\.fifo: it is not a regular file/]] as const) {
+    // `script` gives the command a pseudo-terminal; its output (both streams) comes back on stdout.
+    const child = spawn('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(IMAPDBG)} view ${JSON.stringify(target)}`, '/dev/null'],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    // The kill after 60 s only turns a hang into a failure.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+    clearTimeout(timer);
+    assert.equal(code, 2, out);
+    assert.match(out, /^imapdbg: cannot read capture [^\n]*\r?\n$/, out);
+    assert.match(out, pattern);
+  }
+});
