@@ -85,3 +85,19 @@ test('the scripted client reads a response with {N-} and ~{N} literals whole (a 
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
+
+test('a rawlog file over the 256 MiB bound is refused by name before it is read (the pair is read whole)', async () => {
+  const prefix = path.join(dir, 'huge-rawlog');
+  // Sparse: no disk, and the bound is checked on the size, so nothing is read.
+  fs.writeFileSync(`${prefix}.in`, '');
+  fs.truncateSync(`${prefix}.in`, 256 * 1024 * 1024 + 1);
+  fs.writeFileSync(`${prefix}.out`, '* OK hi\r\n');
+  try {
+    const out = path.join(dir, 'huge-rawlog.imapcap');
+    assertOneLine(await runCli(['import', '--rawlog', prefix, '-o', out], 300_000),
+      /cannot import rawlog .*huge-rawlog\.in: 268435457 bytes, more than the 268435456 this import reads into memory/, 'huge rawlog');
+    assert.equal(fs.existsSync(out), false);
+  } finally {
+    fs.rmSync(`${prefix}.in`, { force: true });
+  }
+});
