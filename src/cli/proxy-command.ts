@@ -62,8 +62,8 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   const bus = new EventBus();
   // A full disk stops recording, not forwarding: say so at once (stderr, or the TUI's status line once it is up).
   let warn = (line: string): void => { process.stderr.write(`imapdbg: ${line}\n`); };
-  const capture = opts.record ? new CaptureWriter(opts.record, TOOL, nowUs(), { overwrite: opts.force,
-    onError: (err) => warn(`recording to ${opts.record} stopped: ${err.message}; still forwarding`) }) : undefined;
+  const stopped = (err: Error): string => `recording to ${opts.record} stopped: ${err.message}; still forwarding`;
+  const capture = opts.record ? new CaptureWriter(opts.record, TOOL, nowUs(), { overwrite: opts.force, onError: (err) => warn(stopped(err)) }) : undefined;
   if (capture) bus.add(capture);
   // The terminal UI is the default on a terminal; it opens once the listener is up (errors before it stay readable).
   const useTui = !opts.headless && process.stdout.isTTY === true && process.stdin.isTTY === true;
@@ -92,7 +92,10 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   const tui = useTui ? (await import('../tui/tui-app')).openTui({ source: { mode: 'live', title: `${bound.host}:${bound.port} → ${opts.upstream}`, capturePath: opts.record },
     revealSecrets: opts.revealSecrets, utc: opts.utc }) : undefined;
   if (tui) bus.add(tui.sink);
-  if (tui) warn = (line) => { tui.model.say(line, true); tui.model.onChange(); };
+  if (tui) {
+    warn = (line) => { tui.model.say(line, true); tui.model.onChange(); };
+    if (capture?.error) warn(stopped(capture.error));
+  }
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

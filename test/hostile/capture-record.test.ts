@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runImapdbg, startImapdbgProxy } from '../harness/imapdbg-process';
+import { IMAPDBG, shellQuote, TmuxPane } from '../tui/tmux-pane';
 
 let dir: string;
 let server: net.Server;
@@ -104,4 +105,20 @@ test('a full disk while recording: a warning line at once, and forwarding goes o
   assert.equal(code, 2);
   assert.match(proxy.stderr(), /^imapdbg: capture \/dev\/full is incomplete: .*ENOSPC/m);
   assert.doesNotMatch(proxy.stderr(), /^\s+at /m);
+});
+
+test('a full disk while recording under the TUI: the status line says so, and forwarding goes on', { skip: !fs.existsSync('/dev/full'), timeout: 120_000 }, async () => {
+  const pane = TmuxPane.start(100, 24);
+  try {
+    await pane.waitFor(/^\$\s*$/m, 'the shell prompt');
+    pane.run(`node ${shellQuote(IMAPDBG)} proxy --listen 127.0.0.1:0 --upstream ${upstream} --record /dev/full --force`);
+    // The stderr line scrolls away when the screen opens: the warning must be on the UI's own screen.
+    const screen = await pane.waitFor((s) => / → 127\.0\.0\.1:/.test(s) && !/\$ node /.test(s) && /recording to \/dev\/full stopped/.test(s),
+      'the warning on the UI screen');
+    const port = Number(/127\.0\.0\.1:(\d+) → /.exec(screen)?.[1]);
+    assert.ok(port > 0, screen);
+    assert.equal(await dialog(port), '* OK fake ready\r\na1 OK done\r\n');
+  } finally {
+    pane.kill();
+  }
 });
