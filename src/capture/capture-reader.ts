@@ -1,8 +1,7 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { ProxyEvent } from '../imap/events';
 import { CAPTURE_FORMAT, CAPTURE_VERSION, directionOf, type CaptureRecord, type HeaderRecord } from './format';
 import { upgradeRecord } from './format-upgrade';
+import { InputFileError, recordLines } from './record-lines';
 
 /** A capture that cannot be read: names the file and line. */
 export class CaptureError extends Error {}
@@ -16,73 +15,110 @@ export interface CaptureReadResult {
 
 /**
  * Reads a capture as the same event stream the proxy produces, one record at a time (memory stays
- * bounded whatever the file size). A last line cut off by a killed writer is skipped and reported;
- * a newer format version is refused.
+ * bounded whatever the file size: see record-lines.ts for the longest record). A last line cut off
+ * by a killed writer is skipped and reported; a newer format version is refused; a directory, FIFO
+ * or device is refused rather than read (a FIFO nobody writes to would wait forever).
  */
 export async function readCapture(path: string, onEvent: (event: ProxyEvent) => void | Promise<void>): Promise<CaptureReadResult> {
-  const input = createReadStream(path);
-  const opened = new Promise<void>((resolve, reject) => {
-    input.once('open', () => resolve());
-    input.once('error', (err) => reject(new CaptureError(`cannot read capture ${path}: ${err.message}`)));
-  });
-  await opened;
-  const lines = createInterface({ input, crlfDelay: Infinity });
   let header: HeaderRecord | undefined;
-  let lineNo = 0;
   let pendingBad: { line: number; message: string } | undefined;
-  for await (const line of lines) {
-    lineNo += 1;
-    if (pendingBad) throw new CaptureError(`${path}:${pendingBad.line}: ${pendingBad.message}`);
-    if (line === '') continue;
-    let record: CaptureRecord;
-    try {
-      record = JSON.parse(line) as CaptureRecord;
-    } catch {
-      if (!header) throw new CaptureError(`${path}: not an imapdbg capture (line 1 is not a JSON header record)`);
-      // Only the very last line may be cut off; decide once we know whether more lines follow.
-      pendingBad = { line: lineNo, message: 'not a complete JSON record' };
-      continue;
+  try {
+    for await (const { text: line, lineNo } of recordLines(path, 'capture')) {
+      if (pendingBad) throw new CaptureError(`${path}:${pendingBad.line}: ${pendingBad.message}`);
+      if (line === '') continue;
+      let record: CaptureRecord;
+      try {
+        record = JSON.parse(line) as CaptureRecord;
+      } catch {
+        if (!header) throw new CaptureError(`${path}: not an imapdbg capture (line 1 is not a JSON header record)`);
+        // Only the very last line may be cut off; decide once we know whether more lines follow.
+        pendingBad = { line: lineNo, message: 'not a complete JSON record' };
+        continue;
+      }
+      if (!header) {
+        header = checkHeader(record, path);
+        continue;
+      }
+      const event = toEvent(upgradeRecord(record, header.version), path, lineNo);
+      if (event) await onEvent(event);
     }
-    if (!header) {
-      header = checkHeader(record, path);
-      continue;
-    }
-    const event = toEvent(upgradeRecord(record, header.version), path, lineNo);
-    if (event) await onEvent(event);
+  } catch (err) {
+    throw err instanceof InputFileError ? new CaptureError(err.message) : err;
   }
   if (!header) throw new CaptureError(`${path}: empty file, or not an imapdbg capture (no header record)`);
   return { header, truncated: pendingBad !== undefined };
 }
 
 function checkHeader(record: CaptureRecord, path: string): HeaderRecord {
-  if (record.r !== 'header' || record.format !== CAPTURE_FORMAT) {
+  if (typeof record !== 'object' || record === null || record.r !== 'header' || record.format !== CAPTURE_FORMAT) {
     throw new CaptureError(`${path}:1: not an imapdbg capture (expected a header record with format "${CAPTURE_FORMAT}")`);
   }
-  if (record.version > CAPTURE_VERSION) {
-    throw new CaptureError(`${path}: capture format version ${record.version} is newer than this imapdbg reads (up to ${CAPTURE_VERSION}); upgrade imapdbg`);
+  const version: unknown = record.version;
+  if (typeof version === 'number' && Number.isInteger(version) && version > CAPTURE_VERSION) {
+    throw new CaptureError(`${path}: capture format version ${version} is newer than this imapdbg reads (up to ${CAPTURE_VERSION}); upgrade imapdbg`);
   }
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    throw new CaptureError(`${path}:1: capture format version ${JSON.stringify(version) ?? 'missing'} is not one imapdbg wrote (1 to ${CAPTURE_VERSION})`);
+  }
+  if (!isTime(record.createdUs)) throw new CaptureError(`${path}:1: header createdUs ${JSON.stringify(record.createdUs) ?? 'missing'} is not a time (microseconds since 1970)`);
   return record;
 }
 
-/** What a record of each kind must have before it is trusted; a JSON line of another shape is not a record. */
+/** A count, size or offset: a whole number that arithmetic keeps exact. */
+function isCount(v: unknown): boolean {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** Microseconds since 1970; a safe integer ends in the year 2255, well inside what Date prints. */
+const isTime = isCount;
+
+/** The first number field of a frame that is not a count or time, as `name=value`; undefined when all are. */
+function frameNumberProblem(f: Record<string, unknown>): string | undefined {
+  for (const key of ['session', 'seq', 'timeUs', 'endUs', 'offset', 'length']) {
+    if (!isCount(f[key])) return `f.${key}=${JSON.stringify(f[key]) ?? 'missing'}`;
+  }
+  for (const [i, part] of (f.parts as unknown[]).entries()) {
+    const p = part as Record<string, unknown> | null;
+    const inner = (p?.type === 'line' ? p.line : p?.type === 'literal' ? p.literal : undefined) as Record<string, unknown> | undefined;
+    if (typeof inner !== 'object' || inner === null) return `f.parts[${i}] (neither a line nor a literal)`;
+    const keys = p?.type === 'line' ? ['length', 'offset'] : ['size', 'received', 'offset'];
+    for (const key of keys) if (!isCount(inner[key])) return `f.parts[${i}].${key}=${JSON.stringify(inner[key]) ?? 'missing'}`;
+  }
+  return undefined;
+}
+
+/**
+ * What a record of each kind must have before it is trusted; a JSON line of another shape is not a
+ * record. Numbers must be counts or times (finite, whole, not negative): a hand-edited 1e300 would
+ * otherwise print as NaN:NaN:NaN.
+ */
 function shapeProblem(record: CaptureRecord): string | undefined {
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return 'not a JSON object record';
   const r = record as unknown as Record<string, unknown>;
-  const num = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+  const num = isCount;
   switch (record.r) {
     case 'data':
-      return num(r.s) && num(r.t) && (r.d === 'c' || r.d === 's') && typeof r.b === 'string' ? undefined : 'data record without s, t, d (c|s) and b (base64)';
+      return num(r.s) && isTime(r.t) && (r.d === 'c' || r.d === 's') && typeof r.b === 'string' ? undefined : 'data record without s, t (whole numbers), d (c|s) and b (base64)';
     case 'frame': {
       const f = r.f as Record<string, unknown> | undefined;
-      return f && num(f.session) && num(f.seq) && (f.direction === 'client' || f.direction === 'server') && Array.isArray(f.parts)
-        && Array.isArray(f.annotations) && Array.isArray(f.secrets) ? undefined : 'frame record without f.session, f.seq, f.direction, f.parts, f.secrets and f.annotations';
+      if (!(typeof f === 'object' && f !== null && (f.direction === 'client' || f.direction === 'server') && Array.isArray(f.parts)
+        && Array.isArray(f.annotations) && Array.isArray(f.secrets))) return 'frame record without f.session, f.seq, f.direction, f.parts, f.secrets and f.annotations';
+      const bad = frameNumberProblem(f);
+      return bad ? `frame record with ${bad}: not a count or time` : undefined;
     }
-    case 'session-open':
-      return num((r.session as Record<string, unknown> | undefined)?.id) ? undefined : 'session-open record without session.id';
-    case 'session-close':
-      return num(r.s) && num(r.t) && typeof r.end === 'object' && r.end !== null ? undefined : 'session-close record without s, t and end';
+    case 'session-open': {
+      const info = r.session as Record<string, unknown> | undefined;
+      return typeof info === 'object' && info !== null && num(info.id) && isTime(info.startUs) ? undefined : 'session-open record without session.id and session.startUs (whole numbers)';
+    }
+    case 'session-close': {
+      const bytes = r.bytes as Record<string, unknown> | undefined;
+      return num(r.s) && isTime(r.t) && typeof r.end === 'object' && r.end !== null
+        && typeof bytes === 'object' && bytes !== null && num(bytes.client) && num(bytes.server) && num(r.frames)
+        ? undefined : 'session-close record without s, t, end, bytes.client, bytes.server and frames (whole numbers)';
+    }
     case 'finding':
     case 'tls':
-      return num(r.s) && num(r.t) ? undefined : `${record.r} record without s and t`;
+      return num(r.s) && isTime(r.t) ? undefined : `${record.r} record without s and t (whole numbers)`;
     default:
       return undefined;
   }

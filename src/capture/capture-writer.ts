@@ -1,7 +1,20 @@
-import { createWriteStream, fchmodSync, fstatSync, openSync, type WriteStream } from 'node:fs';
+import { constants, createWriteStream, fchmodSync, fstatSync, lstatSync, openSync, type WriteStream } from 'node:fs';
 import type { EventSink, ProxyEvent } from '../imap/events';
 import { CAPTURE_FORMAT, CAPTURE_VERSION, type HeaderRecord } from './format';
 import { encodeRecord } from './record-encoding';
+
+/** How to treat a file that is already there. */
+export interface CaptureOpenOptions {
+  /** Truncate an existing file (`--force`); without it an existing file is refused. */
+  overwrite?: boolean;
+  /** Called once, at once, when writing fails (a full disk): the proxy keeps forwarding, recording stops. */
+  onError?: (err: Error) => void;
+}
+
+/** A capture file that cannot be created: the message names it and why. */
+export class CaptureOpenError extends Error {
+  override name = 'CaptureOpenError';
+}
 
 /** Above this many queued bytes the writer asks the proxy to pause reading (backpressure). */
 export const HIGH_WATER = 8 * 1024 * 1024;
@@ -20,13 +33,28 @@ export class CaptureWriter implements EventSink {
   private failed: Error | undefined;
   private readonly drainWaiters: Array<() => void> = [];
 
-  constructor(readonly path: string, tool: string, createdUs: number) {
-    // Opened here, synchronously, 0600: an existing file is truncated and made 0600 too (not a device).
-    const fd = openSync(path, 'w', 0o600);
+  constructor(readonly path: string, tool: string, createdUs: number, options: CaptureOpenOptions = {}) {
+    // Opened here, synchronously, 0600. Never through a symbolic link (O_NOFOLLOW: a link planted
+    // where the capture goes would redirect raw bytes, secrets included); an existing file only
+    // with `overwrite`, then truncated and made 0600 too (not a device such as /dev/full).
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (options.overwrite ? constants.O_TRUNC : constants.O_EXCL);
+    let fd: number;
+    try {
+      fd = openSync(path, flags, 0o600);
+    } catch (err) {
+      let code = (err as NodeJS.ErrnoException).code;
+      // O_EXCL refuses any link, dangling ones too, as "exists": say what it is.
+      if (code === 'EEXIST') code = existingKind(path) ?? code;
+      const why = code === 'EEXIST' ? 'it exists (pass --force to overwrite it)'
+        : code === 'ELOOP' ? 'it is a symbolic link (not followed; name the file itself)'
+          : code === 'EISDIR' ? 'it is a directory' : code ?? (err as Error).message;
+      throw new CaptureOpenError(`cannot write capture ${path}: ${why}`);
+    }
     if (fstatSync(fd).isFile()) fchmodSync(fd, 0o600);
     this.out = createWriteStream(path, { fd });
     this.out.on('error', (err) => {
-      this.failed = err;
+      if (this.failed === undefined) options.onError?.(err);
+      this.failed ??= err;
       for (const w of this.drainWaiters.splice(0)) w();
     });
     this.out.on('drain', () => { for (const w of this.drainWaiters.splice(0)) w(); });
@@ -62,5 +90,15 @@ export class CaptureWriter implements EventSink {
       this.out.end(() => resolve());
       this.out.once('error', () => resolve());
     });
+  }
+}
+
+/** ELOOP for a symbolic link, EISDIR for a directory, as open(2) says without O_EXCL. */
+function existingKind(path: string): 'ELOOP' | 'EISDIR' | undefined {
+  try {
+    const stat = lstatSync(path);
+    return stat.isSymbolicLink() ? 'ELOOP' : stat.isDirectory() ? 'EISDIR' : undefined;
+  } catch {
+    return undefined;
   }
 }

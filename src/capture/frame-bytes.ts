@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Direction } from '../imap/frame';
 import { directionCode, type CaptureRecord } from './format';
+import { recordLines } from './record-lines';
 
 /** A byte range of one direction's stream: frames and literals carry their offset and length. */
 export interface ByteRange {
@@ -28,40 +27,34 @@ export async function readCaptureRanges(path: string, session: number, direction
   // Data records are written by hand in a fixed key order (capture-writer.ts), so a prefix test
   // skips every other record without parsing its JSON.
   const prefix = `"s":${session},"d":"${directionCode(direction)}","l":"${layer === 'wire' ? 'w' : 'i'}"`;
-  const input = createReadStream(path);
-  const lines = createInterface({ input, crlfDelay: Infinity });
   let position = 0;
-  try {
-    for await (const line of lines) {
-      if (!line.startsWith('{"r":"data"') || !line.slice(0, 120).includes(prefix)) continue;
-      let record: CaptureRecord;
-      try {
-        record = JSON.parse(line) as CaptureRecord;
-      } catch {
-        break; // a line cut off by a killed writer: nothing follows it
-      }
-      if (record.r !== 'data') continue;
-      const chunkLength = Math.floor((record.b.length * 3) / 4) - (record.b.endsWith('==') ? 2 : record.b.endsWith('=') ? 1 : 0);
-      const start = position;
-      position += chunkLength;
-      if (!wanted.some((r) => r.offset < position && r.offset + r.length > start)) {
-        if (position >= lastEnd) break;
-        continue;
-      }
-      const bytes = Buffer.from(record.b, 'base64');
-      wanted.forEach((r, i) => {
-        const from = Math.max(r.offset, start);
-        const to = Math.min(r.offset + r.length, position);
-        if (from < to) {
-          bytes.copy(out[i], from - r.offset, from - start, to - start);
-          filled[i] = Math.max(filled[i], to - r.offset);
-        }
-      });
-      if (position >= lastEnd) break;
+  // Bounded lines (record-lines.ts): leaving the loop early closes the file.
+  for await (const { text: line } of recordLines(path, 'capture')) {
+    if (!line.startsWith('{"r":"data"') || !line.slice(0, 120).includes(prefix)) continue;
+    let record: CaptureRecord;
+    try {
+      record = JSON.parse(line) as CaptureRecord;
+    } catch {
+      break; // a line cut off by a killed writer: nothing follows it
     }
-  } finally {
-    lines.close();
-    input.destroy();
+    if (record.r !== 'data') continue;
+    const chunkLength = Math.floor((record.b.length * 3) / 4) - (record.b.endsWith('==') ? 2 : record.b.endsWith('=') ? 1 : 0);
+    const start = position;
+    position += chunkLength;
+    if (!wanted.some((r) => r.offset < position && r.offset + r.length > start)) {
+      if (position >= lastEnd) break;
+      continue;
+    }
+    const bytes = Buffer.from(record.b, 'base64');
+    wanted.forEach((r, i) => {
+      const from = Math.max(r.offset, start);
+      const to = Math.min(r.offset + r.length, position);
+      if (from < to) {
+        bytes.copy(out[i], from - r.offset, from - start, to - start);
+        filled[i] = Math.max(filled[i], to - r.offset);
+      }
+    });
+    if (position >= lastEnd) break;
   }
   return out.map((b, i) => b.subarray(0, filled[i]));
 }

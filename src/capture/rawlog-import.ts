@@ -1,29 +1,18 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Direction } from '../imap/frame';
-import type { EventSink, ProxyEvent, SessionInfo } from '../imap/events';
+import { DEFAULT_LIMITS, DirectionFramer } from '../imap/direction-framer';
 import { classifyClientLine, classifyServerLine, type ClientLine } from '../imap/line-syntax';
-import { CaptureWriter } from './capture-writer';
-import { Reframer } from './reframer';
+import { ImportFormatError } from './import-format-error';
+import { ImportedCaptureWriter, type ImportedChunk, type ImportPeers, type ImportSummary } from './imported-capture';
 
-/** A log that is not in the format it claims: the message names the file, the line and what was expected. */
-export class ImportFormatError extends Error {
-  override name = 'ImportFormatError';
-}
+export { ImportFormatError } from './import-format-error';
+export type { ImportedChunk, ImportSummary } from './imported-capture';
 
-/** Bytes of one direction from an imported log, with the time they were logged. */
-export interface ImportedChunk {
-  direction: Direction;
-  timeUs: number;
-  bytes: Buffer;
-}
-
-/** What an import produced. */
-export interface ImportSummary {
-  frames: number;
-  bytes: { client: number; server: number };
-  /** Things the user should know about the result (synthetic times, lossy input, missing login). */
-  notes: string[];
-}
+/**
+ * Largest rawlog file imported. A pair without timestamps can only be interleaved with both sides
+ * in hand, so the files are read whole; this bound keeps that from taking the machine's memory.
+ */
+export const MAX_RAWLOG_BYTES = 256 * 1024 * 1024;
 
 // Dovecot's iostream-rawlog writes "%ld.%06u " (seconds.microseconds and a space) at the start of
 // every line when timestamps are on: rawlog_dir always, the rawlog binary with -t.
@@ -42,8 +31,7 @@ export function rawlogPaths(prefix: string): { in: string; out: string } {
  * the file has them. Whether it has them is decided by the first line; every later line must agree.
  */
 export function parseRawlogFile(path: string, direction: Direction): { chunks: ImportedChunk[]; timestamped: boolean } {
-  if (!existsSync(path)) throw new ImportFormatError(`${path}: no such file (a Dovecot rawlog is a pair PREFIX.in / PREFIX.out)`);
-  const text = readFileSync(path).toString('latin1');
+  const text = readRawlog(path).toString('latin1');
   const lines: string[] = text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
   const timestamped = lines.length > 0 && TIMESTAMP.test(lines[0]);
   if (lines.length > 0 && BUFFERED_MARK.test(lines[0])) {
@@ -67,8 +55,30 @@ export function parseRawlogFile(path: string, direction: Direction): { chunks: I
   return { chunks, timestamped };
 }
 
+/** A rawlog file's bytes; an absent, non-regular or oversized file is an ImportFormatError naming it. */
+function readRawlog(path: string): Buffer {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ImportFormatError(`${path}: no such file (a Dovecot rawlog is a pair PREFIX.in / PREFIX.out)`);
+    throw new ImportFormatError(`cannot read rawlog ${path}: ${code ?? (err as Error).message}`);
+  }
+  // A FIFO would block the read until a writer comes, a device may never end.
+  if (!stat.isFile()) throw new ImportFormatError(`cannot read rawlog ${path}: it is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}`);
+  if (stat.size > MAX_RAWLOG_BYTES) {
+    throw new ImportFormatError(`cannot import rawlog ${path}: ${stat.size} bytes, more than the ${MAX_RAWLOG_BYTES} this import reads into memory`);
+  }
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ImportFormatError(`cannot read rawlog ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
 /** Reads a Dovecot rawlog pair (with or without timestamps) and writes it as a capture. */
-export async function importRawlog(prefix: string, outPath: string, tool: string): Promise<ImportSummary> {
+export async function importRawlog(prefix: string, outPath: string, tool: string, overwrite = false): Promise<ImportSummary> {
   const paths = rawlogPaths(prefix);
   const client = parseRawlogFile(paths.in, 'client');
   const server = parseRawlogFile(paths.out, 'server');
@@ -84,7 +94,7 @@ export async function importRawlog(prefix: string, outPath: string, tool: string
   if (classifyServerLine(first.replace(/\r?\n$/, '')).kind === 'tagged') {
     notes.push('the log starts after login (no greeting): Dovecot\'s rawlog_dir records post-login traffic only, so the first frames are flagged');
   }
-  return writeImportedCapture(outPath, chunks, tool, { client: `rawlog ${paths.in}`, upstream: `rawlog ${paths.out}` }, notes);
+  return writeImportedCapture(outPath, chunks, tool, { client: `rawlog ${paths.in}`, upstream: `rawlog ${paths.out}` }, notes, overwrite);
 }
 
 /** Both directions in time order; on equal times the client first (a response follows its command). */
@@ -99,34 +109,35 @@ export function mergeByTime(client: ImportedChunk[], server: ImportedChunk[]): I
   return out;
 }
 
-/** Joins line chunks into protocol units: whole lines with their literals, cut before a literal that `includeLiteral` refuses. */
-function units(chunks: ImportedChunk[], includeLiteral: (announcement: string) => boolean): ImportedChunk[][] {
-  const result: ImportedChunk[][] = [];
+/** Line chunks joined into one protocol message; `awaitsContinuation` when it ends announcing a synchronizing literal. */
+interface Unit {
+  chunks: ImportedChunk[];
+  awaitsContinuation: boolean;
+}
+
+/**
+ * Joins line chunks into protocol units with the live framer (every literal form: `{N}`, `{N+}`,
+ * `{N-}`, `~{N}`; literal bodies never scanned for line ends). `syncGates` cuts a unit after a
+ * synchronizing literal's announcement, where a client waits for `+`. Units end at line ends, and
+ * every chunk ends at one, so a unit is always whole chunks.
+ */
+function units(chunks: ImportedChunk[], direction: Direction, syncGates: boolean): Unit[] {
+  const result: Unit[] = [];
   let current: ImportedChunk[] = [];
-  let literalLeft = 0;
+  let ended: boolean | undefined;
+  const framer = new DirectionFramer(direction, {
+    gateLiteral: (a) => (syncGates && a.form === 'sync' ? 'sync' : 'inline'),
+    segment: (s) => { ended = s.awaitsContinuation; },
+  }, { ...DEFAULT_LIMITS, literalDigest: 'none' });
   for (const chunk of chunks) {
     current.push(chunk);
-    if (literalLeft > 0) {
-      const used = Math.min(literalLeft, chunk.bytes.length);
-      literalLeft -= used;
-      if (literalLeft > 0 || used === chunk.bytes.length) continue;
-    }
-    const text = chunk.bytes.toString('latin1');
-    const lit = /\{([0-9]+)(\+?)\}\r?\n$/.exec(text);
-    if (lit) {
-      // The literal's bytes are never scanned for line ends; a synchronizing one starts the next unit.
-      literalLeft = Number(lit[1]);
-      if (!includeLiteral(lit[2])) {
-        result.push(current);
-        current = [];
-      }
-      continue;
-    }
-    if (!lit && !text.endsWith('\n')) continue;
-    result.push(current);
+    framer.push(chunk.bytes, 0);
+    if (ended === undefined) continue;
+    result.push({ chunks: current, awaitsContinuation: ended });
     current = [];
+    ended = undefined;
   }
-  if (current.length) result.push(current);
+  if (current.length) result.push({ chunks: current, awaitsContinuation: false });
   return result;
 }
 
@@ -138,8 +149,8 @@ function units(chunks: ImportedChunk[], includeLiteral: (announcement: string) =
  */
 export function mergeByProtocol(client: ImportedChunk[], server: ImportedChunk[]): ImportedChunk[] {
   // A client unit ends at a synchronizing literal (it waits for `+`); LITERAL+ bodies stay inline.
-  const clientUnits = units(client, (plus) => plus === '+');
-  const serverUnits = units(server, () => true);
+  const clientUnits = units(client, 'client', true);
+  const serverUnits = units(server, 'server', false).map((u) => u.chunks);
   const out: ImportedChunk[] = [];
   let s = 0;
   const emitServer = (stop: (line: ReturnType<typeof classifyServerLine>) => boolean): void => {
@@ -159,7 +170,7 @@ export function mergeByProtocol(client: ImportedChunk[], server: ImportedChunk[]
   let inAuth = false;
   const untilContinuation = (l: ReturnType<typeof classifyServerLine>): boolean =>
     l.kind === 'continuation' || (l.kind === 'tagged' && l.tag === currentTag);
-  for (const unit of clientUnits) {
+  for (const { chunks: unit, awaitsContinuation } of clientUnits) {
     const text = unit.map((c) => c.bytes.toString('latin1')).join('');
     const line: ClientLine | undefined = waitsFor === 'literal' || inAuth ? undefined : classifyClientLine(text.split('\n')[0].replace(/\r$/, ''));
     if (waitsFor !== 'none') emitServer(untilContinuation);
@@ -178,7 +189,7 @@ export function mergeByProtocol(client: ImportedChunk[], server: ImportedChunk[]
       pending.add(line.tag);
       inAuth = line.verb === 'AUTHENTICATE';
     }
-    waitsFor = /\{[0-9]+\}\r?\n$/.test(text) ? 'literal' : line?.kind === 'command' && line.verb === 'IDLE' ? 'idle' : 'none';
+    waitsFor = awaitsContinuation ? 'literal' : line?.kind === 'command' && line.verb === 'IDLE' ? 'idle' : 'none';
     if (inAuth) {
       // Each SASL step waits for the server's challenge or the tagged result (RFC 3501 6.2.2).
       emitServer(untilContinuation);
@@ -196,25 +207,10 @@ export function mergeByProtocol(client: ImportedChunk[], server: ImportedChunk[]
   return out.map((c, i) => ({ ...c, timeUs: base + i }));
 }
 
-/** Runs imported bytes through the live framing (Reframer) into a capture file of one session. */
+/** Writes imported chunks, in order, as a capture of one session. */
 export async function writeImportedCapture(outPath: string, chunks: ImportedChunk[], tool: string,
-  peers: { client: string; upstream: string }, notes: string[]): Promise<ImportSummary> {
-  const startUs = chunks[0]?.timeUs ?? Date.now() * 1000;
-  const writer = new CaptureWriter(outPath, tool, startUs);
-  let frames = 0;
-  const counter: EventSink = { handle: (e: ProxyEvent) => { if (e.type === 'frame') frames += 1; writer.handle(e); } };
-  const reframer = new Reframer(counter);
-  const info: SessionInfo = { id: 1, startUs, client: peers.client, upstream: peers.upstream, listen: 'import' };
-  const bytes = { client: 0, server: 0 };
-  reframer.handle({ type: 'session-open', session: info });
-  for (const c of chunks) {
-    bytes[c.direction] += c.bytes.length;
-    reframer.handle({ type: 'data', session: 1, direction: c.direction, timeUs: c.timeUs, bytes: c.bytes, layer: 'wire' });
-  }
-  const last = chunks[chunks.length - 1];
-  reframer.handle({ type: 'session-close', session: 1, timeUs: last?.timeUs ?? startUs,
-    end: { by: last?.direction === 'client' ? 'client-closed' : 'server-closed' }, bytes, frames: 0 });
-  await writer.close();
-  if (writer.error) throw new Error(`cannot write ${outPath}: ${writer.error.message}`);
-  return { frames, bytes, notes };
+  peers: ImportPeers, notes: string[], overwrite = false): Promise<ImportSummary> {
+  const out = new ImportedCaptureWriter(outPath, tool, chunks[0]?.timeUs ?? Date.now() * 1000, peers, overwrite);
+  for (const c of chunks) await out.add(c);
+  return out.finish(notes);
 }

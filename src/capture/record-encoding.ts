@@ -9,17 +9,12 @@ import { directionCode } from './format';
  * from them, so the frame records need not repeat a password in clear.
  */
 
-/** A data record up to its base64: `encodeRecord` is this, the base64 of the bytes, then DATA_RECORD_TAIL. */
-export function dataRecordHead(d: { timeUs: number; session: number; direction: 'client' | 'server'; layer: 'wire' | 'inflated' }): string {
-  return `{"r":"data","t":${d.timeUs},"s":${d.session},"d":"${directionCode(d.direction)}","l":"${d.layer === 'wire' ? 'w' : 'i'}","b":"`;
-}
-export const DATA_RECORD_TAIL = '"}\n';
-
 /** One event as one capture line. Data records are built by hand: base64 needs no escaping. */
 export function encodeRecord(event: ProxyEvent): string {
   switch (event.type) {
     case 'data':
-      return `${dataRecordHead(event)}${event.bytes.toString('base64')}${DATA_RECORD_TAIL}`;
+      // Fixed key order: frame-bytes.ts finds a session's data records by this prefix.
+      return `{"r":"data","t":${event.timeUs},"s":${event.session},"d":"${directionCode(event.direction)}","l":"${event.layer === 'wire' ? 'w' : 'i'}","b":"${event.bytes.toString('base64')}"}\n`;
     case 'frame':
       return `${JSON.stringify({ r: 'frame', text: frameText(event.frame, { revealSecrets: false }), f: withSecretsOverwritten(event.frame) })}\n`;
     case 'session-open':

@@ -48,7 +48,8 @@ A capture keeps the raw bytes, secrets included; text and JSON output mask them 
       if (opts.format === 'rawlog') {
         if (!opts.outPrefix) throw new UsageError('--format rawlog needs --out-prefix PREFIX (it writes PREFIX.in and PREFIX.out)');
         const r = await exportRawlog(file, opts.outPrefix, { session: opts.session, timestamps: opts.timestamps, revealSecrets: opts.revealSecrets });
-        stderr.write(`imapdbg: wrote ${r.written.join(', ')}\n`);
+        stderr.write(r.written.length > 0 ? `imapdbg: wrote ${r.written.join(', ')}\n`
+          : `imapdbg: ${file} has no ${opts.session === undefined ? 'sessions' : `session ${opts.session}`}: nothing written\n`);
         if (r.truncated) stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
         return;
       }
@@ -69,28 +70,39 @@ A capture keeps the raw bytes, secrets included; text and JSON output mask them 
 }
 
 /**
- * A writer with backpressure onto stdout or a file. Text and JSON pass through the terminal
- * escaper (terminal-text.ts); raw bytes pass unchanged, and a raw file holds every secret in
- * clear, so it is created 0600 (and an existing regular file set to 0600).
+ * A writer with backpressure onto stdout or a file. The file is opened before anything is read, so
+ * a bad -o is one line at once; it is created 0600 (raw and --reveal-secrets output hold secrets),
+ * and a write error (a full disk) ends the export with that error.
  */
 function output(path: string | undefined, format: ExportOptions['format']): { write: ExportWrite; done: () => Promise<void> } {
-  const stream: Writable = path ? createWriteStream(path, { fd: openOutput(path, format === 'raw') }) : process.stdout;
+  let stream: Writable = process.stdout;
+  let failed: Error | undefined;
+  if (path !== undefined) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'w', 0o600);
+      // An existing file keeps its mode on open: make it 0600 too (raw bytes hold secrets in clear).
+      if (fstatSync(fd).isFile()) fchmodSync(fd, 0o600);
+    } catch (err) {
+      throw new UsageError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    stream = createWriteStream(path, { fd });
+    stream.on('error', (err) => { failed ??= err; });
+  }
+  const check = (): void => {
+    if (failed) throw new Error(`cannot write ${path ?? 'standard output'}: ${(failed as NodeJS.ErrnoException).code ?? failed.message}`);
+  };
+  // Text and JSON pass through the terminal escaper (terminal-text.ts); raw bytes pass unchanged.
   const encode = format === 'text' ? terminalText : format === 'json' ? terminalJson : undefined;
   const write: ExportWrite = (chunk) => {
-    const data = encode && typeof chunk === 'string' ? encode(chunk) : chunk;
-    return stream.write(data) ? undefined : new Promise<void>((r) => stream.once('drain', () => r()));
+    check();
+    if (stream.write(encode && typeof chunk === 'string' ? encode(chunk) : chunk)) return undefined;
+    return new Promise<void>((resolve) => {
+      const go = (): void => { stream.off('drain', go); stream.off('error', go); resolve(); };
+      stream.once('drain', go);
+      stream.once('error', go);
+    }).then(check);
   };
-  const done = (): Promise<void> => (path ? new Promise<void>((r) => stream.end(() => r())) : Promise.resolve());
+  const done = (): Promise<void> => (path ? new Promise<void>((r) => stream.end(() => r())).then(check) : Promise.resolve());
   return { write, done };
-}
-
-function openOutput(path: string, secret: boolean): number {
-  let fd;
-  try {
-    fd = openSync(path, 'w', secret ? 0o600 : 0o666);
-  } catch (err) {
-    throw new UsageError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  if (secret && fstatSync(fd).isFile()) fchmodSync(fd, 0o600);
-  return fd;
 }

@@ -9,6 +9,7 @@ interface ImportOptions {
   rawlog?: string;
   socat?: string;
   out?: string;
+  force: boolean;
 }
 
 export function registerImportCommand(program: Command): void {
@@ -16,7 +17,8 @@ export function registerImportCommand(program: Command): void {
     .description('turn a Dovecot rawlog pair or a socat -v log into a capture (then view, lint, export or replay it)')
     .option('--rawlog <prefix>', 'Dovecot rawlog pair PREFIX.in / PREFIX.out, with or without timestamps')
     .option('--socat <file>', 'the standard error of `socat -v` between a client and a server')
-    .option('-o, --out <file>', 'capture file to write')
+    .option('-o, --out <file>', 'capture file to write (an existing file is refused)')
+    .option('--force', 'overwrite an existing --out file', false)
     .addHelpText('after', `
 Examples:
   imapdbg import --rawlog /var/rawlog/20240101-120000-1234 -o session.imapcap
@@ -29,7 +31,8 @@ directions are interleaved by the protocol and times are synthetic.`)
       if (opts.out === undefined) throw new UsageError('import needs -o OUT.imapcap');
       let summary: ImportSummary;
       try {
-        summary = opts.rawlog !== undefined ? await importRawlog(opts.rawlog, opts.out, TOOL) : await importSocat(opts.socat ?? '', opts.out, TOOL);
+        summary = opts.rawlog !== undefined ? await importRawlog(opts.rawlog, opts.out, TOOL, opts.force)
+          : await importSocat(opts.socat ?? '', opts.out, TOOL, opts.force);
       } catch (err) {
         if (err instanceof ImportFormatError) throw new UsageError(err.message);
         throw err;

@@ -9,8 +9,7 @@ import { registerStatsCommand } from './stats-command';
 import { registerViewCommand } from './view-command';
 import { registerCaCommand } from './ca-command';
 import { registerConvertCommand } from './convert-command';
-import { UsageError } from './usage-error';
-import { CaptureError } from '../capture/capture-reader';
+import { oneLineText } from '../imap/terminal-text';
 import { TOOL_VERSION } from './version';
 import { stderr } from '../headless/terminal-output';
 
@@ -47,8 +46,10 @@ export async function main(argv: string[]): Promise<void> {
   // `imapdbg export FILE | head`: a reader that goes away is the end of the job, not a crash.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);
-    throw err;
+    fail(`cannot write to standard output: ${err.code ?? err.message}`);
   });
+  // Whatever escapes a command (a stream's 'error' without a listener, a bug) is one line, never a stack.
+  process.on('uncaughtException', (err) => fail(`unexpected error: ${err instanceof Error ? err.message : String(err)}`));
   const program = buildProgram();
   if (argv.length <= 2) {
     stderr.write('imapdbg: missing command; try "imapdbg --help" (or "imapdbg demo" for a first look)\n');
@@ -61,11 +62,14 @@ export async function main(argv: string[]): Promise<void> {
       // Help and version output are not errors.
       process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2);
     }
-    // A bad argument or an unreadable input file: one line, exit 2, whatever the command.
-    if (err instanceof UsageError || err instanceof CaptureError || (err instanceof Error && err.name === 'InvalidArgumentError')) {
-      stderr.write(`imapdbg: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
+    // A bad argument, an unreadable input file, anything else that stopped the command: one line,
+    // exit 2. Exit 1 is kept for a verdict (lint found an error, a replay differed).
+    fail(err instanceof Error ? err.message : String(err));
   }
+}
+
+/** One line on stderr (control characters escaped: a path or a peer's text may hold a newline), exit 2. */
+function fail(message: string): never {
+  stderr.write(`imapdbg: ${oneLineText(message)}\n`);
+  process.exit(2);
 }

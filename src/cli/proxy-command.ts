@@ -18,6 +18,7 @@ interface ProxyOptions extends TlsCliOptions {
   listen: string;
   upstream?: string;
   record?: string;
+  force: boolean;
   headless: boolean;
   revealSecrets: boolean;
   idleTimeout: number;
@@ -30,7 +31,8 @@ export function registerProxyCommand(program: Command): void {
     .description('run the proxy between an IMAP client and server; every byte is forwarded unchanged')
     .option('-l, --listen <host:port>', 'address to listen on', '127.0.0.1:1143')
     .option('-u, --upstream <host:port>', 'the real IMAP server')
-    .option('-w, --record <file>', 'write a capture file (JSON Lines, mode 0600), frame by frame')
+    .option('-w, --record <file>', 'write a capture file (JSON Lines, mode 0600), frame by frame; an existing file is refused')
+    .option('--force', 'with --record: overwrite an existing capture file (a symbolic link is still refused)', false)
     .option('--headless', 'print one line per frame instead of the terminal UI', false)
     .option('--reveal-secrets', 'show LOGIN passwords and AUTHENTICATE data instead of masking them', false)
     .option('--idle-timeout <seconds>', 'close a session after this long without traffic (default 31 min: IDLE may sit silent 29 min)',
@@ -59,7 +61,10 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
     throw new UsageError((err as Error).message);
   }
   const bus = new EventBus();
-  const capture = opts.record ? new CaptureWriter(opts.record, TOOL, nowUs()) : undefined;
+  // A full disk stops recording, not forwarding: say so at once (stderr, or the TUI's status line once it is up).
+  let warn = (line: string): void => { stderr.write(`imapdbg: ${line}\n`); };
+  const stopped = (err: Error): string => `recording to ${opts.record} stopped: ${err.message}; still forwarding`;
+  const capture = opts.record ? new CaptureWriter(opts.record, TOOL, nowUs(), { overwrite: opts.force, onError: (err) => warn(stopped(err)) }) : undefined;
   if (capture) bus.add(capture);
   // The terminal UI is the default on a terminal; it opens once the listener is up (errors before it stay readable).
   const useTui = !opts.headless && process.stdout.isTTY === true && process.stdin.isTTY === true;
@@ -88,6 +93,10 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   const tui = useTui ? (await import('../tui/tui-app')).openTui({ source: { mode: 'live', title: `${bound.host}:${bound.port} → ${opts.upstream}`, capturePath: opts.record },
     revealSecrets: opts.revealSecrets, utc: opts.utc }) : undefined;
   if (tui) bus.add(tui.sink);
+  if (tui) {
+    warn = (line) => { tui.model.say(line, true); tui.model.onChange(); };
+    if (capture?.error) warn(stopped(capture.error));
+  }
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

@@ -5,7 +5,7 @@ export class UsageError extends Error {}
 export function positiveInt(name: string): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive integer (got "${value}")`);
+    if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive integer (got "${value}")`);
     return n;
   };
 }

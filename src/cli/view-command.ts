@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { Command } from 'commander';
 import { CaptureError } from '../capture/capture-reader';
 import { readCaptureEvents } from '../capture/capture-export';
@@ -76,9 +76,15 @@ async function runView(file: string, opts: ViewOptions): Promise<void> {
 function checkHeader(file: string): void {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    // O_NONBLOCK: a FIFO opens at once (and is refused below) instead of waiting for a writer.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     throw new UsageError(`cannot read capture ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const stat = fstatSync(fd);
+  if (!stat.isFile()) {
+    closeSync(fd);
+    throw new UsageError(`cannot read capture ${file}: it is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}`);
   }
   const buf = Buffer.alloc(4096);
   const n = readSync(fd, buf, 0, buf.length, 0);

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { DEFAULT_LIMITS, DirectionFramer } from '../imap/direction-framer';
 
 /** A tagged result and the responses that came before it. */
 export interface CommandResult {
@@ -10,11 +11,18 @@ export interface CommandResult {
 
 /**
  * A very small IMAP client for scripted dialogs (the demo, fixture recording): sends commands
- * verbatim and reads whole responses, literals included (a line ending in `{N}` is followed by N
- * bytes, RFC 3501 4.3). It checks nothing else; the proxy in front is what inspects the dialog.
+ * verbatim and reads whole responses, literals included (where one ends is the proxy's own framer's
+ * call: `{N}`, `{N+}`, `{N-}`, `~{N}`, RFC 3501 4.3). It checks nothing else; the proxy in front is
+ * what inspects the dialog.
  */
 export class ScriptedClient {
   private buffer = Buffer.alloc(0);
+  /** Stream offset of buffer[0]. */
+  private bufferOffset = 0;
+  private readonly framer = new DirectionFramer('server', {
+    gateLiteral: () => 'inline',
+    segment: (s) => this.takeResponse(s.offset + s.length),
+  }, { ...DEFAULT_LIMITS, literalDigest: 'none' });
   private readonly responses: string[] = [];
   private ended: Error | undefined;
   private wake: (() => void) | undefined;
@@ -22,7 +30,7 @@ export class ScriptedClient {
   constructor(private readonly socket: Socket, private readonly timeoutMs = 10_000) {
     socket.on('data', (chunk: Buffer) => {
       this.buffer = Buffer.concat([this.buffer, chunk]);
-      this.parse();
+      this.framer.push(chunk, 0);
       this.wake?.();
     });
     const end = (err?: Error): void => {
@@ -81,23 +89,12 @@ export class ScriptedClient {
     return { responses: all.slice(0, -1), tagged };
   }
 
-  private parse(): void {
-    for (;;) {
-      let pos = 0;
-      // One response: lines joined by literals until a line that does not announce one.
-      for (;;) {
-        const eol = this.buffer.indexOf('\n', pos);
-        if (eol < 0) return;
-        const line = this.buffer.subarray(pos, eol).toString('latin1');
-        const literal = /\{(\d+)\}\r?$/.exec(line);
-        if (!literal) { pos = eol + 1; break; }
-        const end = eol + 1 + Number(literal[1]);
-        if (this.buffer.length < end) return;
-        pos = end;
-      }
-      this.responses.push(this.buffer.subarray(0, pos).toString('latin1').replace(/\r?\n$/, ''));
-      this.buffer = this.buffer.subarray(pos);
-    }
+  /** The framer completed a response ending at stream offset `end`. */
+  private takeResponse(end: number): void {
+    const length = end - this.bufferOffset;
+    this.responses.push(this.buffer.subarray(0, length).toString('latin1').replace(/\r?\n$/, ''));
+    this.buffer = this.buffer.subarray(length);
+    this.bufferOffset = end;
   }
 }
 

@@ -80,7 +80,7 @@ test('records are byte-identical to encodeRecord of the events, in order, across
   }
 });
 
-test('the capture is created 0600 before the constructor returns, and an existing file is made 0600', async () => {
+test('the capture is created 0600 before the constructor returns; an existing file is refused, or with overwrite made 0600', async () => {
   const dir = tmpDir();
   const old = process.umask(0);
   try {
@@ -93,7 +93,9 @@ test('the capture is created 0600 before the constructor returns, and an existin
 
     const existing = path.join(dir, 'old.imapcap');
     fs.writeFileSync(existing, 'previous content that is longer than a header line, to be truncated away '.repeat(10), { mode: 0o644 });
-    const w2 = new CaptureWriter(existing, TOOL, 2);
+    assert.throws(() => new CaptureWriter(existing, TOOL, 2), /old\.imapcap: it exists \(pass --force to overwrite it\)$/);
+    assert.equal(fs.statSync(existing).mode & 0o777, 0o644);
+    const w2 = new CaptureWriter(existing, TOOL, 2, { overwrite: true });
     assert.equal(fs.statSync(existing).mode & 0o777, 0o600);
     await w2.close();
     assert.equal(fs.readFileSync(existing, 'utf8'), headerLine(2));
@@ -151,11 +153,13 @@ test('a 100 MB burst through an EventBus makes the writer congested, then it dra
 
 test('a write error on the writer thread (/dev/full) sets error, stops recording and throws nothing', { skip: !fs.existsSync('/dev/full') }, async () => {
   const modeBefore = fs.statSync('/dev/full').mode;
-  const writer = new CaptureWriter('/dev/full', TOOL, 5);
+  const reported: Error[] = [];
+  const writer = new CaptureWriter('/dev/full', TOOL, 5, { overwrite: true, onError: (err) => reported.push(err) });
   for (let i = 0; i < 50; i++) writer.handle(data(65_536, i));
   for (let i = 0; i < 200 && writer.error === undefined; i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(writer.error, 'no error reported');
   assert.equal((writer.error as NodeJS.ErrnoException).code, 'ENOSPC');
+  assert.deepEqual(reported, [writer.error], 'onError called once, with the first error');
   assert.equal(writer.congested, false);
   await writer.whenDrained();
   writer.handle(data(10, 1));
@@ -164,4 +168,24 @@ test('a write error on the writer thread (/dev/full) sets error, stops recording
   assert.equal((writer.error as NodeJS.ErrnoException).code, 'ENOSPC');
   // A device is never chmod'ed.
   assert.equal(fs.statSync('/dev/full').mode, modeBefore);
+});
+
+test('a symbolic link is never followed, with or without overwrite; the target stays untouched', async () => {
+  const dir = tmpDir();
+  try {
+    const target = path.join(dir, 'target');
+    fs.writeFileSync(target, 'precious');
+    const link = path.join(dir, 'link.imapcap');
+    fs.symlinkSync(target, link);
+    for (const overwrite of [false, true]) {
+      assert.throws(() => new CaptureWriter(link, TOOL, 1, { overwrite }), /link\.imapcap: it is a symbolic link/);
+    }
+    const dangling = path.join(dir, 'dangling.imapcap');
+    fs.symlinkSync(path.join(dir, 'would-be-created'), dangling);
+    assert.throws(() => new CaptureWriter(dangling, TOOL, 1), /dangling\.imapcap: it is a symbolic link/);
+    assert.equal(fs.existsSync(path.join(dir, 'would-be-created')), false);
+    assert.equal(fs.readFileSync(target, 'utf8'), 'precious');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

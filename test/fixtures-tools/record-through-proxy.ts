@@ -26,7 +26,7 @@ export interface RecordOptions {
  */
 export async function recordThroughProxy<T>(upstream: HostPort, capturePath: string,
   dialog: (proxy: HostPort) => Promise<T>, options: RecordOptions = {}): Promise<T> {
-  const writer = new CaptureWriter(capturePath, TOOL, nowUs());
+  const writer = new CaptureWriter(capturePath, TOOL, nowUs(), { overwrite: true }); // fixtures are re-recorded in place
   const bus = new EventBus().add(writer);
   const listen = { host: '127.0.0.1', port: 0 };
   let tls: TlsSetup | undefined;
