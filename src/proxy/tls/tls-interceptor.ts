@@ -148,7 +148,7 @@ export class TlsInterception {
     if (!raw) return;
     const onLeave = (): void => {
       raw.destroy();
-      session.upstreamFailed('client TLS handshake failed: the client closed the connection before it', startTlsFinding('client-tls-failed', ''), 'client');
+      session.upstreamFailed('client TLS handshake failed: the client closed the connection before the TLS handshake', startTlsFinding('client-tls-failed', ''), 'client');
     };
     raw.once('end', onLeave).once('close', onLeave);
     up.stopWatchingClient = () => { raw.off('end', onLeave).off('close', onLeave); };
