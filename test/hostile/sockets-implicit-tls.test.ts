@@ -25,7 +25,10 @@ test('a plain client on --tls: its upstream connection is closed, the session li
   }
 });
 
-test('50 connect-and-close probes on --tls: the proxy\'s fds come back and every upstream connection is closed; SIGINT exits 0', async () => {
+/** The start of a TLS handshake record (ContentType 22, TLS 1.0, a length) with the body cut short. */
+const PARTIAL_CLIENT_HELLO = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]);
+
+test('50 connect-and-close probes on --tls (half of them mid-ClientHello): the proxy\'s fds come back and every upstream connection is closed; SIGINT exits 0', async () => {
   const rig = await startRig(['--tls']);
   try {
     // One full session first, so that lazily opened descriptors are in the baseline.
@@ -33,7 +36,7 @@ test('50 connect-and-close probes on --tls: the proxy\'s fds come back and every
     assert.ok(await pollUntil(() => rig.upstream.open === 0));
     const before = rig.fds();
     for (let i = 0; i < 5; i++) {
-      await Promise.all(Array.from({ length: 10 }, () => probe(rig.proxy.port, (s) => s.end())));
+      await Promise.all(Array.from({ length: 10 }, (_, n) => probe(rig.proxy.port, (s) => (n % 2 === 0 ? s.end() : s.end(PARTIAL_CLIENT_HELLO)))));
     }
     assert.ok(await pollUntil(() => rig.upstream.accepted === 51 && rig.upstream.open === 0),
       `upstream connections accepted ${rig.upstream.accepted}, still open ${rig.upstream.open}`);
