@@ -6,7 +6,6 @@ export const ERROR_LINE_MAX = 300;
  * `session closed` line or a finding must stay one line. Control characters become spaces.
  */
 export function oneLine(text: string, max = ERROR_LINE_MAX): string {
-  // eslint-disable-next-line no-control-regex
   const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/ {2,}/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
 }
