@@ -1,6 +1,6 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Direction } from '../imap/frame';
 import { maskBytes, secretRanges, type SecretRange } from '../imap/secret-mask';
+import { AppendFileSet } from './append-file-set';
 import { readCapture, type CaptureReadResult } from './capture-reader';
 import { Reframer } from './reframer';
 
@@ -18,7 +18,8 @@ export interface RawlogExportOptions {
 }
 
 interface PairState {
-  files: Record<Direction, WriteStream>;
+  /** The `.in` (client) and `.out` (server) paths. */
+  files: Record<Direction, string>;
   atLineStart: Record<Direction, boolean>;
 }
 
@@ -66,16 +67,25 @@ export async function exportRawlog(path: string, prefix: string, options: Rawlog
   const pairs = new Map<number, PairState>();
   const written: string[] = [];
   const nameOf = (id: number): string => (wanted.length === 1 ? prefix : `${prefix}-${id}`);
-  const writeTo = (stream: WriteStream, chunk: string | Buffer): Promise<void> | void =>
-    (stream.write(chunk) ? undefined : new Promise<void>((r) => stream.once('drain', () => r())));
+  // Not one open pair per session: a capture of 600 concurrent sessions would need 1200 descriptors.
+  const files = new AppendFileSet();
+  const writeTo = (file: string, chunk: string | Buffer): Promise<void> => files.write(file, chunk);
   await readCapture(path, async (event) => {
     if (event.type === 'session-open' && wanted.includes(event.session.id)) {
       const base = nameOf(event.session.id);
       written.push(`${base}.in`, `${base}.out`);
       pairs.set(event.session.id, {
-        files: { client: createWriteStream(`${base}.in`, { mode: 0o600 }), server: createWriteStream(`${base}.out`, { mode: 0o600 }) },
+        files: { client: `${base}.in`, server: `${base}.out` },
         atLineStart: { client: true, server: true },
       });
+      // Both files exist even for a session that sent nothing, as before.
+      await writeTo(`${base}.in`, '');
+      await writeTo(`${base}.out`, '');
+      return;
+    }
+    if (event.type === 'session-close') {
+      const ended = pairs.get(event.session);
+      if (ended) for (const file of Object.values(ended.files)) files.close(file);
       return;
     }
     if (event.type !== 'data' || event.layer !== 'wire') return;
@@ -97,8 +107,6 @@ export async function exportRawlog(path: string, prefix: string, options: Rawlog
       start = end;
     }
   });
-  for (const pair of pairs.values()) {
-    await Promise.all(Object.values(pair.files).map((f) => new Promise<void>((r) => f.end(() => r()))));
-  }
+  await files.closeAll();
   return { ...header, written };
 }
