@@ -62,6 +62,11 @@ export class TmuxPane {
     }
   }
 
+  /** The screen with its colours and attributes as SGR escapes (`ESC[7m` is inverse, the cursor row's highlight). */
+  styledScreen(): string {
+    return this.tmux('capture-pane', '-p', '-e');
+  }
+
   resize(width: number, height: number): void {
     this.tmux('resize-window', '-x', String(width), '-y', String(height));
   }
