@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixtureCapture, IDLE_UPDATES } from '../tui/fixture-captures';
-import { IMAPDBG, shellQuote, TmuxPane } from '../tui/tmux-pane';
+import { highlightedRows, IMAPDBG, shellQuote, TmuxPane } from '../tui/tmux-pane';
 
 const T = { timeout: 120_000 };
 
@@ -17,12 +17,6 @@ function rows(screen: string): string[] {
 /** The axis row (under the title): the zoom caption and the tick labels. */
 function axis(screen: string): string {
   return rows(screen)[1];
-}
-
-/** The rows of the screen drawn in inverse video (the cursor's highlight), escapes removed. */
-export function highlighted(styled: string): string[] {
-  // eslint-disable-next-line no-control-regex
-  return rows(styled).filter((r) => /\x1b\[(?:[0-9;]*;)?7(?:;[0-9;]*)?m/.test(r)).map((r) => r.replace(/\x1b\[[0-9;]*m/g, ''));
 }
 
 for (const [width, height] of [[80, 24], [200, 50]] as const) {
@@ -62,7 +56,7 @@ for (const [width, height] of [[80, 24], [200, 50]] as const) {
         screen = await pane.waitFor((s) => /mark (\d+)\//.exec(s)?.[1] !== mark, 'the next mark');
       }
       assert.match(screen, /#1 mark \d+\/\d+ \d\d:\d\d:\d\d\.\d{3} update \+[\d.]+s into IDLE: S: \* 3 EXISTS/);
-      const cursorRow = highlighted(pane.styledScreen()).find((r) => r.startsWith('#1 alice INBOX'));
+      const cursorRow = highlightedRows(pane.styledScreen()).find((r) => r.startsWith('#1 alice INBOX'));
       assert.ok(cursorRow, 'the session row is highlighted');
 
       // Enter: the frames screen of session #1 with the EXISTS frame highlighted.
@@ -70,7 +64,7 @@ for (const [width, height] of [[80, 24], [200, 50]] as const) {
       const frames = await pane.waitFor(/Esc back to the timeline/, 'the jump to the frame');
       assert.match(frames, /imapdbg — session #1 alice INBOX/);
       assert.match(frames, /frame \d+ of session #1/);
-      const selected = highlighted(pane.styledScreen()).filter((r) => /S: \* \d+ |C: |S: /.test(r));
+      const selected = highlightedRows(pane.styledScreen()).filter((r) => /S: \* \d+ |C: |S: /.test(r));
       assert.equal(selected.length, 1, `one highlighted frame row: ${JSON.stringify(selected)}`);
       assert.match(selected[0], /S: \* 3 EXISTS/);
 

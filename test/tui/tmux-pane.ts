@@ -85,3 +85,12 @@ export class TmuxPane {
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
+
+/** The rows of a styled screen (TmuxPane.styledScreen) drawn in inverse video, the highlight, without escapes. */
+export function highlightedRows(styled: string): string[] {
+  return styled.replace(/\n$/, '').split('\n')
+    // eslint-disable-next-line no-control-regex
+    .filter((r) => /\x1b\[(?:[0-9;]*;)?7(?:;[0-9;]*)?m/.test(r))
+    // eslint-disable-next-line no-control-regex
+    .map((r) => r.replace(/\x1b\[[0-9;]*m/g, ''));
+}
