@@ -104,7 +104,8 @@ function markLine(model: TuiModel, width: number): string {
   const mark = state.selectedMark(track);
   if (!mark) {
     const bands = track.bands.length;
-    return colour(cut(`#${s.info.id}: ${bands ? `${bands} IDLE periods` : 'no IDLE, no findings'}`, width), 'gray-fg');
+    const what = track.marks.length ? `${bands} IDLE periods, ${track.marks.length} marks (→ selects one)` : 'no IDLE, no findings';
+    return colour(cut(`#${s.info.id}: ${what}`, width), 'gray-fg');
   }
   const time = clockTime(mark.timeUs, model.options.utc).slice(0, 12);
   const what = markText(model, mark);
