@@ -34,7 +34,6 @@ export function timelineLines(model: TuiModel, width: number, height: number): s
   const now = model.now();
   const label = labelWidth(width);
   const plot = Math.max(1, width - label - 1);
-  state.plotWidth = plot;
   const rowCount = Math.max(1, height - 2);
   state.rows.fit(list.length, rowCount);
   const view = state.view(now);

@@ -23,7 +23,7 @@ export const KEY_HELP: ReadonlyArray<readonly [string, string]> = [
   ['x', 'literals in the detail pane as hex or text'],
   ['t', 'IDLE timeline: per session, IDLE periods as bars, updates and findings as marks (t or Esc back)'],
   ['  j / k', 'timeline: previous / next session'],
-  ['  ← / →', 'timeline: previous / next mark of the session (the view follows)'],
+  ['  ← / →, ^ / $', 'timeline: previous / next mark of the session (the view follows); first / last mark'],
   ['  + / -, 0', 'timeline: zoom the time axis in / out, fit the whole capture'],
   ['  h / l', 'timeline: pan back / forward in time'],
   ['  Enter', 'timeline: the mark\'s frame in its session\'s frames (Esc back)'],

@@ -99,8 +99,6 @@ export class TimelineState {
   viewStartUs: number | undefined;
   /** Index of the selected mark in the selected session's marks; undefined when it has none. */
   mark: number | undefined;
-  /** Width of the plot in cells, as last rendered (keys scroll by it). */
-  plotWidth = 60;
 
   constructor(private readonly index: TimelineIndex) {}
 
