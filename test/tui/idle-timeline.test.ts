@@ -281,3 +281,27 @@ test('the timeline shows peer strings escaped: mailbox names, tags, frame text',
   assert.ok(seen.some((s) => s.includes('C: i\\x1b]0;t\\x07\\x9b31m')), 'the tag, escaped');
   assert.ok(seen.some((s) => s.includes('finding c\\x1b]0;t')), 'the finding code, escaped');
 });
+
+test('two IDLE periods: two bars with the gap between them, the gap named from the IDLE tracker\'s annotation', () => {
+  const m = model();
+  open(m, 1);
+  const at = (s: number): number => T0 + s * S;
+  const frames = [
+    makeFrame(1, 1, 'client', 'command', 'i1 IDLE', { timeUs: at(1), annotations: [{ kind: 'phase', phase: 'idle-requested', detail: { tag: 'i1' } }] }),
+    makeFrame(1, 2, 'client', 'idle-done', 'DONE', { timeUs: at(2.9) }),
+    makeFrame(1, 3, 'server', 'tagged', 'i1 OK', { timeUs: at(3) }),
+    makeFrame(1, 4, 'client', 'command', 'i2 IDLE', { timeUs: at(6), annotations: [{ kind: 'phase', phase: 'idle-requested', detail: { tag: 'i2', gapUs: 3 * S } }] }),
+    makeFrame(1, 5, 'server', 'tagged', 'i2 NO no', { timeUs: at(7) }),
+  ];
+  for (const frame of frames) m.handle({ type: 'frame', frame });
+  m.handle({ type: 'session-close', session: 1, timeUs: at(10), end: { by: 'client-closed' }, bytes: { client: 0, server: 0 }, frames: 5 });
+  const row = layoutRow(m.timeline.track(1), { startUs: T0, endUs: at(10) }, { startUs: T0, spanUs: 10 * S }, 10, 0);
+  assert.equal(row.cells.map((c) => c[0]).join(''), 'aiiiaaiiaa', 'IDLE 1-3 s, a gap, IDLE 6-7 s');
+  handleKey(m, 't');
+  const markLine = (): string => renderScreen(m, 120, 12).lines[9].replace(/\x1b\[[0-9;]*m/g, '');
+  assert.match(markLine(), /mark 1\/4 .* IDLE 2\.0s: C: i1 IDLE/);
+  handleKey(m, 'right');
+  assert.match(markLine(), /mark 2\/4 .* IDLE end, 0 updates: S: i1 OK/);
+  handleKey(m, 'right');
+  assert.match(markLine(), /mark 3\/4 .* IDLE 1\.0s ended NO, 3\.0s after the previous IDLE ended: C: i2 IDLE/);
+});

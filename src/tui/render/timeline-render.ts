@@ -116,9 +116,15 @@ function markLine(model: TuiModel, width: number): string {
 function markText(model: TuiModel, mark: TimelineMark): string {
   const band = mark.frame === undefined ? undefined : model.store.band(mark.frame);
   switch (mark.kind) {
-    case 'idle': return band?.endUs !== undefined ? `IDLE ${formatDuration(band.endUs - band.startUs)}` : 'IDLE (open)';
+    case 'idle': {
+      const length = band?.endUs !== undefined ? `IDLE ${formatDuration(band.endUs - band.startUs)}` : 'IDLE (open)';
+      const status = band?.endedBy !== undefined && band.endedBy !== 'OK' && band.endedBy !== 'closed' ? ` ended ${band.endedBy}` : '';
+      return `${length}${status}${gapText(model, mark)}`;
+    }
     case 'update': return band ? `update +${formatDuration(mark.timeUs - band.startUs)} into IDLE` : 'update';
-    case 'end': return band?.endedBy === 'closed' ? 'IDLE ended by the connection closing' : 'IDLE end';
+    case 'end':
+      if (band?.endedBy === 'closed') return 'IDLE ended by the connection closing';
+      return `IDLE end${band ? `, ${band.updates} updates` : ''}`;
     case 'finding': {
       if (mark.code) return `finding ${mark.code}`;
       const f = mark.frame === undefined ? undefined : model.store.frame(mark.frame).annotations.find((a) => a.kind === 'finding');
@@ -129,4 +135,15 @@ function markText(model: TuiModel, mark: TimelineMark): string {
       return never;
     }
   }
+}
+
+/** The push gap before an IDLE, from the IDLE tracker's `idle-requested` annotation (absent for the first). */
+function gapText(model: TuiModel, mark: TimelineMark): string {
+  if (mark.frame === undefined) return '';
+  for (const a of model.store.frame(mark.frame).annotations) {
+    if (a.kind === 'phase' && a.phase === 'idle-requested' && typeof a.detail?.gapUs === 'number') {
+      return `, ${formatDuration(a.detail.gapUs)} after the previous IDLE ended`;
+    }
+  }
+  return '';
 }
