@@ -134,8 +134,8 @@ function timelineKey(model: TuiModel, key: string): void {
     case 'G': case 'end': rows((c, n) => c.end(n)); return;
     case 'pagedown': case 'space': case 'C-f': rows((c, n) => c.page(1, n)); return;
     case 'pageup': case 'C-b': rows((c, n) => c.page(-1, n)); return;
-    case 'right': case 'w': if (!state.moveMark(1, list, now)) model.say('no later mark in this session'); return;
-    case 'left': case 'b': if (!state.moveMark(-1, list, now)) model.say('no earlier mark in this session'); return;
+    case 'right': if (!state.moveMark(1, list, now)) model.say('no later mark in this session'); return;
+    case 'left': if (!state.moveMark(-1, list, now)) model.say('no earlier mark in this session'); return;
     case '^': state.endMark(false, list, now); return;
     case '$': state.endMark(true, list, now); return;
     case '+': case '=': if (!state.zoomIn(now, list)) model.say('zoomed in as far as it goes'); return;
