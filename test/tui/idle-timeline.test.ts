@@ -39,6 +39,7 @@ function idleSession(m: TuiModel, id: number, offsetUs = 0, mailbox = 'INBOX'): 
     f('client', 'command', 'a3 IDLE', at(1)),
     f('server', 'continuation', '+ idling', at(1.001)),
     f('server', 'untagged', '* 4 EXISTS', at(5)),
+    f('server', 'untagged', '* OK Still here', at(7)),
     f('client', 'idle-done', 'DONE', at(8.9)),
     f('server', 'tagged', 'a3 OK done', at(9)),
     f('client', 'command', 'a4 NOOP', { ...at(9.5), annotations: [{ kind: 'finding', finding: { level: 'warning', code: 'poll', rfc: 'RFC 2177', message: 'm' } }] }),
@@ -128,6 +129,8 @@ test('moving to a mark off screen pans the zoomed view to it', () => {
   const v = st.view(0);
   assert.ok(v.startUs <= T0 + 5 * S && T0 + 5 * S < v.startUs + v.spanUs, 'the EXISTS is on screen');
   assert.ok(st.moveMark(1, list, 0));
+  assert.equal(st.cursorMark(list)?.kind, 'keepalive');
+  assert.ok(st.moveMark(1, list, 0));
   assert.ok(st.moveMark(1, list, 0));
   assert.equal(st.cursorMark(list)?.kind, 'finding');
   assert.equal(st.moveMark(1, list, 0), false, 'no mark after the last');
@@ -137,12 +140,12 @@ test('row layout: the session as dots, the IDLE period as a bar, the update and 
   const m = model();
   idleSession(m, 1);
   const track = m.timeline.track(1);
-  assert.deepEqual(track.marks.map((k) => k.kind), ['idle', 'update', 'end', 'finding']);
+  assert.deepEqual(track.marks.map((k) => k.kind), ['idle', 'update', 'keepalive', 'end', 'finding']);
   const view = { startUs: T0, spanUs: 10 * S };
   const row = layoutRow(track, { startUs: T0, endUs: T0 + 10 * S }, view, 20, 0, track.marks[1]);
-  const text = row.cells.map((c) => ({ none: ' ', alive: '.', idle: '#', update: 'U', finding: '!' })[c]).join('');
-  // 0.5 s per column: IDLE from column 2 (1 s) to 18 (9 s), EXISTS at 10 (5 s), NOOP's finding at 19.
-  assert.equal(text, '..########U########!');
+  const text = row.cells.map((c) => ({ none: ' ', alive: '.', idle: '#', keepalive: 'k', update: 'U', finding: '!' })[c]).join('');
+  // 0.5 s per column: IDLE from column 2 (1 s) to 18 (9 s), EXISTS at 10 (5 s), the keepalive at 14 (7 s), NOOP's finding at 19.
+  assert.equal(text, '..########U###k####!');
   assert.equal(row.selectedColumn, 10);
   // Zoomed into 4-6 s: the bar fills the plot, the update is in the middle; nothing else.
   const zoomed = layoutRow(track, { startUs: T0, endUs: T0 + 10 * S }, { startUs: T0 + 4 * S, spanUs: 2 * S }, 20, 0);

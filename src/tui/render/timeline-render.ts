@@ -11,12 +11,13 @@ const CELL_LOOK: Readonly<Record<TimelineCell, { ch: string; style: string }>> =
   none: { ch: ' ', style: '' },
   alive: { ch: '·', style: 'gray-fg' },
   idle: { ch: '█', style: 'green-fg' },
+  keepalive: { ch: '◇', style: 'green-fg' },
   update: { ch: '◆', style: 'cyan-fg bold' },
   finding: { ch: '!', style: 'red-fg bold' },
 };
 
 /** The key to the row glyphs, for the title line. */
-export const TIMELINE_LEGEND = '█ IDLE  ◆ update  ! finding  · connected';
+export const TIMELINE_LEGEND = '█ IDLE ◆ update ◇ keepalive ! finding · connected';
 
 /** Width of the session label column (`#id user mailbox`). */
 function labelWidth(width: number): number {
@@ -121,7 +122,8 @@ function markText(model: TuiModel, mark: TimelineMark): string {
       const status = band?.endedBy !== undefined && band.endedBy !== 'OK' && band.endedBy !== 'closed' ? ` ended ${band.endedBy}` : '';
       return `${length}${status}${gapText(model, mark)}`;
     }
-    case 'update': return band ? `update +${formatDuration(mark.timeUs - band.startUs)} into IDLE` : 'update';
+    case 'update':
+    case 'keepalive': return `${mark.kind}${band ? ` +${formatDuration(mark.timeUs - band.startUs)} into IDLE` : ''}`;
     case 'end':
       if (band?.endedBy === 'closed') return 'IDLE ended by the connection closing';
       return `IDLE end${band ? `, ${band.updates} updates` : ''}`;

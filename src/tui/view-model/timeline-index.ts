@@ -8,6 +8,8 @@ export type TimelineMarkKind =
   | 'idle'
   /** An untagged response while idling (`* N EXISTS`...): the push the user waits for. */
   | 'update'
+  /** An untagged `* OK` while idling: the server's keepalive (RFC 2177 lets it send them), not a change. */
+  | 'keepalive'
   /** The tagged response (or the connection's end) that closed the period. */
   | 'end'
   /** A lint finding, on a frame or on the session. */
@@ -51,7 +53,7 @@ export class TimelineIndex {
       track.bands.push(band);
       track.marks.push({ kind: 'idle', timeUs: frame.timeUs, frame: index });
     } else if (band && frame.direction === 'server' && frame.kind === 'untagged') {
-      track.marks.push({ kind: 'update', timeUs: frame.timeUs, frame: index });
+      track.marks.push({ kind: frame.verb === 'OK' ? 'keepalive' : 'update', timeUs: frame.timeUs, frame: index });
     } else if (band && index === band.endIndex) {
       track.marks.push({ kind: 'end', timeUs: frame.timeUs, frame: index });
     }

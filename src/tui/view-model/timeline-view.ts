@@ -3,9 +3,9 @@ import { firstAtOrAfter, type SessionTrack, type TimelineIndex, type TimelineMar
 import { ListCursor } from './list-cursor';
 
 /** What one cell of a session's row shows, weakest first: a cell shows the strongest thing in it. */
-export type TimelineCell = 'none' | 'alive' | 'idle' | 'update' | 'finding';
+export type TimelineCell = 'none' | 'alive' | 'idle' | 'keepalive' | 'update' | 'finding';
 
-const STRENGTH: Readonly<Record<TimelineCell, number>> = { none: 0, alive: 1, idle: 2, update: 3, finding: 4 };
+const STRENGTH: Readonly<Record<TimelineCell, number>> = { none: 0, alive: 1, idle: 2, keepalive: 3, update: 4, finding: 5 };
 
 /** Marks in one cell looked at for the strongest before skipping to the next column. */
 const MARKS_PER_CELL_SCANNED = 16;
@@ -69,6 +69,7 @@ export function layoutRow(track: SessionTrack, life: TimeSpan, view: TimeView, w
 /** Starts and ends of periods are the bar itself; updates and findings stand out on it. */
 function markCell(mark: TimelineMark): TimelineCell | undefined {
   if (mark.kind === 'update') return 'update';
+  if (mark.kind === 'keepalive') return 'keepalive';
   if (mark.kind === 'finding') return 'finding';
   return undefined;
 }
