@@ -101,6 +101,14 @@ export class TuiScreen {
     if (!image || m.help || m.prompt) return;
     const row = y - image.listTop;
     if (row < 0 || row >= image.listRows) return;
+    if (m.screen === 'timeline') {
+      const rows = m.timelineState.rows;
+      const target = rows.top + row;
+      if (target >= m.sessions.list.length) return;
+      if (target === rows.cursor) this.keys('enter');
+      else { m.timelineState.moveRow((c, n) => c.jump(target, n), m.sessions.list, m.now()); this.render(); }
+      return;
+    }
     if (m.screen === 'sessions') {
       const target = m.sessionCursor.top + row;
       if (target >= m.sessions.list.length) return;

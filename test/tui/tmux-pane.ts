@@ -62,6 +62,11 @@ export class TmuxPane {
     }
   }
 
+  /** The screen with its colours and attributes as SGR escapes (`ESC[7m` is inverse, the cursor row's highlight). */
+  styledScreen(): string {
+    return this.tmux('capture-pane', '-p', '-e');
+  }
+
   resize(width: number, height: number): void {
     this.tmux('resize-window', '-x', String(width), '-y', String(height));
   }
@@ -79,4 +84,13 @@ export class TmuxPane {
 /** Single-quote a value for the pane's shell. */
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The rows of a styled screen (TmuxPane.styledScreen) drawn in inverse video, the highlight, without escapes. */
+export function highlightedRows(styled: string): string[] {
+  return styled.replace(/\n$/, '').split('\n')
+    // eslint-disable-next-line no-control-regex
+    .filter((r) => /\x1b\[(?:[0-9;]*;)?7(?:;[0-9;]*)?m/.test(r))
+    // eslint-disable-next-line no-control-regex
+    .map((r) => r.replace(/\x1b\[[0-9;]*m/g, ''));
 }

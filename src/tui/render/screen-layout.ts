@@ -4,6 +4,7 @@ import type { TuiModel } from '../view-model/tui-model';
 import { detailLines } from './detail-render';
 import { framesRows } from './frames-render';
 import { sessionsHeader, sessionsRows } from './sessions-render';
+import { TIMELINE_LEGEND, timelineLines } from './timeline-render';
 import { colour, cut, fit, formatBytes, cellSafe } from './text-cells';
 
 /** The whole screen as tagged lines, and where the list rows are (for the mouse). */
@@ -30,6 +31,9 @@ export function renderScreen(model: TuiModel, width: number, height: number): Sc
     const help = helpLines(w);
     model.helpScroll = Math.max(0, Math.min(model.helpScroll, help.length - (body - 1)));
     lines.push(...help.slice(model.helpScroll, model.helpScroll + body - 1));
+  } else if (model.screen === 'timeline') {
+    lines.push(...timelineLines(model, w, body + 1));
+    listRows = Math.max(1, body - 1);
   } else if (model.screen === 'sessions') {
     lines.push(sessionsHeader(w));
     lines.push(...sessionsRows(model, w, body));
@@ -59,6 +63,7 @@ function titleLine(model: TuiModel, w: number): string {
   let text = ' imapdbg';
   if (model.help) text += ' — help';
   else if (model.screen === 'sessions') text += ` — sessions (${model.sessions.list.length})`;
+  else if (model.screen === 'timeline') text += ` — IDLE timeline  ${TIMELINE_LEGEND}`;
   else if (model.frames?.session === undefined) text += ' — frames of all sessions';
   else {
     const s = model.sessions.get(model.frames.session);
@@ -66,7 +71,8 @@ function titleLine(model: TuiModel, w: number): string {
     const box = s?.identity.mailbox ? ` ${s.identity.mailbox}` : '';
     text += ` — session #${model.frames.session}${who}${box}  ${s?.info.client ?? ''} → ${s?.info.upstream ?? ''}${s?.closed ? ' (closed)' : ''}`;
   }
-  const count = model.screen === 'frames' && model.frames ? `${model.frames.rows.length ? model.frames.cursor.cursor + 1 : 0}/${model.frames.rows.length} ` : '';
+  const count = model.screen === 'frames' && model.frames ? `${model.frames.rows.length ? model.frames.cursor.cursor + 1 : 0}/${model.frames.rows.length} `
+    : model.screen === 'timeline' ? `${model.sessions.list.length ? model.timelineState.rows.cursor + 1 : 0}/${model.sessions.list.length} ` : '';
   return colour(fit(cellSafe(text), w - count.length - 1) + ' ' + count, 'inverse');
 }
 
@@ -93,9 +99,10 @@ function bottomLine(model: TuiModel, w: number): string {
   }
   if (model.message) return colour(cut(cellSafe(model.message.text), w), model.message.error ? 'red-fg' : 'green-fg');
   const hints = model.help ? 'Esc/q/? close help  j/k scroll  Q quit'
-    : model.screen === 'sessions' ? 'Enter open  a all frames  / search  f filter  p pause  ? help  Q quit'
+    : model.screen === 'timeline' ? 'j/k session  ←/→ mark  +/- zoom  h/l pan  0 fit  Enter frame  t/Esc back  ? help'
+    : model.screen === 'sessions' ? 'Enter open  t timeline  a all frames  / search  f filter  p pause  ? help  Q quit'
       : model.detail ? 'j/k move  Tab focus  x hex  F follow  / search  f filter  Esc close  ? help'
-        : 'Enter detail  j/k g/G move  F follow  / n N search  f filter  p pause  q back  ? help';
+        : 'Enter detail  j/k g/G move  F follow  / n N search  f filter  t timeline  q back  ? help';
   return colour(cut(hints, w), 'gray-fg');
 }
 

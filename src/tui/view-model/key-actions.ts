@@ -1,5 +1,6 @@
 import { compileSearch, findRow } from './search-pattern';
 import type { SessionSummary } from './session-table';
+import type { ListCursor } from './list-cursor';
 import type { TuiModel } from './tui-model';
 
 /** What a key asks of the program around the model. */
@@ -20,6 +21,12 @@ export const KEY_HELP: ReadonlyArray<readonly [string, string]> = [
   ['F', 'follow: keep the newest frame selected as frames arrive'],
   ['p', 'pause the display (the proxy keeps forwarding); p again resumes'],
   ['x', 'literals in the detail pane as hex or text'],
+  ['t', 'IDLE timeline: per session, IDLE periods as bars, updates and findings as marks (t or Esc back)'],
+  ['  j / k', 'timeline: previous / next session'],
+  ['  ← / →, ^ / $', 'timeline: previous / next mark of the session (the view follows); first / last mark'],
+  ['  + / -, 0', 'timeline: zoom the time axis in / out, fit the whole capture'],
+  ['  h / l', 'timeline: pan back / forward in time'],
+  ['  Enter', 'timeline: the mark\'s frame in its session\'s frames (Esc back)'],
   ['?', 'this help (Esc, q or ? closes)'],
   ['mouse', 'wheel scrolls, click selects, click on the selected row opens'],
 ];
@@ -60,9 +67,14 @@ export function handleKey(model: TuiModel, key: string): KeyOutcome {
     case 'a': model.openFrames(undefined); return undefined;
     case 'escape':
     case 'q': model.back(); return undefined;
+    case 't':
+      if (model.screen === 'timeline') model.back();
+      else model.openTimeline();
+      return undefined;
     default:
   }
-  if (model.screen === 'sessions') sessionsKey(model, key);
+  if (model.screen === 'timeline') timelineKey(model, key);
+  else if (model.screen === 'sessions') sessionsKey(model, key);
   else framesKey(model, key);
   return undefined;
 }
@@ -107,6 +119,32 @@ function sessionsKey(model: TuiModel, key: string): void {
   if (key === 'enter' || key === 'tab') {
     const s = model.sessions.list[model.sessionCursor.cursor];
     if (s) model.openFrames(s.info.id);
+  }
+}
+
+function timelineKey(model: TuiModel, key: string): void {
+  const state = model.timelineState;
+  const list = model.sessions.list;
+  const now = model.now();
+  const rows = (move: (c: ListCursor, n: number) => void): void => state.moveRow(move, list, now);
+  switch (key) {
+    case 'j': case 'down': rows((c, n) => c.move(1, n)); return;
+    case 'k': case 'up': rows((c, n) => c.move(-1, n)); return;
+    case 'g': case 'home': rows((c, n) => c.home(n)); return;
+    case 'G': case 'end': rows((c, n) => c.end(n)); return;
+    case 'pagedown': case 'space': case 'C-f': rows((c, n) => c.page(1, n)); return;
+    case 'pageup': case 'C-b': rows((c, n) => c.page(-1, n)); return;
+    case 'right': if (!state.moveMark(1, list, now)) model.say('no later mark in this session'); return;
+    case 'left': if (!state.moveMark(-1, list, now)) model.say('no earlier mark in this session'); return;
+    case '^': state.endMark(false, list, now); return;
+    case '$': state.endMark(true, list, now); return;
+    case '+': case '=': if (!state.zoomIn(now, list)) model.say('zoomed in as far as it goes'); return;
+    case '-': case '_': if (!state.zoomOut(now)) model.say('the whole capture is in view'); return;
+    case '0': state.fit(); return;
+    case 'h': state.pan(-1, now); return;
+    case 'l': state.pan(1, now); return;
+    case 'enter': model.jumpFromTimeline(); return;
+    default:
   }
 }
 
@@ -174,11 +212,14 @@ function search(model: TuiModel, direction: 1 | -1): void {
     model.say(pattern.message, true);
     return;
   }
-  if (model.screen === 'sessions') {
+  if (model.screen === 'sessions' || model.screen === 'timeline') {
     const list = model.sessions.list;
-    const row = findRow(list.length, model.sessionCursor.cursor, direction, (r) => sessionSearchText(list[r]), pattern.test);
+    const timeline = model.screen === 'timeline' ? model.timelineState : undefined;
+    const cursor = timeline ? timeline.rows : model.sessionCursor;
+    const row = findRow(list.length, cursor.cursor, direction, (r) => sessionSearchText(list[r]), pattern.test);
     if (row === undefined) model.say(`not found: ${source}`, true);
-    else model.sessionCursor.jump(row, list.length);
+    else if (timeline) timeline.moveRow((c, n) => c.jump(row, n), list, model.now());
+    else cursor.jump(row, list.length);
     return;
   }
   const view = model.frames;

@@ -7,6 +7,8 @@ import { FrameStore } from './frame-store';
 import { ListCursor } from './list-cursor';
 import { SessionTable } from './session-table';
 import { ThroughputMeter } from './throughput-meter';
+import { TimelineIndex } from './timeline-index';
+import { TimelineState } from './timeline-view';
 
 /** How the model was fed: a running proxy, or a capture file. */
 export interface TuiSource {
@@ -44,7 +46,14 @@ export class TuiModel {
   readonly sessions = new SessionTable();
   readonly sessionCursor = new ListCursor();
   readonly throughput = new ThroughputMeter();
-  screen: 'sessions' | 'frames' = 'sessions';
+  /** IDLE periods and marks per session, for the timeline screen. */
+  readonly timeline = new TimelineIndex();
+  readonly timelineState = new TimelineState(this.timeline);
+  screen: 'sessions' | 'frames' | 'timeline' = 'sessions';
+  /** Where Esc on the timeline goes back to. */
+  private timelineFrom: 'sessions' | 'frames' = 'sessions';
+  /** The frames screen was opened from a timeline mark: Esc goes back there. */
+  private framesFromTimeline = false;
   frames: FrameListView | undefined;
   detail: DetailState | undefined;
   focus: 'list' | 'detail' = 'list';
@@ -89,6 +98,7 @@ export class TuiModel {
     switch (event.type) {
       case 'frame': {
         const index = this.store.add(event.frame);
+        this.timeline.observeFrame(this.store.frame(index), index, this.store.band(index));
         this.frames?.added(index);
         this.latestUs = Math.max(this.latestUs, event.frame.endUs);
         return;
@@ -97,14 +107,23 @@ export class TuiModel {
         if (event.layer === 'wire') this.throughput.add(event.timeUs, event.bytes.length);
         this.latestUs = Math.max(this.latestUs, event.timeUs);
         return;
-      case 'session-close':
+      case 'session-close': {
+        const open = this.store.bands.openBand(event.session);
         this.store.endSession(event.session, event.timeUs);
+        this.timeline.observeSessionEnd(event.session, event.timeUs, open);
         this.latestUs = Math.max(this.latestUs, event.timeUs);
         return;
+      }
       case 'session-open':
+        this.timeline.seen(event.session.startUs);
         this.latestUs = Math.max(this.latestUs, event.session.startUs);
         return;
-      case 'finding':
+      case 'finding': {
+        const frames = this.store.sessionFrames(event.session);
+        this.timeline.observeSessionFinding(event.session, event.timeUs, event.finding.code, frames[frames.length - 1]);
+        this.latestUs = Math.max(this.latestUs, event.timeUs);
+        return;
+      }
       case 'tls':
         this.latestUs = Math.max(this.latestUs, event.timeUs);
         return;
@@ -130,16 +149,63 @@ export class TuiModel {
 
   /** Open the frames of a session (or of all sessions), with the filter in force. */
   openFrames(session: number | undefined): void {
+    this.framesFromTimeline = false;
     this.frames = new FrameListView(this.store, session, this.options.source.mode === 'live' || this.playing);
     this.frames.setFilter(this.filter);
     this.screen = 'frames';
     this.closeDetail();
   }
 
-  /** Back from the frames screen to the sessions screen. */
+  /** Show the IDLE timeline, its cursor on the session in view (the selected row or the open frames' session). */
+  openTimeline(): void {
+    if (this.screen === 'timeline') return;
+    this.timelineFrom = this.screen;
+    const list = this.sessions.list;
+    const id = this.screen === 'frames' ? this.frames?.session : list[this.sessionCursor.cursor]?.info.id;
+    const row = id === undefined ? -1 : list.findIndex((s) => s.info.id === id);
+    const state = this.timelineState;
+    if (row >= 0 && row !== state.rows.cursor) {
+      state.rows.jump(row, list.length);
+      state.mark = undefined;
+    }
+    if (state.mark === undefined) state.endMark(false, list, this.now());
+    this.screen = 'timeline';
+  }
+
+  /** Enter on a timeline mark: the frames of its session with its frame selected. */
+  jumpFromTimeline(): void {
+    const target = this.timelineState.jumpTarget(this.sessions.list);
+    if (!target) {
+      this.say('no mark here: ←/→ move between marks');
+      return;
+    }
+    this.openFrames(target.session);
+    this.framesFromTimeline = true;
+    const view = this.frames;
+    if (!view) return;
+    view.following = false;
+    if (!view.select(target.frame)) {
+      this.say(`frame ${this.store.frame(target.frame).seq} is hidden by the filter ${this.filter?.source ?? ''}`, true);
+      return;
+    }
+    this.say(`frame ${this.store.frame(target.frame).seq} of session #${target.session}; Esc back to the timeline`);
+  }
+
+  /** Back from the frames screen to the sessions screen (or the timeline it came from). */
   back(): void {
+    if (this.screen === 'timeline') {
+      this.screen = this.timelineFrom === 'frames' && this.frames ? 'frames' : 'sessions';
+      return;
+    }
     if (this.screen === 'frames' && this.detail) {
       this.closeDetail();
+      return;
+    }
+    if (this.screen === 'frames' && this.framesFromTimeline) {
+      this.framesFromTimeline = false;
+      this.timelineFrom = 'sessions';
+      this.frames = undefined;
+      this.screen = 'timeline';
       return;
     }
     if (this.screen === 'frames') {
