@@ -9,6 +9,7 @@ import { registerStatsCommand } from './stats-command';
 import { registerViewCommand } from './view-command';
 import { registerCaCommand } from './ca-command';
 import { registerConvertCommand } from './convert-command';
+import { registerDoctorCommand } from './doctor-command';
 import { UsageError } from './usage-error';
 import { CaptureError } from '../capture/capture-reader';
 import { TOOL_VERSION } from './version';
@@ -37,6 +38,7 @@ Examples:
   registerViewCommand(program);
   registerCaCommand(program);
   registerConvertCommand(program);
+  registerDoctorCommand(program);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: (text, write) => write(`imapdbg: ${text.replace(/^error: /, '')}`) });
   return program;
 }
