@@ -3,8 +3,8 @@
 // its connections, in doctor's own words (src/doctor/commands.ts), with IDLEs during which nothing
 // changed. Served by `imapdbg replay --serve --match ignore-literals`, it is a server that accepts
 // IDLE and APPEND but never pushes EXISTS to an idling client: a "broken push" server.
-//   npx tsc -p tsconfig.json && node dist/test/doctor/record-broken-push.js [OUT]
-import * as path from 'node:path';
+//   npx tsc -p tsconfig.json && node dist/test/doctor/record-broken-push.js fixtures/doctor-broken-push.imapcap
+// (OUT is required, so a test runner given the whole directory never re-records by accident.)
 import { startDovecot } from '../harness/dovecot';
 import { recordThroughProxy } from '../fixtures-tools/record-through-proxy';
 import { ImapClient, type CommandResult } from '../../src/doctor/imap-client';
@@ -53,8 +53,8 @@ export async function recordBrokenPush(out: string): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  const out = process.argv[2] ?? path.resolve(__dirname, '../../../fixtures/doctor-broken-push.imapcap');
+const out = process.argv[2];
+if (require.main === module && out !== undefined && out.endsWith('.imapcap')) {
   recordBrokenPush(out).then(() => process.stdout.write(`recorded ${out}\n`), (err: Error) => {
     process.stderr.write(`record-broken-push: ${err.message}\n`);
     process.exit(1);
