@@ -58,32 +58,26 @@ export class ResponseReader {
   private lineEnded(): void {
     const line = this.tail.replace(/\n$/, '');
     this.tail = '';
+    // The line end may have come in two chunks (CR in one, LF in the next): strip it from the whole.
+    let kept = Buffer.concat(this.kept);
+    const keptWhole = !this.truncated;
+    if (keptWhole && kept[kept.length - 1] === 10) kept = kept.subarray(0, kept.length - 1);
+    if (keptWhole && kept[kept.length - 1] === 13) kept = kept.subarray(0, kept.length - 1);
+    this.kept = [kept];
+    this.keptLen = kept.length;
     const literal = LITERAL_AT_END.exec(line);
     if (literal) {
       const size = Number(literal[1]);
       this.literalLeft = size;
-      this.dropLineEnd();
       this.keep(Buffer.from(`«${size} bytes»`));
       this.tail = '';
       return;
     }
-    this.dropLineEnd();
-    const text = Buffer.concat(this.kept).toString('utf8');
+    const text = kept.toString('utf8');
     const truncated = this.truncated;
     this.kept = [];
     this.keptLen = 0;
     this.truncated = false;
     this.onResponse({ text, truncated });
-  }
-
-  /** Removes the CRLF just kept, so a response's text is its lines without line ends. */
-  private dropLineEnd(): void {
-    const last = this.kept[this.kept.length - 1];
-    if (!last) return;
-    let cut = 0;
-    if (last[last.length - 1] === 10) cut++;
-    if (last[last.length - 1 - cut] === 13) cut++;
-    this.kept[this.kept.length - 1] = last.subarray(0, last.length - cut);
-    this.keptLen -= cut;
   }
 }
