@@ -28,6 +28,15 @@ const PY_MAILBOX = `
 import imaplib, sys
 m = imaplib.IMAP4(sys.argv[1], int(sys.argv[2]))
 m.login(sys.argv[3], sys.argv[4])
+if sys.argv[5] == 'create':
+    print(m.create('Doctor'))
+    m.select('Doctor')
+    print('ALL', m.search(None, 'ALL')[1][0].decode())
+    sys.exit(0)
+if sys.argv[5] == 'doctor':
+    m.select('Doctor')
+    print('ALL', m.search(None, 'ALL')[1][0].decode())
+    sys.exit(0)
 m.select('INBOX')
 if sys.argv[5] == 'flag':
     print(m.store('2', '+FLAGS', '(\\\\Deleted)'))
@@ -38,7 +47,7 @@ else:
 m.logout()
 `;
 
-async function mailbox(action: 'flag' | 'list'): Promise<string> {
+async function mailbox(action: 'flag' | 'list' | 'create' | 'doctor'): Promise<string> {
   const r = await runPython(PY_MAILBOX, [inst.host, String(inst.port), 'alice', inst.users.alice, action]);
   assert.equal(r.code, 0, r.stderr);
   return r.stdout;
@@ -60,6 +69,16 @@ test('a healthy Dovecot: every item ok, push latency measured, the test messages
   assert.match(after, /^ALL 1 2$/m, 'the user\'s two messages are still there');
   assert.match(after, /^DELETED 2$/m, 'the user\'s \\Deleted message was not expunged');
   assert.match(after, /^DOCTOR $/m, 'no test message left');
+});
+
+test('--append-mailbox: the push test goes to that mailbox and leaves it as it was', async () => {
+  assert.match(await mailbox('create'), /^ALL $/m);
+  const run = await runDoctorCli([`${inst.host}:${inst.port}`, '--user', 'alice', '--password', inst.users.alice,
+    '--append', '--append-mailbox', 'Doctor', '--tries', '1', '--watch', '1s', '--json']);
+  assert.equal(verdicts(run)['push-latency'], 'ok', run.items.get('push-latency')?.value);
+  assert.match(run.items.get('push-latency')?.value ?? '', /of 1 .*test messages deleted/);
+  assert.match(await mailbox('doctor'), /^ALL $/m, 'Doctor is empty again');
+  assert.match(await mailbox('list'), /^ALL 1 2$/m, 'INBOX untouched');
 });
 
 test('the table for people names each item with its RFC and verdict', async () => {

@@ -93,3 +93,23 @@ test('an endless line and a huge literal: doctor reads on, keeps a bounded previ
     await server.close();
   }
 });
+
+test('LOGINDISABLED: the password is never sent, login is a problem', async () => {
+  const lines: string[] = [];
+  const server = await startFakeServer({
+    command: (c, tag, verb, line) => {
+      lines.push(line);
+      if (verb === 'CAPABILITY') { c.send(`* CAPABILITY IMAP4rev1 IDLE STARTTLS LOGINDISABLED\r\n${tag} OK done\r\n`); return true; }
+      return false;
+    },
+  });
+  try {
+    const run = await runDoctorCli([`127.0.0.1:${server.port}`, ...LOGIN, '--json']);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.equal(verdicts(run)['login'], 'problem');
+    assert.match(run.items.get('login')?.value ?? '', /LOGINDISABLED/);
+    assert.ok(!lines.some((l) => l.includes('secret')), lines.join('\n'));
+  } finally {
+    await server.close();
+  }
+});

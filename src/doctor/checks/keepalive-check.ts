@@ -62,6 +62,8 @@ function keepaliveItem(seen: Incoming[], start: number, heldMs: number, firstTex
   const times = [start, ...seen.map((r) => r.atMs), start + heldMs];
   const gaps = times.slice(1).map((t, i) => t - times[i]);
   const longest = Math.max(...gaps);
+  const between = gaps.slice(1, -1).sort((a, b) => a - b);
+  const every = between.length > 0 ? `, every ~${formatMs(between[Math.floor(between.length / 2)])}` : '';
   const example = firstText === undefined ? '' : `, e.g. ${serverText(firstText)}`;
-  return item('keepalive', 'ok', `${seen.length} untagged in ${formatMs(heldMs)}, longest silence ${formatMs(longest)}${example}`, longest);
+  return item('keepalive', 'ok', `${seen.length} untagged in ${formatMs(heldMs)}${every}, longest silence ${formatMs(longest)}${example}`, longest);
 }

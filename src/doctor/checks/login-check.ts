@@ -20,11 +20,14 @@ export async function loginCheck(client: ImapClient, opts: DoctorOptions): Promi
   const idleBefore = capsBefore.has('IDLE')
     ? item('idle-before-login', 'ok', 'advertised')
     : item('idle-before-login', 'warning', 'not advertised before login (a client that reads capabilities only once will never IDLE)');
+  if (capsBefore.has('LOGINDISABLED')) {
+    // The server would refuse it anyway; the password is not sent in clear text (RFC 3501 6.2.3).
+    return { items: [item('login', 'problem', 'LOGIN not sent: the server advertises LOGINDISABLED on this connection (try --starttls or --tls)'), idleBefore], loggedIn: false, capabilities: new Set() };
+  }
   const r = await client.command(login(opts.user, opts.password));
   if (r.status !== 'OK') {
     const why = r.status === 'closed' ? 'the server closed the connection' : r.status === 'timeout' ? 'no answer' : `${r.status} ${serverText(r.text)}`;
-    const hint = capsBefore.has('LOGINDISABLED') ? ' (LOGINDISABLED: try --starttls or --tls)' : '';
-    return { items: [item('login', 'problem', `LOGIN failed: ${why}${hint}`), idleBefore], loggedIn: false, capabilities: new Set() };
+    return { items: [item('login', 'problem', `LOGIN failed: ${why}`), idleBefore], loggedIn: false, capabilities: new Set() };
   }
   const after = await client.command(CAPABILITY);
   const caps = capabilitiesIn(after.untagged) ?? capabilitiesIn(r.untagged) ?? capabilitiesIn([{ kind: 'tagged', text: r.text, atMs: 0 }]) ?? new Set<string>();

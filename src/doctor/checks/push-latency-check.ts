@@ -63,6 +63,7 @@ export async function pushLatencyCheck(main: ImapClient, opts: DoctorOptions, ca
     failure = failure === undefined ? undefined : `${failure}${cleanup ? `; ${cleanup}` : ''}`;
     if (failure === undefined && cleanup) failure = cleanup;
   }
+  if (mailbox !== opts.mailbox && !main.closed) await main.command(select(opts.mailbox));
   if (latencies.length < opts.tries) return item('push-latency', 'problem', failure ?? 'not measured');
   const sorted = [...latencies].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)];
