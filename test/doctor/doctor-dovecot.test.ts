@@ -129,3 +129,23 @@ test('a Dovecot without IDLE in its capabilities: a problem verdict, exit 1', as
     await noIdle.stop();
   }
 });
+
+test('without UIDPLUS and with a user\'s message flagged \\Deleted: doctor does not EXPUNGE, says so', async () => {
+  const noUidplus = await startDovecot({ imapSettings: ['imap_capability = IMAP4rev1 IDLE LITERAL+', 'imap_idle_notify_interval = 2 secs'] });
+  try {
+    await appendMessage(noUidplus, 'alice', 'INBOX', fixtureMessage(1, 'kept'));
+    await appendMessage(noUidplus, 'alice', 'INBOX', fixtureMessage(2, 'flagged deleted by the user'));
+    const py = (action: string): Promise<string> => runPython(PY_MAILBOX, [noUidplus.host, String(noUidplus.port), 'alice', noUidplus.users.alice, action]).then((r) => r.stdout);
+    await py('flag');
+    const run = await runDoctorCli([`${noUidplus.host}:${noUidplus.port}`, '--user', 'alice', '--password', noUidplus.users.alice,
+      '--append', '--tries', '1', '--watch', '1s', '--json']);
+    const push = run.items.get('push-latency');
+    assert.equal(push?.verdict, 'warning', push?.value);
+    assert.match(push?.value ?? '', /no UIDPLUS and other messages are flagged \\Deleted/);
+    const after = await py('list');
+    assert.match(after, /^ALL 1 2 3$/m, 'nothing expunged: the user\'s \\Deleted message is still there');
+    assert.match(after, /^DELETED 2 3$/m, 'doctor\'s message is left flagged \\Deleted');
+  } finally {
+    await noUidplus.stop();
+  }
+});
