@@ -43,7 +43,8 @@ export class ResponseReader {
   }
 
   private keep(bytes: Buffer): void {
-    this.tail = (this.tail + bytes.toString('latin1')).slice(-TAIL_BYTES);
+    // Only the chunk's last bytes are decoded: an endless line costs no per-chunk string.
+    this.tail = (this.tail + bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)).toString('latin1')).slice(-TAIL_BYTES);
     const room = this.maxKeptBytes - this.keptLen;
     if (room <= 0) {
       if (bytes.length > 0) this.truncated = true;
