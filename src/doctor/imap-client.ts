@@ -41,6 +41,7 @@ export type Awaited = { response: Incoming } | { closed: Closed } | { timeout: t
 export interface CommandResult {
   status: 'OK' | 'NO' | 'BAD' | 'closed' | 'timeout';
   text: string;
+  /** The first MAX_KEPT_UNTAGGED untagged responses. */
   untagged: Incoming[];
   elapsedMs: number;
   /** When the tagged response arrived (ms, monotonic); when the wait ended if there was none. */
@@ -51,6 +52,9 @@ export interface CommandResult {
 export class ConnectError extends Error {}
 
 export const now = (): number => performance.now();
+
+/** Untagged responses kept per command; more are counted, not kept (a server may send without end). */
+const MAX_KEPT_UNTAGGED = 200;
 
 /**
  * A small IMAP client for doctor: one socket, responses read by a bounded ResponseReader, tags
@@ -184,7 +188,7 @@ export class ImapClient {
     const tag = this.nextTag();
     const start = now();
     const untagged: Incoming[] = [];
-    const stop = this.listen((r) => { if (r.kind === 'untagged') untagged.push(r); });
+    const stop = this.listen((r) => { if (r.kind === 'untagged' && untagged.length < MAX_KEPT_UNTAGGED) untagged.push(r); });
     try {
       this.sendLine(`${tag} ${text}`);
       if (literal) {

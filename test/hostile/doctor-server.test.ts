@@ -113,3 +113,21 @@ test('LOGINDISABLED: the password is never sent, login is a problem', async () =
     await server.close();
   }
 });
+
+test('100,000 LIST responses: counted as they come, not kept', async () => {
+  const server = await startFakeServer({
+    command: (c, tag, verb) => {
+      if (verb !== 'LIST') return false;
+      const lines: string[] = [];
+      for (let i = 0; i < 100_000; i++) lines.push(`* LIST () "/" box${i}\r\n`);
+      c.send(`${lines.join('')}${tag} OK listed\r\n`);
+      return true;
+    },
+  });
+  try {
+    const run = await runDoctorCli([`127.0.0.1:${server.port}`, ...LOGIN, '--watch', '1s', '--json']);
+    assert.match(run.items.get('notify')?.value ?? '', /100000 selectable mailboxes/);
+  } finally {
+    await server.close();
+  }
+});

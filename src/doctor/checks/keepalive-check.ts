@@ -1,6 +1,6 @@
 import { item } from '../items';
 import { serverText, type DoctorItem } from '../report';
-import { now, type Closed, type ImapClient, type Incoming } from '../imap-client';
+import { now, type Closed, type ImapClient } from '../imap-client';
 import type { DoctorOptions } from '../doctor-options';
 import { formatMs } from '../duration';
 import { closedText, endIdle, startIdle } from '../idle-session';
@@ -19,19 +19,21 @@ export async function keepaliveCheck(client: ImapClient, opts: DoctorOptions): P
     return [item('keepalive', 'not run', `IDLE: ${idling.reason}`), item('idle-timeout', idling.closed ? 'problem' : 'not run', `IDLE: ${idling.reason}`)];
   }
   const start = now();
-  const seen: Incoming[] = [];
-  let firstText: string | undefined;
+  const seen: Silences = { count: 0, lastAt: start, gaps: [], longest: 0 };
   const stop = client.listen((r) => {
     if (r.kind !== 'untagged') return;
-    seen.push(r);
-    // Only the count and times are kept, and the first one's (bounded) text.
-    if (seen.length > 1000) seen.splice(1, 1);
-    firstText ??= r.text;
+    // Only the count and spacing are kept, and the first one's (bounded) text.
+    seen.count += 1;
+    seen.firstText ??= r.text;
+    const gap = r.atMs - seen.lastAt;
+    if (seen.count > 1 && seen.gaps.length < MAX_GAPS) seen.gaps.push(gap);
+    seen.longest = Math.max(seen.longest, gap);
+    seen.lastAt = r.atMs;
   });
-  const ended = await watch(client, opts, start, () => seen.length);
+  const ended = await watch(client, opts, start, () => seen.count);
   stop();
   const heldMs = (ended?.atMs ?? now()) - start;
-  const keepalive = keepaliveItem(seen, start, heldMs, firstText);
+  const keepalive = keepaliveItem(seen, start + heldMs, heldMs);
   if (ended) {
     const early = heldMs < IDLE_MINUTES_ALLOWED * 60_000;
     return [keepalive, item('idle-timeout', early ? 'problem' : 'ok', `IDLE ended after ${formatMs(heldMs)}: ${closedText(ended)}`, heldMs)];
@@ -55,15 +57,26 @@ async function watch(client: ImapClient, opts: DoctorOptions, start: number, cou
   return undefined;
 }
 
-function keepaliveItem(seen: Incoming[], start: number, heldMs: number, firstText: string | undefined): DoctorItem {
-  if (seen.length === 0) {
+/** What the watch kept of the untagged responses: bounded whatever the server sends. */
+interface Silences {
+  count: number;
+  lastAt: number;
+  /** Times between consecutive untagged responses (the first MAX_GAPS). */
+  gaps: number[];
+  /** Longest silence, from the IDLE's start on. */
+  longest: number;
+  firstText?: string;
+}
+
+const MAX_GAPS = 10_000;
+
+function keepaliveItem(seen: Silences, endAt: number, heldMs: number): DoctorItem {
+  if (seen.count === 0) {
     return item('keepalive', 'warning', `none in ${formatMs(heldMs)} of silent IDLE: a NAT or firewall may drop the idle connection`);
   }
-  const times = [start, ...seen.map((r) => r.atMs), start + heldMs];
-  const gaps = times.slice(1).map((t, i) => t - times[i]);
-  const longest = Math.max(...gaps);
-  const between = gaps.slice(1, -1).sort((a, b) => a - b);
+  const longest = Math.max(seen.longest, endAt - seen.lastAt);
+  const between = [...seen.gaps].sort((a, b) => a - b);
   const every = between.length > 0 ? `, every ~${formatMs(between[Math.floor(between.length / 2)])}` : '';
-  const example = firstText === undefined ? '' : `, e.g. ${serverText(firstText)}`;
-  return item('keepalive', 'ok', `${seen.length} untagged in ${formatMs(heldMs)}${every}, longest silence ${formatMs(longest)}${example}`, longest);
+  const example = seen.firstText === undefined ? '' : `, e.g. ${serverText(seen.firstText)}`;
+  return item('keepalive', 'ok', `${seen.count} untagged in ${formatMs(heldMs)}${every}, longest silence ${formatMs(longest)}${example}`, longest);
 }

@@ -9,8 +9,12 @@ import { selectableMailboxes } from '../response-facts';
  * needs one IDLE connection per mailbox (or polls). Informational: NOTIFY is optional.
  */
 export async function notifyCheck(client: ImapClient, capabilities: Set<string>): Promise<DoctorItem> {
+  // Counted as they arrive: a command keeps only its first untagged responses.
+  let selectable = 0;
+  const stop = client.listen((r) => { selectable += selectableMailboxes([r]); });
   const list = await client.command(LIST_ALL);
-  const count = list.status === 'OK' ? selectableMailboxes(list.untagged) : undefined;
+  stop();
+  const count = list.status === 'OK' ? selectable : undefined;
   const mailboxes = count === undefined ? `LIST failed (${list.status})` : `${count} selectable mailbox${count === 1 ? '' : 'es'}`;
   if (capabilities.has('NOTIFY')) return item('notify', 'ok', `advertised: ${mailboxes} can be watched on one connection`);
   return item('notify', 'ok', `not advertised: ${mailboxes}; watching ${count === undefined ? 'them' : `all ${count}`} takes one IDLE connection each (or polling)`);
