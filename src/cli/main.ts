@@ -10,6 +10,7 @@ import { registerViewCommand } from './view-command';
 import { registerCaCommand } from './ca-command';
 import { registerConvertCommand } from './convert-command';
 import { oneLineText } from '../imap/terminal-text';
+import { registerDoctorCommand } from './doctor-command';
 import { TOOL_VERSION } from './version';
 import { stderr } from '../headless/terminal-output';
 
@@ -37,6 +38,7 @@ Examples:
   registerViewCommand(program);
   registerCaCommand(program);
   registerConvertCommand(program);
+  registerDoctorCommand(program);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ outputError: (text, write) => write(`imapdbg: ${text.replace(/^error: /, '')}`) });
   return program;
 }

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { terminalJson, terminalText } from '../imap/terminal-text';
+import { oneLineText, terminalJson, terminalText } from '../imap/terminal-text';
 
 /**
  * Where every human-readable line imapdbg prints goes: standard output and standard error through
@@ -36,3 +36,22 @@ export const stdout: TextOutput = terminalOutput(process.stdout);
 export const stderr: TextOutput = terminalOutput(process.stderr);
 /** Standard output for JSON. */
 export const stdoutJson: TextOutput = jsonOutput(process.stdout);
+
+/**
+ * One status line on standard error that is overwritten in place (progress while a command works):
+ * the text is escaped and cut to the terminal's width; only the carriage return and erase-line
+ * controls around it are imapdbg's own. Prints nothing unless standard error is a terminal.
+ */
+export const statusLine = {
+  get enabled(): boolean {
+    return process.stderr.isTTY === true;
+  },
+  show(text: string): void {
+    if (!statusLine.enabled) return;
+    const width = Math.max(10, (process.stderr.columns ?? 80) - 1);
+    process.stderr.write(`\r\x1b[K${oneLineText(text).slice(0, width)}`);
+  },
+  clear(): void {
+    if (statusLine.enabled) process.stderr.write('\r\x1b[K');
+  },
+};

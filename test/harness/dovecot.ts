@@ -124,7 +124,7 @@ function makeCert(dir: string): void {
   fs.writeFileSync(cert, certCache.cert, { mode: 0o644 });
 }
 
-function writeConfig(dir: string, port: number, tlsPort: number, users: Record<string, string>): void {
+function writeConfig(dir: string, port: number, tlsPort: number, users: Record<string, string>, imapSettings: string[]): void {
   const isRoot = process.getuid?.() === 0;
   let who: string[];
   if (isRoot) {
@@ -166,7 +166,7 @@ function writeConfig(dir: string, port: number, tlsPort: number, users: Record<s
     ...(isRoot ? [] : ['  chroot =']),
     '}',
     'protocol imap {', '  mail_plugins = $mail_plugins imap_zlib', '  imap_idle_notify_interval = 2 mins',
-    '  mail_max_userip_connections = 100', '}',
+    '  mail_max_userip_connections = 100', ...imapSettings.map((line) => `  ${line}`), '}',
     '',
   ].join('\n');
   fs.writeFileSync(path.join(dir, 'dovecot.conf'), conf);
@@ -214,7 +214,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
   }
 }
 
-async function startOnce(users: Record<string, string>): Promise<DovecotInstance> {
+async function startOnce(users: Record<string, string>, imapSettings: string[]): Promise<DovecotInstance> {
   let dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imapdbg-dovecot-'));
   if (process.getuid?.() === 0 && !othersCanReach(path.dirname(dir))) {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -228,7 +228,7 @@ async function startOnce(users: Record<string, string>): Promise<DovecotInstance
     fs.mkdirSync(path.join(dir, 'mail'));
     makeCert(dir);
     const [port, tlsPort] = await freePorts();
-    writeConfig(dir, port, tlsPort, users);
+    writeConfig(dir, port, tlsPort, users, imapSettings);
 
     const c = spawn(dovecotBin(), ['-F', '-c', path.join(dir, 'dovecot.conf')], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -269,12 +269,13 @@ async function startOnce(users: Record<string, string>): Promise<DovecotInstance
   }
 }
 
-export async function startDovecot(opts?: { users?: Record<string, string> }): Promise<DovecotInstance> {
+/** `imapSettings`: extra lines for the `protocol imap` block; a later line overrides a default (e.g. `imap_idle_notify_interval = 2 secs`). */
+export async function startDovecot(opts?: { users?: Record<string, string>; imapSettings?: string[] }): Promise<DovecotInstance> {
   const users = opts?.users ?? DEFAULT_USERS;
   // The ports are free when picked but another process may grab one before Dovecot binds it.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(users);
+      return await startOnce(users, opts?.imapSettings ?? []);
     } catch (e) {
       if (attempt >= 3 || !/Address already in use/.test((e as Error).message)) throw e;
     }
