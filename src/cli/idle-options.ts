@@ -1,6 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DEFAULT_IDLE_THRESHOLDS, parseDuration, type IdleThresholds } from '../imap/idle-thresholds';
-import { formatLatency } from '../imap/notation';
 import { UsageError } from './usage-error';
 
 /** The threshold options as commander hands them over (µs, parsed). */
@@ -23,14 +22,14 @@ function duration(name: string): (value: string) => number {
 /** The IDLE and push thresholds, shared by `lint`, `stats` and `proxy`. */
 export function addIdleThresholdOptions(cmd: Command): Command {
   const d = DEFAULT_IDLE_THRESHOLDS;
-  const opt = (flags: string, what: string, def: number): void => {
-    cmd.option(flags, `${what} (default ${formatLatency(def)})`, duration(flags.split(' ')[0]), def);
+  const opt = (flags: string, what: string, def: number, shown: string): void => {
+    cmd.addOption(new Option(flags, what).argParser(duration(flags.split(' ')[0])).default(def, shown));
   };
-  opt('--idle-silent <duration>', 'flag an IDLE silent both ways for longer (NAT/firewall risk)', d.silentUs);
-  opt('--done-timeout <duration>', 'flag DONE without tagged response for longer', d.doneTimeoutUs);
-  opt('--push-gap <duration>', 'flag a client neither idling nor polling for longer after an IDLE', d.pushGapUs);
-  opt('--idle-churn <duration>', 'IDLEs ended sooner than this with no update, 5 in a row, are churn', d.churnUs);
-  opt('--push-timeout <duration>', 'flag a change no session idling on its mailbox hears about within', d.pushTimeoutUs);
+  opt('--idle-silent <duration>', 'flag an IDLE silent both ways for longer (NAT/firewall risk)', d.silentUs, '10m');
+  opt('--done-timeout <duration>', 'flag DONE without tagged response for longer', d.doneTimeoutUs, '30s');
+  opt('--push-gap <duration>', 'flag a client neither idling nor polling for longer after an IDLE', d.pushGapUs, '60s');
+  opt('--idle-churn <duration>', 'IDLEs ended sooner than this with no update, 5 in a row, are churn', d.churnUs, '30s');
+  opt('--push-timeout <duration>', 'flag a change no session idling on its mailbox hears about within', d.pushTimeoutUs, '60s');
   return cmd;
 }
 

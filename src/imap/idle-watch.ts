@@ -50,6 +50,11 @@ export class IdleWatch implements EventSink {
     this.out.handle(event);
   }
 
+  /** How much state is held (for the bounds tests). */
+  get held(): { timedSessions: number; push: PushLatencyCorrelator['held'] } {
+    return { timedSessions: this.sessions.size, push: this.push.held };
+  }
+
   /** The live timer: thresholds crossed by `nowUs` in sessions with no frame since. */
   tick(nowUs: number): void {
     for (const f of this.push.expire(nowUs)) this.finding(f.session, f);

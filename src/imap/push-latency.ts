@@ -25,7 +25,7 @@ export interface PushHeardDetail {
 }
 
 /** A change counts once per session at most this many are open (bounds state against a hostile client). */
-export const PUSH_LIMITS = { changesInFlightPerSession: 64, pendingChanges: 1000, annotationsPerUpdate: 4 } as const;
+export const PUSH_LIMITS = { sessions: 10_000, changesInFlightPerSession: 64, listenersPerChange: 32, pendingChanges: 1000, annotationsPerUpdate: 4 } as const;
 
 /** Commands that change a mailbox, and which mailbox: an argument, or the selected one. */
 const CHANGES: Readonly<Record<string, 'first-argument' | 'last-argument' | 'selected'>> = {
@@ -43,10 +43,14 @@ interface SessionState {
   loginUser?: string;
   mailbox?: string;
   idling: boolean;
+  /** While idling: the keys it is indexed under (its mailbox, if one is selected, and its user). */
+  idleMailboxKey?: string;
+  idleUserKey?: string;
   inFlight: Map<string, InFlight>;
 }
 
 interface InFlight {
+  session: number;
   command: string;
   mailbox: string;
   key: string;
@@ -85,6 +89,11 @@ export interface PushOutput {
 export class PushLatencyCorrelator {
   private readonly sessions = new Map<number, SessionState>();
   private pending: Change[] = [];
+  /** Changes sent and not yet answered, by user-and-mailbox key: an update may overtake the OK. */
+  private readonly inFlight = new Map<string, Set<InFlight>>();
+  /** Idling sessions by user-and-mailbox key, and by user: a change looks up its listeners, not every session. */
+  private readonly idlersByMailbox = new Map<string, Set<number>>();
+  private readonly idlersByUser = new Map<string, Set<number>>();
 
   constructor(private readonly timeoutUs: number) {}
 
@@ -92,15 +101,24 @@ export class PushLatencyCorrelator {
     const out: PushOutput = { annotations: [], findings: [] };
     if (event.type === 'session-open') {
       this.sessions.set(event.session.id, { upstream: boundedCopy(event.session.upstream, STORED_STRING_LIMITS.name), idling: false, inFlight: new Map() });
+      if (this.sessions.size > PUSH_LIMITS.sessions) this.forget(this.sessions.keys().next().value as number);
     } else if (event.type === 'frame') {
       out.findings.push(...this.expire(event.frame.timeUs));
       this.frame(event.frame, out);
     } else if (event.type === 'session-close') {
       out.findings.push(...this.expire(event.timeUs));
       out.findings.push(...this.stopListening(event.session, event.timeUs));
-      this.sessions.delete(event.session);
+      this.forget(event.session);
     }
     return out;
+  }
+
+  /** How much state is held (for the bounds tests): sessions, changes awaiting an update, changes in flight. */
+  get held(): { sessions: number; pending: number; listeners: number; inFlight: number } {
+    let inFlight = 0;
+    for (const set of this.inFlight.values()) inFlight += set.size;
+    const listeners = this.pending.reduce((n, c) => n + c.waiting.size, 0);
+    return { sessions: this.sessions.size, pending: this.pending.length, listeners, inFlight };
   }
 
   /** Changes whose timeout passed by `nowUs` with an idling session of their mailbox still not told. */
@@ -123,12 +141,12 @@ export class PushLatencyCorrelator {
     if (frame.direction === 'server' && frame.kind === 'tagged' && frame.tag !== undefined) {
       const change = s.inFlight.get(frame.tag);
       if (change) {
-        s.inFlight.delete(frame.tag);
+        this.settle(s, frame.tag, change);
         if (frame.verb === 'OK') out.findings.push(...this.changed(frame, change));
       }
     }
-    if (frame.direction === 'server' && frame.kind === 'untagged' && s.idling && s.mailbox !== undefined && UPDATES.has(frame.verb ?? '')) {
-      out.annotations.push(...this.update(frame, this.key(s, s.mailbox)));
+    if (frame.direction === 'server' && frame.kind === 'untagged' && s.idleMailboxKey !== undefined && UPDATES.has(frame.verb ?? '')) {
+      out.annotations.push(...this.update(frame, s.idleMailboxKey));
     }
     for (const a of frame.annotations) {
       if (a.kind !== 'phase') continue;
@@ -136,7 +154,7 @@ export class PushLatencyCorrelator {
       if (a.phase === 'auth-succeeded') s.user = typeof d.user === 'string' ? boundedCopy(d.user, STORED_STRING_LIMITS.name) : s.loginUser;
       else if (a.phase === 'mailbox-selected' && typeof d.mailbox === 'string') s.mailbox = mailboxName(d.mailbox);
       else if (a.phase === 'mailbox-opening' || a.phase === 'mailbox-closed' || a.phase === 'mailbox-select-failed') s.mailbox = undefined;
-      else if (a.phase === 'idle-requested') s.idling = true;
+      else if (a.phase === 'idle-requested') this.startIdling(frame.session, s);
       else if (a.phase === 'idle-ended' || a.phase === 'idle-rejected') out.findings.push(...this.stopListening(frame.session, frame.timeUs));
     }
   }
@@ -149,20 +167,46 @@ export class PushLatencyCorrelator {
     const raw = where === 'selected' ? s.mailbox : where === 'first-argument' ? args[0] : args[args.length - 1];
     if (raw === undefined || /^~?\{[0-9]+[+-]?\}$/.test(raw)) return; // a mailbox name sent as a literal is not on this line
     const mailbox = mailboxName(boundedCopy(raw, STORED_STRING_LIMITS.name));
-    s.inFlight.set(boundedCopy(frame.tag as string, STORED_STRING_LIMITS.tag), {
-      command: verb, mailbox, key: this.key(s, mailbox), sentUs: frame.timeUs, seq: frame.seq, earlyHeard: new Set(),
-    });
+    const tag = boundedCopy(frame.tag as string, STORED_STRING_LIMITS.tag);
+    const previous = s.inFlight.get(tag);
+    if (previous) this.settle(s, tag, previous);
+    const f: InFlight = { session: frame.session, command: verb, mailbox, key: this.key(s, mailbox), sentUs: frame.timeUs, seq: frame.seq, earlyHeard: new Set() };
+    s.inFlight.set(tag, f);
+    let same = this.inFlight.get(f.key);
+    if (!same) this.inFlight.set(f.key, same = new Set());
+    same.add(f);
+  }
+
+  /** A change command answered (or its session gone): no longer in flight. */
+  private settle(s: SessionState, tag: string, f: InFlight): void {
+    s.inFlight.delete(tag);
+    const same = this.inFlight.get(f.key);
+    same?.delete(f);
+    if (same?.size === 0) this.inFlight.delete(f.key);
+  }
+
+  private forget(session: number): void {
+    const s = this.sessions.get(session);
+    if (!s) return;
+    this.stopIdling(session, s);
+    for (const [tag, f] of [...s.inFlight]) this.settle(s, tag, f);
+    this.sessions.delete(session);
   }
 
   /** A change answered OK: who idles on its mailbox now must hear of it. */
   private changed(frame: Frame, f: InFlight): PushOutput['findings'] {
     const waiting = new Set<number>();
-    const idlingElsewhere: number[] = [];
+    const onMailbox = this.idlersByMailbox.get(f.key);
+    for (const id of onMailbox ?? []) {
+      if (id === frame.session || f.earlyHeard.has(id)) continue;
+      waiting.add(id);
+      if (waiting.size >= PUSH_LIMITS.listenersPerChange) break;
+    }
     const source = this.sessions.get(frame.session);
-    for (const [id, s] of this.sessions) {
-      if (id === frame.session || !s.idling || f.earlyHeard.has(id)) continue;
-      if (s.mailbox !== undefined && this.key(s, s.mailbox) === f.key) waiting.add(id);
-      else if (source && s.upstream === source.upstream && s.user === source.user) idlingElsewhere.push(id);
+    const idlingElsewhere: number[] = [];
+    for (const id of (source && this.idlersByUser.get(this.userKey(source))) ?? []) {
+      if (id !== frame.session && !onMailbox?.has(id)) idlingElsewhere.push(id);
+      if (idlingElsewhere.length > 5) break;
     }
     const change: Change = { from: frame.session, command: f.command, mailbox: f.mailbox, key: f.key, okUs: frame.timeUs, okSeq: frame.seq, waiting, heard: f.earlyHeard.size };
     if (waiting.size > 0) {
@@ -190,13 +234,10 @@ export class PushLatencyCorrelator {
     this.pending = this.pending.filter((c) => c.waiting.size > 0);
     if (out.length > 0) return out;
     // The update may overtake the changing session's OK (the server commits, then answers).
-    for (const [id, s] of this.sessions) {
-      if (id === frame.session) continue;
-      for (const f of s.inFlight.values()) {
-        if (f.key !== key || f.earlyHeard.has(frame.session)) continue;
-        f.earlyHeard.add(frame.session);
-        add({ fromSession: id, fromSeq: f.seq, command: f.command, mailbox: f.mailbox, latencyUs: frame.timeUs - f.sentUs, beforeOk: true });
-      }
+    for (const f of this.inFlight.get(key) ?? []) {
+      if (f.session === frame.session || f.earlyHeard.has(frame.session)) continue;
+      f.earlyHeard.add(frame.session);
+      add({ fromSession: f.session, fromSeq: f.seq, command: f.command, mailbox: f.mailbox, latencyUs: frame.timeUs - f.sentUs, beforeOk: true });
     }
     return out;
   }
@@ -204,7 +245,7 @@ export class PushLatencyCorrelator {
   /** A session stopped idling (IDLE ended, or it closed): changes it alone was to hear are decided. */
   private stopListening(session: number, timeUs: number): PushOutput['findings'] {
     const s = this.sessions.get(session);
-    if (s) s.idling = false;
+    if (s) this.stopIdling(session, s);
     const out: PushOutput['findings'] = [];
     for (const c of this.pending) {
       if (!c.waiting.delete(session) || c.waiting.size > 0 || c.heard > 0) continue;
@@ -212,6 +253,28 @@ export class PushLatencyCorrelator {
     }
     this.pending = this.pending.filter((c) => c.waiting.size > 0);
     return out;
+  }
+
+  private startIdling(id: number, s: SessionState): void {
+    if (s.idling) return;
+    s.idling = true;
+    s.idleMailboxKey = s.mailbox !== undefined ? this.key(s, s.mailbox) : undefined;
+    s.idleUserKey = this.userKey(s);
+    if (s.idleMailboxKey !== undefined) addTo(this.idlersByMailbox, s.idleMailboxKey, id);
+    addTo(this.idlersByUser, s.idleUserKey, id);
+  }
+
+  private stopIdling(id: number, s: SessionState): void {
+    if (!s.idling) return;
+    s.idling = false;
+    if (s.idleMailboxKey !== undefined) removeFrom(this.idlersByMailbox, s.idleMailboxKey, id);
+    if (s.idleUserKey !== undefined) removeFrom(this.idlersByUser, s.idleUserKey, id);
+    s.idleMailboxKey = undefined;
+    s.idleUserKey = undefined;
+  }
+
+  private userKey(s: SessionState): string {
+    return `${s.upstream}\u0000${s.user ?? ''}`;
   }
 
   private key(s: SessionState, mailbox: string): string {
@@ -226,7 +289,19 @@ function unheard(c: Change, timeUs: number, when: string, listeners: ReadonlySet
 
 function sessionList(ids: readonly number[]): string {
   const shown = ids.slice(0, 5).map((id) => `#${id}`).join(', ');
-  return ids.length > 5 ? `${shown} and ${ids.length - 5} more` : shown;
+  return ids.length > 5 ? `${shown} and more` : shown;
+}
+
+function addTo(index: Map<string, Set<number>>, key: string, id: number): void {
+  let set = index.get(key);
+  if (!set) index.set(key, set = new Set());
+  set.add(id);
+}
+
+function removeFrom(index: Map<string, Set<number>>, key: string, id: number): void {
+  const set = index.get(key);
+  set?.delete(id);
+  if (set?.size === 0) index.delete(key);
 }
 
 /** INBOX is case-insensitive (RFC 3501 5.1); other names are kept as sent. */
