@@ -8,7 +8,7 @@ import { levelRank, ruleList, type RuleInfo } from '../imap/lint/rule-catalog';
 import { STARTTLS_RULES } from '../imap/lint/starttls-lint';
 import { clockTime, frameLine, type NotationOptions } from '../imap/notation';
 import { UsageError } from './usage-error';
-import { IdleWatch } from '../imap/idle-watch';
+import { IDLE_WATCH_CODES, IdleWatch } from '../imap/idle-watch';
 import { addIdleThresholdOptions, idleThresholds, type IdleThresholdOptions } from './idle-options';
 import { stdout, stderr } from '../headless/terminal-output';
 
@@ -84,7 +84,9 @@ export class FindingPrinter implements EventSink {
       for (const f of shown) this.write(`${this.head(event.frame.timeUs, event.frame.session, f)} (frame ${event.frame.seq})\n`);
       this.write(`    ${frameLine(withoutAnnotations(event.frame), this.options)}\n`);
     } else if (event.type === 'finding' && this.count(event.finding)) {
-      this.write(`${this.head(event.timeUs, event.session, event.finding)} (at session end)\n`);
+      // The IDLE watch's findings come when a threshold is crossed, which has no frame of its own.
+      const when = IDLE_WATCH_CODES.has(event.finding.code) ? 'no frame' : 'at session end';
+      this.write(`${this.head(event.timeUs, event.session, event.finding)} (${when})\n`);
     }
   }
 

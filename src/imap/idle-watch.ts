@@ -3,6 +3,9 @@ import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from './idle-thresholds'
 import { IdleTimingRules, type TimedFinding } from './lint/idle-timing-rules';
 import { PushLatencyCorrelator } from './push-latency';
 
+/** The finding codes this stage raises, as `finding` events between frames (not at a session's end only). */
+export const IDLE_WATCH_CODES: ReadonlySet<string> = new Set(['idle-silent', 'idle-connection-lost', 'done-unanswered', 'push-gap', 'idle-churn', 'push-unheard']);
+
 /** Sessions watched at once; beyond it the oldest is forgotten (a flood of connections must not grow it). */
 export const MAX_WATCHED_SESSIONS = 10_000;
 

@@ -1,11 +1,9 @@
 import { Reframer } from '../../src/capture/reframer';
 import type { ProxyEvent, SessionEnd } from '../../src/imap/events';
 import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from '../../src/imap/idle-thresholds';
-import { IdleWatch } from '../../src/imap/idle-watch';
+import { IDLE_WATCH_CODES, IdleWatch } from '../../src/imap/idle-watch';
 import { rechunk, sameAtEverySplit, type TranscriptStep } from './transcript';
 
-/** The finding codes IdleWatch raises. */
-export const WATCH_CODES = new Set(['idle-silent', 'idle-connection-lost', 'done-unanswered', 'push-gap', 'idle-churn', 'push-unheard']);
 
 type Item =
   | { type: 'bytes'; step: number; session: number; timeUs: number }
@@ -55,7 +53,7 @@ export function runWatch(d: WatchDialog, chunked: TranscriptStep[][], limits: Id
   const out: string[] = [];
   const sink = {
     handle(e: ProxyEvent): void {
-      if (e.type === 'finding' && WATCH_CODES.has(e.finding.code)) {
+      if (e.type === 'finding' && IDLE_WATCH_CODES.has(e.finding.code)) {
         out.push(`${e.finding.code} #${e.session} @${e.timeUs / 1000} ${e.finding.level}: ${e.finding.message}`);
       }
       if (e.type !== 'frame') return;
