@@ -71,6 +71,7 @@ export class Reframer implements EventSink {
         if (!derivedFromFrames(event.finding.code)) this.out.handle(event);
         return;
       case 'tls':
+        if (event.tls.leg === 'server') this.models.get(event.session)?.tlsStarted();
         this.out.handle(event);
         return;
       default: {

@@ -6,7 +6,7 @@ import { EventBus } from '../imap/events';
 import { parseHostPort } from '../proxy/address';
 import { nowUs } from '../proxy/clock';
 import { defaultAnnotators } from '../imap/default-annotators';
-import { DEFAULT_IDLE_TIMEOUT_MS, ProxyServer } from '../proxy/proxy-server';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, ProxyServer } from '../proxy/proxy-server';
 import { CompressLayer } from '../proxy/compress-layer';
 import { SessionStatsCollector, statsText } from '../imap/session-stats';
 import { addTlsOptions, setUpTls, type TlsCliOptions } from './tls-cli';
@@ -25,6 +25,7 @@ interface ProxyOptions extends TlsCliOptions, IdleThresholdOptions {
   headless: boolean;
   revealSecrets: boolean;
   idleTimeout: number;
+  handshakeTimeout: number;
   utc: boolean;
   literalDigest: 'sha256' | 'none';
 }
@@ -40,6 +41,8 @@ export function registerProxyCommand(program: Command): void {
     .option('--reveal-secrets', 'show LOGIN passwords and AUTHENTICATE data instead of masking them', false)
     .option('--idle-timeout <seconds>', 'close a session after this long without traffic (default 31 min: IDLE may sit silent 29 min)',
       positiveInt('--idle-timeout'), DEFAULT_IDLE_TIMEOUT_MS / 1000)
+    .option('--handshake-timeout <seconds>', 'give up on a connection whose setup step (upstream connect, a TLS handshake, imapdbg\'s STARTTLS) takes longer',
+      positiveInt('--handshake-timeout'), DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000)
     .option('--utc', 'print times in UTC', false)
     .addOption(new Option('--literal-digest <digest>', 'digest kept for each literal body; "none" forwards big literals fastest')
       .choices(['sha256', 'none']).default('sha256'));
@@ -88,7 +91,8 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
     throw new UsageError((err as Error).message);
   }
   const limits = { ...DEFAULT_LIMITS, literalDigest: opts.literalDigest };
-  const proxy = new ProxyServer({ listen, upstream, sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000, limits,
+  const proxy = new ProxyServer({ listen, upstream, sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
+    handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits,
     startSession: tls.interception.startSession, sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()] }) });
   let bound;
   try {

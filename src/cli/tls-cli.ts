@@ -24,6 +24,8 @@ export interface TlsCliOptions {
   insecureUpstream: boolean;
   caDir?: string;
   keylog?: string;
+  /** `--handshake-timeout`, seconds (registered by the proxy command: it bounds plain connects too). */
+  handshakeTimeout?: number;
 }
 
 /** Add the TLS options to the `proxy` command. */
@@ -73,6 +75,7 @@ export async function setUpTls(opts: TlsCliOptions, upstream: HostPort, listen: 
   const keylog = opts.keylog ? new KeyLog(opts.keylog) : undefined;
   const interception = new TlsInterception({
     clientLeg, upstreamLeg, upstream, trust, leaves, sink, keylog, proxyNames: proxyNamesFor(listen.host),
+    ...(opts.handshakeTimeout !== undefined ? { handshakeTimeoutMs: opts.handshakeTimeout * 1000 } : {}),
   });
   const client = clientLeg === 'tls' ? 'implicit TLS' : upstreamLeg === 'plain' ? 'plain, STARTTLS intercepted' : 'plain';
   const server = upstreamLeg === 'tls' ? 'implicit TLS' : upstreamLeg === 'starttls' ? 'STARTTLS by imapdbg' : 'plain, or TLS when the client starts it';

@@ -34,6 +34,11 @@ export class CapabilityTracker implements FrameAnnotator, CapabilityView {
     return this.current;
   }
 
+  /** The server leg is TLS without a STARTTLS in the conversation (implicit TLS, imapdbg's own STARTTLS). */
+  tlsStarted(): void {
+    this.tls = true;
+  }
+
   has(name: string): boolean {
     return this.current.kind === 'known' && this.current.capabilities.has(name.toUpperCase());
   }

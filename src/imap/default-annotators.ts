@@ -30,6 +30,10 @@ export class SessionAnnotators implements FrameAnnotator {
     return [...phases, ...findings.map((finding): Annotation => ({ kind: 'finding', finding }))];
   }
 
+  tlsStarted(): void {
+    this.capabilities.tlsStarted();
+  }
+
   end(timeUs: number): Finding[] {
     return [...this.trackers, ...this.rules].flatMap((t) => t.end?.(timeUs) ?? []);
   }

@@ -11,6 +11,8 @@ export interface FrameAnnotator {
   observe(frame: Frame): Annotation[];
   /** The session ended: findings about what was left open. */
   end?(timeUs: number): Finding[];
+  /** The server leg is TLS from here on without a STARTTLS in the conversation (implicit TLS, imapdbg's own STARTTLS). */
+  tlsStarted?(): void;
 }
 
 /** Where the model sends what it learns. */
@@ -74,6 +76,11 @@ export class SessionModel {
   endDirection(direction: Direction, timeUs: number): void {
     this.framer.end(direction, timeUs);
     this.publish();
+  }
+
+  /** The server leg is TLS from here on (a `tls` event for the server leg). */
+  tlsStarted(): void {
+    for (const a of this.annotators) a.tlsStarted?.();
   }
 
   /** Both directions ended: let the annotators report what was left open. */

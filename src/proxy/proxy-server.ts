@@ -8,6 +8,12 @@ import { ProxySession, type FlowControl, type ProxySessionOptions } from './prox
 
 /** Inactivity limit default: IDLE may sit silent for 29 minutes (RFC 2177), so never less than 31. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 31 * 60 * 1000;
+/**
+ * Default bound on each step of a connection's setup (the upstream connect, a TLS handshake,
+ * imapdbg's own STARTTLS): a dead or silent peer, not a slow one. Until it is set up, a client is
+ * not read, so this is also how long a client that left early can hold its upstream connection.
+ */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
 
 export interface ProxyServerOptions {
   listen: HostPort;
@@ -19,6 +25,8 @@ export interface ProxyServerOptions {
   annotators?: () => FrameAnnotator[];
   /** Close a session after this long without a byte either way. */
   idleTimeoutMs?: number;
+  /** Give up on an upstream connect that takes longer than this. */
+  handshakeTimeoutMs?: number;
   /** Open the upstream connection; plain TCP unless a TLS layer replaces it. */
   connectUpstream?: (upstream: HostPort) => Socket;
   /**
@@ -91,13 +99,19 @@ export class ProxyServer {
     client.setTimeout(timeout, () => client.destroy(new Error(`no traffic for ${Math.round(timeout / 1000)} s`)));
     if (this.options.startSession) { this.options.startSession(session, upstream); return; }
     const server = (this.options.connectUpstream ?? plainConnect)(upstream);
+    // Owned from the start: a client that leaves, or a shutdown, while it connects releases it too.
+    if (!session.adopt(server)) return;
+    const bound = this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    const timer = setTimeout(() => server.destroy(new Error(`no connection within ${bound / 1000} s`)), bound);
     const onConnectError = (err: NodeJS.ErrnoException): void => {
+      clearTimeout(timer);
       session.upstreamFailed(`cannot connect to ${formatHostPort(upstream.host, upstream.port)}: ${err.code ?? err.message}`);
     };
     server.once('error', onConnectError);
+    server.once('close', () => clearTimeout(timer));
     server.once(server.connecting ? 'connect' : 'ready', () => {
+      clearTimeout(timer);
       server.off('error', onConnectError);
-      if (client.destroyed) { server.destroy(); return; }
       session.upstreamConnected(server);
     });
   }

@@ -5,6 +5,7 @@ import type { EventSink, SessionEnd, SessionInfo } from '../imap/events';
 import { SessionModel, type FrameAnnotator } from '../imap/session-model';
 import type { FramerLimits } from '../imap/direction-framer';
 import { nowUs } from './clock';
+import { errorLine, oneLine } from './error-line';
 
 /** Something that can ask the proxy to stop reading for a while (the capture writer when the disk lags). */
 export interface FlowControl {
@@ -41,11 +42,18 @@ export interface ProxySessionOptions {
   flow?: FlowControl;
   /** Layers that may take over the byte stream after a frame (STARTTLS, COMPRESS). */
   layers?: SessionLayer[];
-  /** Called once when the session is over. */
+  /** Called once when the session is over and every socket it owned has closed. */
   onClosed?: () => void;
 }
 
 const other = (d: Direction): Direction => (d === 'client' ? 'server' : 'client');
+
+/**
+ * How long a peer may take to read imapdbg's last bytes (its own `* BYE`, or what is queued before
+ * a reset is mirrored) before its socket is destroyed anyway: a peer that never reads must not
+ * hold a session open.
+ */
+export const CLOSE_GRACE_MS = 5_000;
 
 /**
  * One client connection and its upstream connection. Every chunk is framed (synchronously, so the
@@ -54,10 +62,27 @@ const other = (d: Direction): Direction => (d === 'client' ? 'server' : 'client'
  * a peer that cannot take bytes as fast, or a capture file that lags behind.
  * When one side closes or resets, the other side is closed the same way after every byte already
  * read is delivered.
+ *
+ * The session owns every socket made for it (`adopt`): the client's, a pending upstream connection,
+ * a plain socket under TLS, a TLS socket still in its handshake. Each owned socket has an 'error'
+ * listener for its whole life, and all are destroyed when the session ends, whatever the path
+ * (handshake failure, a peer that leaves or resets in any phase, proxy shutdown). `onClosed` comes
+ * once the last of them has closed.
  */
 export class ProxySession {
   readonly model: SessionModel;
   private readonly sockets: Record<Direction, Socket | undefined> = { client: undefined, server: undefined };
+  /** Every socket that has carried a side, oldest first (a plain socket, then the TLS socket on it). */
+  private readonly stacks: Record<Direction, Socket[]> = { client: [], server: [] };
+  /** Removes the session's listeners from a side's current socket (see `detach`). */
+  private readonly detachers: Partial<Record<Direction, () => void>> = {};
+  /** Every socket this session must release, attached or not. */
+  private readonly owned = new Set<Socket>();
+  /** Owned sockets allowed to finish writing after the session ended (the client being told BYE). */
+  private readonly lingering = new Set<Socket>();
+  /** The last error of each owned socket, for one that fails before it is attached. */
+  private readonly errors = new WeakMap<Socket, string>();
+  private released = false;
   private readonly ended: Record<Direction, boolean> = { client: false, server: false };
   private readonly bytes = { client: 0, server: 0 };
   private readonly pausedFor: Record<Direction, Set<string>> = { client: new Set(), server: new Set() };
@@ -83,6 +108,7 @@ export class ProxySession {
       };
     }
     out.handle({ type: 'session-open', session: options.info });
+    this.adopt(client);
     this.attach('client', client);
     // The client may speak before the upstream is there: hold its bytes in the kernel until then.
     this.pause('client', 'upstream-connecting');
@@ -101,8 +127,47 @@ export class ProxySession {
     return this.sockets[direction];
   }
 
+  /** True once the session has ended (its `session-close` is out); whatever comes later is destroyed. */
+  get over(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Take ownership of a socket made for this session, at once when it is created (a connect in
+   * progress, a TLS socket before its handshake): it gets an 'error' listener for its whole life
+   * and is destroyed when the session ends. Returns false, and destroys it, when the session is
+   * already over.
+   */
+  adopt(socket: Socket): boolean {
+    if (!this.owned.has(socket) && !socket.closed) {
+      this.owned.add(socket);
+      socket.on('error', (err: Error) => { this.errors.set(socket, errorLine(err)); });
+      socket.once('close', () => this.disown(socket));
+    }
+    if (!this.closed || this.lingering.has(socket)) return true;
+    socket.destroy();
+    return false;
+  }
+
+  /**
+   * Remove the session's own listeners from one side's socket, so that a new owner (TLS) can read
+   * it. Listeners of others stay: TLS's on its parent socket, the 'error' listener of `adopt`.
+   * The socket stays owned, and stays the side's socket until `replaceSocket`.
+   */
+  detach(direction: Direction): Socket | undefined {
+    this.detachers[direction]?.();
+    this.detachers[direction] = undefined;
+    return this.sockets[direction];
+  }
+
   /** The upstream connection is up: start forwarding. */
   upstreamConnected(server: Socket): void {
+    if (!this.adopt(server)) return;
+    if (server.destroyed) {
+      // It failed while the client leg was being set up (a reset during the client's handshake).
+      this.upstreamFailed(`the server connection failed before the session started: ${this.errors.get(server) ?? 'closed'}`);
+      return;
+    }
     this.attach('server', server);
     this.resume('client', 'upstream-connecting');
   }
@@ -112,14 +177,22 @@ export class ProxySession {
    * understands) and close. The BYE is the proxy's own, and recorded as such. TLS interception
    * passes its own finding code (a rejected certificate) and the side that failed.
    */
-  upstreamFailed(message: string, finding: Pick<Finding, 'code' | 'rfc'> = { code: 'upstream-unreachable', rfc: 'RFC 3501 7.1.5' },
-    side: Direction = 'server'): void {
+  upstreamFailed(text: string, finding: Pick<Finding, 'code' | 'rfc'> = { code: 'upstream-unreachable', rfc: 'RFC 3501 7.1.5' },
+    side: Direction | 'proxy' = 'server'): void {
+    if (this.closed) return;
+    const message = oneLine(text);
     const client = this.sockets.client;
+    const tell = client !== undefined && !client.destroyed && client.writable;
     this.end ??= { by: 'error', side, message };
     this.options.sink.handle({ type: 'finding', session: this.id, timeUs: nowUs(),
-      finding: { level: 'error', ...finding, message: client && !client.destroyed ? `imapdbg sent * BYE: ${message}` : message } });
-    // Destroy once the BYE is flushed: the paused, half-open client socket would otherwise linger.
-    if (client && !client.destroyed) client.end(`* BYE [UNAVAILABLE] imapdbg: ${message}\r\n`, () => client.destroy());
+      finding: { level: 'error', ...finding, message: tell ? `imapdbg sent * BYE: ${message}` : message } });
+    if (tell) {
+      // Destroyed once the BYE is flushed (the paused, half-open client socket would otherwise
+      // stay), or after a grace period when the client does not read it.
+      for (const s of this.stacks.client) this.lingering.add(s);
+      client.end(`* BYE [UNAVAILABLE] imapdbg: ${message}\r\n`, () => client.destroy());
+      destroyAfterGrace(client);
+    }
     this.finish();
   }
 
@@ -128,13 +201,14 @@ export class ProxySession {
    * new socket; the old one is left to its new owner.
    */
   replaceSocket(direction: Direction, socket: Socket): void {
-    const old = this.sockets[direction];
-    old?.removeAllListeners('data').removeAllListeners('end').removeAllListeners('error').removeAllListeners('close');
+    this.detach(direction);
+    if (!this.adopt(socket)) return;
     this.attach(direction, socket);
   }
 
   /** Feed bytes read from one side (also used for bytes left over at a layer boundary). */
   receive(direction: Direction, chunk: Buffer): void {
+    if (this.closed) return;
     const decode = this.decoders[direction];
     if (decode) {
       const timeUs = nowUs();
@@ -197,8 +271,10 @@ export class ProxySession {
   /** Close both sides now (proxy shutdown). */
   shutdown(): void {
     this.end ??= { by: 'proxy-shutdown' };
-    for (const d of ['client', 'server'] as const) this.sockets[d]?.destroy();
+    this.lingering.clear();
     this.finish();
+    // A session that ended before may still have a client reading its BYE.
+    for (const s of [...this.owned]) s.destroy();
   }
 
   /** Pause reading one side for a reason; it resumes when every reason is gone. */
@@ -215,13 +291,25 @@ export class ProxySession {
 
   private attach(direction: Direction, socket: Socket): void {
     this.sockets[direction] = socket;
+    this.stacks[direction].push(socket);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     if (this.pausedFor[direction].size > 0) socket.pause();
-    socket.on('data', (chunk: Buffer) => this.receive(direction, chunk));
-    socket.on('end', () => this.onEnd(direction));
-    socket.on('error', (err: NodeJS.ErrnoException) => this.onError(direction, err));
-    socket.on('close', () => this.onSocketClose(direction));
+    const onData = (chunk: Buffer): void => this.receive(direction, chunk);
+    const onEnd = (): void => this.onEnd(direction);
+    const onError = (err: NodeJS.ErrnoException): void => this.onError(direction, err);
+    const onClose = (): void => this.onSocketClose(direction);
+    socket.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+    this.detachers[direction] = () => { socket.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose); };
+    if (socket.destroyed) {
+      // It failed while it was set up (a reset during the other side's handshake): its 'error' and
+      // 'close' are gone, so act on them now.
+      const failed = new Error(this.errors.get(socket) ?? `the ${direction} connection closed during the setup`);
+      queueMicrotask(() => { this.onError(direction, failed); if (socket.closed) onClose(); });
+    } else if (this.ended[other(direction)] && !socket.writableEnded) {
+      // The other side sent its FIN while this one was not attached (connecting, in a handshake).
+      socket.end();
+    }
   }
 
   private forward(direction: Direction, part: Buffer, timeUs: number): void {
@@ -251,28 +339,32 @@ export class ProxySession {
 
 
   private onEnd(direction: Direction): void {
+    if (this.ended[direction]) return;
     this.decoders[direction]?.flush();
     this.ended[direction] = true;
     this.model.endDirection(direction, nowUs());
     this.end ??= { by: direction === 'client' ? 'client-closed' : 'server-closed' };
-    // Half-close the other side the same way; end() flushes what is already queued first.
-    const target = this.sockets[other(direction)];
-    if (target && !target.destroyed) target.end();
+    // Half-close the other side the same way; end() flushes what is already queued first. A side
+    // not attached (still connecting, or in a TLS handshake) gets it when it is attached.
+    const target = this.detachers[other(direction)] ? this.sockets[other(direction)] : undefined;
+    if (target && !target.destroyed && !target.writableEnded) target.end();
   }
 
   private onError(direction: Direction, err: NodeJS.ErrnoException): void {
-    this.end ??= { by: 'error', side: direction, message: err.code ? `${err.code}: ${err.message}` : err.message };
+    this.end ??= { by: 'error', side: direction, message: errorLine(err) };
     const target = this.sockets[other(direction)];
     if (!target || target.destroyed) return;
-    // Mirror a reset as a reset, but only after what was read from the failing side is delivered.
-    // A TLS socket's handle is not a TCP handle and resetAndDestroy() throws on it: destroy it.
+    // Mirror a reset as a reset, but only after what was read from the failing side is delivered
+    // (within a grace period: a peer that does not read must not hold the session).
     const reset = (): void => {
-      if (target.destroyed) return;
-      if (target instanceof TLSSocket) target.destroy();
-      else target.resetAndDestroy();
+      if (!target.destroyed) resetSocket(target);
     };
-    if (target.writableLength > 0) target.once('drain', reset);
-    else reset();
+    if (target.writableLength > 0) {
+      target.once('drain', reset);
+      destroyAfterGrace(target);
+    } else {
+      reset();
+    }
   }
 
   private onSocketClose(direction: Direction): void {
@@ -301,6 +393,40 @@ export class ProxySession {
       type: 'session-close', session: this.id, timeUs, end: this.end ?? { by: 'proxy-shutdown' },
       bytes: { ...this.bytes }, frames: this.model.frameCount,
     });
+    // Release every socket the session owns, whatever phase it ended in; only a client still being
+    // told BYE keeps its socket (bounded by CLOSE_GRACE_MS).
+    for (const s of [...this.owned]) if (!this.lingering.has(s)) s.destroy();
+    this.releaseIfDone();
+  }
+
+  private disown(socket: Socket): void {
+    this.owned.delete(socket);
+    this.lingering.delete(socket);
+    this.releaseIfDone();
+  }
+
+  private releaseIfDone(): void {
+    if (!this.closed || this.released || this.owned.size > 0) return;
+    this.released = true;
     this.options.onClosed?.();
   }
+}
+
+/**
+ * Reset a socket (RST), or destroy it where a reset is impossible: a TLS socket's handle is not a
+ * TCP handle, and resetAndDestroy() throws on it.
+ */
+function resetSocket(socket: Socket): void {
+  if (socket instanceof TLSSocket) { socket.destroy(); return; }
+  try {
+    socket.resetAndDestroy();
+  } catch {
+    socket.destroy();
+  }
+}
+
+/** Destroy a socket that is still open after CLOSE_GRACE_MS. */
+function destroyAfterGrace(socket: Socket): void {
+  const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+  socket.once('close', () => clearTimeout(timer));
 }

@@ -7,10 +7,11 @@
 import type { Socket } from 'node:net';
 import * as tls from 'node:tls';
 import type { TlsInfo } from '../../imap/events';
-import type { KeyLog } from './keylog';
+import { errorLine } from '../error-line';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../proxy-server';
 import type { LeafFactory, LeafMaterial, LeafNames } from './leaf-factory';
 import { normalizeSni } from './leaf-factory';
-import { HANDSHAKE_TIMEOUT_MS } from './upstream-tls';
+import type { HandshakeSetup } from './upstream-tls';
 
 /** ALPN id for IMAP (IANA TLS ALPN registry); offered only when the client asks for it. */
 const ALPN_IMAP = 'imap';
@@ -38,10 +39,14 @@ export interface ClientTlsResult {
 /**
  * Run the TLS server handshake on the client's plain socket, which must be paused with no
  * listeners left from its previous owner. Bytes already buffered on it (an early ClientHello) are
- * fed to TLS. Rejects with the reason when the client gives up (e.g. it does not trust the CA).
+ * fed to TLS. Rejects with the reason when the client gives up (e.g. it does not trust the CA,
+ * speaks plain text, closes or says nothing), after which the TLS socket is destroyed.
  */
-export async function acceptClientTls(raw: Socket, leaves: LeafFactory, names: Omit<LeafNames, 'sni'>, keylog?: KeyLog): Promise<ClientTlsResult> {
+export async function acceptClientTls(raw: Socket, leaves: LeafFactory, names: Omit<LeafNames, 'sni'>, setup: HandshakeSetup = {}): Promise<ClientTlsResult> {
   const fallback = await leaves.getLeaf(names);
+  // Its FIN may have been read while it waited (a paused socket still reads up to its buffer
+  // limit, and emits 'end' when that is empty): TLS would never see it again.
+  if (raw.destroyed || raw.readableEnded) throw new Error('the client closed the connection before the TLS handshake');
   let chosen = fallback;
   const socket = new tls.TLSSocket(raw, {
     isServer: true,
@@ -57,24 +62,36 @@ export async function acceptClientTls(raw: Socket, leaves: LeafFactory, names: O
       );
     },
   });
-  keylog?.attach(socket);
+  setup.keylog?.attach(socket);
   moveIdleTimeout(raw, socket);
   return new Promise((resolve, reject) => {
     let reason: string | undefined;
-    const timer = setTimeout(() => socket.destroy(new Error(`no TLS handshake within ${HANDSHAKE_TIMEOUT_MS / 1000} s`)), HANDSHAKE_TIMEOUT_MS);
+    const bound = setup.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    const timer = setTimeout(() => socket.destroy(new Error(`no TLS handshake within ${bound / 1000} s`)), bound);
     // A server-side TLSSocket made by hand reports handshake errors as '_tlsError' (tls.Server
     // turns them into 'tlsClientError'); 'error' covers the rest, 'close' a client that just left.
-    const onError = (err: Error): void => { reason ??= err.message; };
+    const onError = (err: Error): void => { reason ??= errorLine(err); };
     const onClose = (): void => {
       clearTimeout(timer);
       reject(new Error(reason ?? 'the client closed the connection during the TLS handshake'));
     };
+    // The sockets are half-open capable, so a client's FIN alone closes nothing: a client that
+    // half-closes before the handshake is done has given up.
+    const onEnd = (): void => {
+      reason ??= 'the client closed the connection during the TLS handshake';
+      socket.destroy();
+    };
     socket.on('_tlsError', onError);
     socket.on('error', onError);
     socket.once('close', onClose);
+    socket.once('end', onEnd);
+    if (setup.adopt && !setup.adopt(socket)) {
+      reason = 'the session ended before the TLS handshake';
+      socket.destroy();
+    }
     socket.once('secure', () => {
       clearTimeout(timer);
-      socket.off('_tlsError', onError).off('error', onError).off('close', onClose);
+      socket.off('_tlsError', onError).off('error', onError).off('close', onClose).off('end', onEnd);
       // From here on errors are 'error' events for the session to handle.
       (socket as tls.TLSSocket & { _releaseControl?: () => void })._releaseControl?.();
       const cipher = socket.getCipher();

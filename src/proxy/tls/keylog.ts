@@ -12,6 +12,8 @@ export class KeyLog {
   private fd: number | undefined;
   /** Lines written so far (tests and the shutdown message). */
   lines = 0;
+  /** Why writing stopped (a full disk), if it did. */
+  error: string | undefined;
 
   /** Opens (creates or appends to) the file; throws a one-line Error when it cannot. */
   constructor(readonly file: string) {
@@ -40,8 +42,20 @@ export class KeyLog {
   private write(line: Buffer): void {
     if (this.fd === undefined) return;
     // Synchronous: a handful of short lines per handshake, and a line must be on disk before the
-    // user opens the capture in Wireshark.
-    fs.writeSync(this.fd, line);
-    this.lines++;
+    // user opens the capture in Wireshark. It runs in a socket's event: a failed write (a full
+    // disk) stops the key log, never the proxy.
+    try {
+      fs.writeSync(this.fd, line);
+      this.lines++;
+    } catch (err) {
+      this.error = `cannot write key log ${this.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+      const fd = this.fd;
+      this.fd = undefined;
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // The descriptor is what failed; nothing more to release.
+      }
+    }
   }
 }

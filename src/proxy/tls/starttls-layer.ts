@@ -10,7 +10,7 @@ import { pairedCommand } from '../../imap/frame-facts';
 import { printable } from '../../imap/frame-text';
 import { maskClientBytes } from '../../imap/secret-mask';
 import type { ProxySession, SessionLayer } from '../proxy-session';
-import { detachSession, type TlsInterception, type Upgrade } from './tls-interceptor';
+import { abandon, type TlsInterception, type Upgrade } from './tls-interceptor';
 
 /** The first byte of a TLS handshake record (RFC 8446 5.1, ContentType handshake = 22). */
 const TLS_HANDSHAKE_RECORD = 0x16;
@@ -76,7 +76,7 @@ export class ClientStartTlsLayer implements SessionLayer {
       return false;
     }
     this.state = { kind: 'upgrading' };
-    void this.upgrade(session, rest, held);
+    this.upgrade(session, rest, held).catch((err: unknown) => abandon(session, err));
     return true;
   }
 
@@ -99,10 +99,13 @@ export class ClientStartTlsLayer implements SessionLayer {
           `client sent ${preview(clientHeld, 'client')} after "STARTTLS\\r\\n" in the same packet, before the TLS handshake; dropped, not forwarded into TLS`);
       }
     }
-    detachSession(server);
+    session.detach('server');
     const up: Upgrade = {};
+    this.tls.holdClient(session, up);
     await this.tls.upgradeServer(session, server, up);
-    if (!(await this.tls.upgradeClient(session, client, up))) return;
+    // The client left or reset, or imapdbg stopped, during the server's handshake: all released.
+    if (session.over) return;
+    if (!(await this.tls.upgradeClient(session, up))) return;
     if (up.serverProblem || !up.server) { this.tls.failServer(session, up); return; }
     session.replaceSocket('server', up.server.socket);
     this.state = { kind: 'tls' };

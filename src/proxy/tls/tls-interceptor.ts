@@ -10,13 +10,15 @@ import type { Finding } from '../../imap/frame';
 import { startTlsFinding, type StartTlsCode } from '../../imap/lint/starttls-lint';
 import { formatHostPort, type HostPort } from '../address';
 import { nowUs } from '../clock';
+import { errorLine } from '../error-line';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../proxy-server';
 import type { ProxySession, SessionLayer } from '../proxy-session';
 import { acceptClientTls, type ClientTlsResult } from './client-tls';
 import type { KeyLog } from './keylog';
 import type { LeafFactory } from './leaf-factory';
 import { ClientStartTlsLayer } from './starttls-layer';
 import { UpstreamStartTlsLayer } from './upstream-starttls';
-import { connectUpstreamTls, type UpstreamTlsResult, type UpstreamTrust } from './upstream-tls';
+import { connectUpstreamTls, type HandshakeSetup, type UpstreamTlsResult, type UpstreamTrust } from './upstream-tls';
 
 /** How the client talks to imapdbg: plain (STARTTLS intercepted) or implicit TLS (`--tls`). */
 export type ClientLegMode = 'plain' | 'tls';
@@ -34,6 +36,8 @@ export interface TlsInterceptionOptions {
   keylog?: KeyLog;
   /** Names a client may use for imapdbg itself (its listen host), added to every leaf. */
   proxyNames: string[];
+  /** Bound on each setup step (upstream connect, either handshake, imapdbg's STARTTLS); default DEFAULT_HANDSHAKE_TIMEOUT_MS. */
+  handshakeTimeoutMs?: number;
 }
 
 /** The plain sockets of an upgrade, with what the handshakes produced. */
@@ -42,11 +46,8 @@ export interface Upgrade {
   /** Why the server leg has no usable TLS (handshake failed, or certificate rejected). */
   serverProblem?: { code: StartTlsCode; message: string };
   client?: ClientTlsResult;
-}
-
-/** Remove the session's listeners from a plain socket before TLS takes its handle over. */
-export function detachSession(socket: Socket): void {
-  for (const event of ['data', 'end', 'error', 'close']) socket.removeAllListeners(event);
+  /** Stops watching the client for leaving (see `holdClient`) once its handshake starts. */
+  stopWatchingClient?: () => void;
 }
 
 /** Wires TLS into ProxyServer: `startSession` for implicit TLS, `layers` for STARTTLS. */
@@ -57,7 +58,17 @@ export class TlsInterception {
   get startSession(): ((session: ProxySession) => void) | undefined {
     const o = this.options;
     if (o.clientLeg === 'plain' && o.upstreamLeg === 'plain') return undefined;
-    return (session) => void this.start(session);
+    return (session) => this.start(session).catch((err: unknown) => abandon(session, err));
+  }
+
+  /** The bound on each setup step. */
+  get handshakeTimeoutMs(): number {
+    return this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  }
+
+  /** Handshake options for a session: bounded, and every TLS socket owned by the session. */
+  setup(session: ProxySession): HandshakeSetup {
+    return { keylog: this.options.keylog, timeoutMs: this.handshakeTimeoutMs, adopt: (socket) => session.adopt(socket) };
   }
 
   /** Fresh layers for one session (ProxyServer.sessionOptions). */
@@ -73,20 +84,22 @@ export class TlsInterception {
   /** Report a finding that belongs to the session. */
   finding(session: ProxySession, code: StartTlsCode, message: string): Finding {
     const f = startTlsFinding(code, message);
-    this.options.sink.handle({ type: 'finding', session: session.id, timeUs: nowUs(), finding: f });
+    if (!session.over) this.options.sink.handle({ type: 'finding', session: session.id, timeUs: nowUs(), finding: f });
     return f;
   }
 
-  /** Report a completed handshake. */
+  /** Report a completed handshake; the server leg's tells the model that its capabilities now come over TLS. */
   tlsEvent(session: ProxySession, info: TlsInfo): void {
+    if (session.over) return;
+    if (info.leg === 'server') session.model.tlsStarted();
     this.options.sink.handle({ type: 'tls', session: session.id, timeUs: nowUs(), tls: info });
   }
 
   /** Server leg TLS on `socket` (STARTTLS) or a new connection (implicit); the verdict is kept, not thrown. */
   async upgradeServer(session: ProxySession, socket: Socket | undefined, up: Upgrade): Promise<void> {
-    const { upstream, trust, keylog } = this.options;
+    const { upstream, trust } = this.options;
     try {
-      up.server = await connectUpstreamTls({ ...upstream, socket }, trust, keylog);
+      up.server = await connectUpstreamTls({ ...upstream, socket }, trust, this.setup(session));
       this.tlsEvent(session, up.server.info);
       if (up.server.rejected !== undefined) {
         up.serverProblem = { code: 'upstream-certificate-rejected',
@@ -94,62 +107,79 @@ export class TlsInterception {
       }
     } catch (err) {
       up.serverProblem = { code: 'upstream-tls-failed',
-        message: `no TLS with ${formatHostPort(upstream.host, upstream.port)}: ${(err as Error).message}` };
+        message: `no TLS with ${formatHostPort(upstream.host, upstream.port)}: ${errorLine(err)}` };
     }
   }
 
   /**
-   * Client leg TLS on its plain socket. Its leaf names: the upstream host and certificate names,
-   * and imapdbg's own address. Returns false (after closing the session) when the client gave up.
+   * Client leg TLS on its plain socket (the session's client socket, taken from the session for
+   * the handshake). Its leaf names: the upstream host and certificate names, and imapdbg's own
+   * address. Returns false (after closing the session) when the client gave up or the session ended.
    */
-  async upgradeClient(session: ProxySession, raw: Socket, up: Upgrade): Promise<boolean> {
+  async upgradeClient(session: ProxySession, up: Upgrade): Promise<boolean> {
     const o = this.options;
+    up.stopWatchingClient?.();
+    const raw = session.detach('client');
+    if (!raw || session.over) return false;
     try {
       const leaves = await o.leaves();
-      detachSession(raw);
       up.client = await acceptClientTls(raw, leaves,
-        { upstreamHost: o.upstream.host, upstreamSans: up.server?.sans ?? [], extraNames: o.proxyNames }, o.keylog);
+        { upstreamHost: o.upstream.host, upstreamSans: up.server?.sans ?? [], extraNames: o.proxyNames }, this.setup(session));
+      if (session.over) return false;
       this.tlsEvent(session, up.client.info);
       session.replaceSocket('client', up.client.socket);
       return true;
     } catch (err) {
+      // No BYE: the client is not speaking TLS with imapdbg. The session releases every socket.
       raw.destroy();
-      up.server?.socket.destroy();
-      session.upstreamFailed(`client TLS handshake failed: ${(err as Error).message} (does the client trust the imapdbg CA? see "imapdbg ca show")`,
+      session.upstreamFailed(`client TLS handshake failed: ${errorLine(err)} (does the client trust the imapdbg CA? see "imapdbg ca show")`,
         startTlsFinding('client-tls-failed', ''), 'client');
       return false;
     }
   }
 
-  /** Close the session over the (TLS) client leg because the server leg cannot be used. */
+  /**
+   * Take the client's plain socket from the session while the server leg is set up ahead of the
+   * client's handshake: a client that sends its FIN or closes now has given up, so the session
+   * ends at once instead of finishing the server leg for nobody (and holding its connection).
+   */
+  holdClient(session: ProxySession, up: Upgrade): void {
+    const raw = session.detach('client');
+    if (!raw) return;
+    const onLeave = (): void => {
+      raw.destroy();
+      session.upstreamFailed('client TLS handshake failed: the client closed the connection before the TLS handshake', startTlsFinding('client-tls-failed', ''), 'client');
+    };
+    raw.once('end', onLeave).once('close', onLeave);
+    up.stopWatchingClient = () => { raw.off('end', onLeave).off('close', onLeave); };
+  }
+
+  /** Close the session over the (TLS) client leg because the server leg cannot be used; the session destroys the server sockets. */
   failServer(session: ProxySession, up: Upgrade): void {
     const problem = up.serverProblem ?? { code: 'upstream-tls-failed' as const, message: 'no TLS with the server' };
-    up.server?.socket.destroy();
-    session.socket('server')?.destroy();
     session.upstreamFailed(problem.message, startTlsFinding(problem.code, ''));
   }
 
   /** Implicit TLS on either leg (and the start of `--upstream-starttls`): connect, then handshakes. */
   private async start(session: ProxySession): Promise<void> {
     const o = this.options;
-    const client = session.socket('client');
-    if (!client) return;
     const up: Upgrade = {};
     let server: Socket | undefined;
     let connectError: string | undefined;
+    if (o.clientLeg === 'tls') this.holdClient(session, up);
     if (o.upstreamLeg === 'tls') {
       await this.upgradeServer(session, undefined, up);
       server = up.server?.socket;
     } else {
       try {
-        server = await plainConnect(o.upstream);
+        server = await plainConnect(o.upstream, session, this.handshakeTimeoutMs);
       } catch (err) {
-        connectError = `cannot connect to ${formatHostPort(o.upstream.host, o.upstream.port)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+        connectError = `cannot connect to ${formatHostPort(o.upstream.host, o.upstream.port)}: ${(err as NodeJS.ErrnoException).code ?? errorLine(err)}`;
       }
     }
-    // The client left while imapdbg was connecting: the session has already closed itself.
-    if (client.destroyed) { server?.destroy(); return; }
-    if (o.clientLeg === 'tls' && !(await this.upgradeClient(session, client, up))) return;
+    // The client left (or imapdbg stopped) while it was connecting: the session released everything.
+    if (session.over) return;
+    if (o.clientLeg === 'tls' && !(await this.upgradeClient(session, up))) return;
     // A failed plain connect is told as in a session without TLS.
     if (connectError !== undefined) { session.upstreamFailed(connectError); return; }
     if (up.serverProblem || !server) { this.failServer(session, up); return; }
@@ -159,11 +189,27 @@ export class TlsInterception {
   }
 }
 
-/** A plain TCP connection to the server, half-open capable like the proxy's own. */
-function plainConnect(upstream: HostPort): Promise<Socket> {
+/**
+ * A plain TCP connection to the server, half-open capable like the proxy's own, owned by the
+ * session from the start and bounded in time.
+ */
+function plainConnect(upstream: HostPort, session: ProxySession, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: upstream.host, port: upstream.port, allowHalfOpen: true });
-    socket.once('error', reject);
-    socket.once('connect', () => { socket.off('error', reject); resolve(socket); });
+    const timer = setTimeout(() => socket.destroy(new Error(`no connection within ${timeoutMs / 1000} s`)), timeoutMs);
+    const fail = (err: Error): void => { clearTimeout(timer); reject(err); };
+    const onClose = (): void => fail(new Error('the connection closed before it was established'));
+    socket.once('error', fail).once('close', onClose);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', fail).off('close', onClose);
+      resolve(socket);
+    });
+    session.adopt(socket);
   });
+}
+
+/** A layer or a setup step threw: end the session rather than the process. */
+export function abandon(session: ProxySession, err: unknown): void {
+  session.upstreamFailed(`imapdbg internal error: ${errorLine(err)}`, { code: 'upstream-tls-failed', rfc: 'RFC 3501 6.2.1, RFC 8314' }, 'proxy');
 }

@@ -10,11 +10,14 @@ import type { Direction, Frame } from '../../imap/frame';
 import { printable } from '../../imap/frame-text';
 import type { ProxySession, SessionLayer } from '../proxy-session';
 import { preview } from './starttls-layer';
-import { detachSession, type TlsInterception, type Upgrade } from './tls-interceptor';
-import { HANDSHAKE_TIMEOUT_MS } from './upstream-tls';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../proxy-server';
+import { errorLine } from '../error-line';
+import { abandon, type TlsInterception, type Upgrade } from './tls-interceptor';
 
 /** imapdbg's own tag: never forwarded, so it cannot collide with the client's tags on the wire it sees. */
 export const PROXY_TAG = 'imapdbg1';
+/** The most a server may send before its tagged answer to imapdbg's STARTTLS (a few untagged lines are normal). */
+export const STARTTLS_ANSWER_MAX_BYTES = 64 * 1024;
 
 /** The server's answer to imapdbg's STARTTLS. */
 export interface StartTlsAnswer {
@@ -29,11 +32,13 @@ export interface StartTlsAnswer {
  * Send `imapdbg1 STARTTLS` on a plain socket (no other listeners) and read up to the tagged answer.
  * `pending` holds bytes already read after the greeting.
  */
-export function sendStartTls(socket: Socket, pending: Buffer): Promise<StartTlsAnswer> {
+export function sendStartTls(socket: Socket, pending: Buffer, timeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS): Promise<StartTlsAnswer> {
   return new Promise((resolve, reject) => {
+    if (socket.destroyed) { reject(new Error('the server connection is already closed')); return; }
     let buffer = Buffer.from(pending);
+    let read = buffer.length;
     const lines: string[] = [];
-    const timer = setTimeout(() => finish(new Error(`no answer to STARTTLS within ${HANDSHAKE_TIMEOUT_MS / 1000} s`)), HANDSHAKE_TIMEOUT_MS);
+    const timer = setTimeout(() => finish(new Error(`no answer to STARTTLS within ${timeoutMs / 1000} s`)), timeoutMs);
     const finish = (err: Error | undefined, answer?: StartTlsAnswer): void => {
       clearTimeout(timer);
       socket.off('data', onData).off('error', onError).off('end', onEnd).off('close', onEnd);
@@ -53,7 +58,15 @@ export function sendStartTls(socket: Socket, pending: Buffer): Promise<StartTlsA
         }
       }
     };
-    const onData = (chunk: Buffer): void => { buffer = Buffer.concat([buffer, chunk]); scan(); };
+    const onData = (chunk: Buffer): void => {
+      read += chunk.length;
+      if (read > STARTTLS_ANSWER_MAX_BYTES) {
+        finish(new Error(`the server sent more than ${STARTTLS_ANSWER_MAX_BYTES} bytes without answering STARTTLS`));
+        return;
+      }
+      buffer = Buffer.concat([buffer, chunk]);
+      scan();
+    };
     const onError = (err: Error): void => finish(err);
     const onEnd = (): void => finish(new Error('the server closed the connection instead of answering STARTTLS'));
     socket.on('data', onData).on('error', onError).on('end', onEnd).on('close', onEnd);
@@ -90,7 +103,7 @@ export class UpstreamStartTlsLayer implements SessionLayer {
       session.resume('client', UpstreamStartTlsLayer.PAUSE);
       return false;
     }
-    void this.upgrade(session, rest);
+    this.upgrade(session, rest).catch((err: unknown) => abandon(session, err));
     return true;
   }
 
@@ -98,14 +111,15 @@ export class UpstreamStartTlsLayer implements SessionLayer {
     const server = session.socket('server');
     if (!server) return;
     session.pause('server', UpstreamStartTlsLayer.PAUSE);
-    detachSession(server);
+    session.detach('server');
     const up: Upgrade = {};
     let answer: StartTlsAnswer | undefined;
     try {
-      answer = await sendStartTls(server, rest);
+      answer = await sendStartTls(server, rest, this.tls.handshakeTimeoutMs);
     } catch (err) {
-      up.serverProblem = { code: 'upstream-tls-failed', message: `imapdbg's STARTTLS failed: ${(err as Error).message}` };
+      up.serverProblem = { code: 'upstream-tls-failed', message: `imapdbg's STARTTLS failed: ${errorLine(err)}` };
     }
+    if (session.over) return;
     if (answer) {
       const exchange = `C: ${PROXY_TAG} STARTTLS / S: ${answer.lines.map((l) => printable(l)).join(' / S: ')}`;
       if (!answer.ok) {
@@ -116,6 +130,7 @@ export class UpstreamStartTlsLayer implements SessionLayer {
           this.tls.finding(session, 'starttls-response-injection', `server sent ${preview(answer.after)} after its tagged OK to STARTTLS, before the TLS handshake; dropped`);
         }
         await this.tls.upgradeServer(session, server, up);
+        if (session.over) return;
       }
     }
     if (up.serverProblem || !up.server) { this.tls.failServer(session, up); return; }

@@ -9,13 +9,24 @@ import * as fs from 'node:fs';
 import { isIP, type Socket } from 'node:net';
 import * as tls from 'node:tls';
 import type { TlsInfo } from '../../imap/events';
+import { errorLine } from '../error-line';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../proxy-server';
 import type { KeyLog } from './keylog';
 import { parseSubjectAltName } from './leaf-factory';
 
 /** Where Debian, Fedora/RHEL and Alpine/macOS keep the system CA bundle. */
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
-/** A handshake that takes longer than this is a dead peer, not a slow one. */
-export const HANDSHAKE_TIMEOUT_MS = 30_000;
+/** How a handshake is bounded, and who owns the TLS socket it makes. */
+export interface HandshakeSetup {
+  keylog?: KeyLog;
+  /** Give up after this long (connect and handshake); default DEFAULT_HANDSHAKE_TIMEOUT_MS. */
+  timeoutMs?: number;
+  /**
+   * Given the TLS socket as soon as it exists, so that its owner (the session) releases it on
+   * every path; returning false (the session is over) abandons the handshake.
+   */
+  adopt?: (socket: Socket) => boolean;
+}
 
 /** How the upstream certificate is judged. */
 export interface UpstreamTrust {
@@ -96,7 +107,7 @@ export function oneLineName(name: string): string {
  * Handshake with the server. Resolves once the handshake is done (whatever the verdict); rejects
  * when there is no TLS at all (refused connection, not a TLS server, timeout).
  */
-export function connectUpstreamTls(target: UpstreamTarget, trust: UpstreamTrust, keylog?: KeyLog): Promise<UpstreamTlsResult> {
+export function connectUpstreamTls(target: UpstreamTarget, trust: UpstreamTrust, setup: HandshakeSetup = {}): Promise<UpstreamTlsResult> {
   // SNI carries host names only (RFC 6066 3); an IP is still checked against the IP SANs.
   const servername = isIP(target.host) ? undefined : target.host;
   // allowHalfOpen is honoured by tls.connect though missing from its type: a FIN is mirrored, not a close.
@@ -110,25 +121,34 @@ export function connectUpstreamTls(target: UpstreamTarget, trust: UpstreamTrust,
     allowHalfOpen: true,
   };
   const socket = tls.connect(options);
-  keylog?.attach(socket);
+  setup.keylog?.attach(socket);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => socket.destroy(new Error(`no TLS handshake within ${HANDSHAKE_TIMEOUT_MS / 1000} s`)), HANDSHAKE_TIMEOUT_MS);
+    const bound = setup.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    const timer = setTimeout(() => socket.destroy(new Error(`no TLS handshake within ${bound / 1000} s`)), bound);
     const fail = (err: NodeJS.ErrnoException): void => {
       clearTimeout(timer);
       socket.destroy();
-      reject(new Error(err.code && !err.message.includes(err.code) ? `${err.code}: ${err.message}` : err.message));
+      reject(new Error(errorLine(err)));
     };
-    socket.once('error', fail);
+    socket.on('error', fail);
+    // A socket closed without an error (destroyed by its owner): the handshake will not finish.
+    const onClose = (): void => fail(new Error('the connection closed during the TLS handshake'));
+    socket.once('close', onClose);
+    if (setup.adopt && !setup.adopt(socket)) fail(new Error('the session ended before the TLS handshake'));
     socket.once('secureConnect', () => {
       clearTimeout(timer);
-      socket.off('error', fail);
+      socket.off('error', fail).off('close', onClose);
       const peer = socket.getPeerCertificate(false);
       let subject: string | undefined;
       let issuer: string | undefined;
       if (peer?.raw) {
-        const x509 = new X509Certificate(peer.raw);
-        subject = oneLineName(x509.subject);
-        issuer = oneLineName(x509.issuer);
+        try {
+          const x509 = new X509Certificate(peer.raw);
+          subject = oneLineName(x509.subject);
+          issuer = oneLineName(x509.issuer);
+        } catch {
+          // A certificate OpenSSL took but Node cannot parse: the handshake stands, the names are unknown.
+        }
       }
       const error = socket.authorized ? undefined : String(socket.authorizationError ?? 'not verified');
       const verdict = error === undefined ? 'verified'

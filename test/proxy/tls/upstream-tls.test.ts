@@ -85,7 +85,7 @@ test('client leg: a leaf for the SNI the client sent; both legs\' secrets in the
     const server = net.createServer((raw) => {
       server.close();
       raw.pause();
-      acceptClientTls(raw, leaves, { upstreamHost: '127.0.0.1', upstreamSans: [], extraNames: [] }, keylog).then(resolve, reject);
+      acceptClientTls(raw, leaves, { upstreamHost: '127.0.0.1', upstreamSans: [], extraNames: [] }, { keylog }).then(resolve, reject);
     });
     server.listen(0, '127.0.0.1', () => {
       const port = (server.address() as net.AddressInfo).port;
