@@ -8,9 +8,11 @@ import { levelRank, ruleList, type RuleInfo } from '../imap/lint/rule-catalog';
 import { STARTTLS_RULES } from '../imap/lint/starttls-lint';
 import { clockTime, frameLine, type NotationOptions } from '../imap/notation';
 import { UsageError } from './usage-error';
+import { IDLE_WATCH_CODES, IdleWatch } from '../imap/idle-watch';
+import { addIdleThresholdOptions, idleThresholds, type IdleThresholdOptions } from './idle-options';
 import { stdout, stderr } from '../headless/terminal-output';
 
-interface LintOptions {
+interface LintOptions extends IdleThresholdOptions {
   level: FindingLevel;
   revealSecrets: boolean;
   utc: boolean;
@@ -18,7 +20,8 @@ interface LintOptions {
 }
 
 export function registerLintCommand(program: Command): void {
-  program.command('lint')
+  const cmd = program.command('lint');
+  addIdleThresholdOptions(cmd)
     .description('check a capture against the IMAP rules (RFC 3501, 2177, 7888, 4959); exit status 1 when any error is found')
     .argument('[file]', 'capture file written by `imapdbg proxy --record`')
     .addOption(new Option('--level <level>', 'lowest level to print').choices(['error', 'warning', 'info']).default('info'))
@@ -41,7 +44,7 @@ Examples:
       }
       if (file === undefined) throw new UsageError('lint needs a capture FILE (or --rules to list the rules)');
       const printer = new FindingPrinter((line) => stdout.write(line), opts.level, { revealSecrets: opts.revealSecrets, utc: opts.utc });
-      const reframer = new Reframer(printer);
+      const reframer = new Reframer(new IdleWatch(printer, idleThresholds(opts)));
       const result = await readOrUsage(file, (event) => reframer.handle(event));
       stdout.write(printer.summary());
       if (result.truncated) stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
@@ -81,7 +84,9 @@ export class FindingPrinter implements EventSink {
       for (const f of shown) this.write(`${this.head(event.frame.timeUs, event.frame.session, f)} (frame ${event.frame.seq})\n`);
       this.write(`    ${frameLine(withoutAnnotations(event.frame), this.options)}\n`);
     } else if (event.type === 'finding' && this.count(event.finding)) {
-      this.write(`${this.head(event.timeUs, event.session, event.finding)} (at session end)\n`);
+      // The IDLE watch's findings come when a threshold is crossed, which has no frame of its own.
+      const when = IDLE_WATCH_CODES.has(event.finding.code) ? 'no frame' : 'at session end';
+      this.write(`${this.head(event.timeUs, event.session, event.finding)} (${when})\n`);
     }
   }
 

@@ -12,9 +12,12 @@ import { SessionStatsCollector, statsText } from '../imap/session-stats';
 import { addTlsOptions, setUpTls, type TlsCliOptions } from './tls-cli';
 import { positiveInt, UsageError } from './usage-error';
 import { TOOL } from './version';
+import { IdleWatch } from '../imap/idle-watch';
+import { PushLatencyCollector, pushLatencyText } from '../imap/push-latency-stats';
+import { addIdleThresholdOptions, idleThresholds, type IdleThresholdOptions } from './idle-options';
 import { stdout, stderr } from '../headless/terminal-output';
 
-interface ProxyOptions extends TlsCliOptions {
+interface ProxyOptions extends TlsCliOptions, IdleThresholdOptions {
   listen: string;
   upstream?: string;
   record?: string;
@@ -43,6 +46,7 @@ export function registerProxyCommand(program: Command): void {
     .option('--utc', 'print times in UTC', false)
     .addOption(new Option('--literal-digest <digest>', 'digest kept for each literal body; "none" forwards big literals fastest')
       .choices(['sha256', 'none']).default('sha256'));
+  addIdleThresholdOptions(proxy);
   addTlsOptions(proxy)
     .addHelpText('after', `
 Examples:
@@ -75,6 +79,11 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   // A headless run ends with the per-session summary (the same as `imapdbg stats`).
   const stats = useTui ? undefined : new SessionStatsCollector();
   if (stats) bus.add(stats);
+  const push = stats ? new PushLatencyCollector() : undefined;
+  if (push) bus.add(push);
+  // IDLE timing and push latency across sessions; the timer flags a silent IDLE while it is silent.
+  const watch = new IdleWatch(bus, idleThresholds(opts));
+  const watchTimer = setInterval(() => watch.tick(nowUs()), 1000).unref();
   let tls;
   try {
     tls = await setUpTls(opts, upstream, listen, bus);
@@ -82,7 +91,7 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
     throw new UsageError((err as Error).message);
   }
   const limits = { ...DEFAULT_LIMITS, literalDigest: opts.literalDigest };
-  const proxy = new ProxyServer({ listen, upstream, sink: bus, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
+  const proxy = new ProxyServer({ listen, upstream, sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
     handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits,
     startSession: tls.interception.startSession, sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()] }) });
   let bound;
@@ -113,9 +122,10 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   });
   tui?.destroy();
   await proxy.close();
+  clearInterval(watchTimer);
   tls.close();
   await bus.close();
-  if (stats) stdout.write(`\n${statsText(stats.summaries(), stats.folded())}`);
+  if (stats) stdout.write(`\n${statsText(stats.summaries(), stats.folded())}${push ? pushLatencyText(push.summaries()) : ''}`);
   if (capture?.error) throw new Error(`capture ${opts.record} is incomplete: ${capture.error.message}`);
   stderr.write('imapdbg: stopped; capture flushed\n');
 }

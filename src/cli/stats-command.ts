@@ -2,14 +2,19 @@ import { Command } from 'commander';
 import { Reframer } from '../capture/reframer';
 import { SessionStatsCollector, statsText } from '../imap/session-stats';
 import { readOrUsage } from './lint-command';
+import { EventBus } from '../imap/events';
+import { IdleWatch } from '../imap/idle-watch';
+import { PushLatencyCollector, pushLatencyText } from '../imap/push-latency-stats';
+import { addIdleThresholdOptions, idleThresholds, type IdleThresholdOptions } from './idle-options';
 import { stderr, stdout, stdoutJson } from '../headless/terminal-output';
 
-interface StatsOptions {
+interface StatsOptions extends IdleThresholdOptions {
   json: boolean;
 }
 
 export function registerStatsCommand(program: Command): void {
-  program.command('stats')
+  const cmd = program.command('stats');
+  addIdleThresholdOptions(cmd)
     .description('per session: commands by count and latency (median, p95, max), IDLE periods, bytes, findings')
     .argument('<file>', 'capture file written by `imapdbg proxy --record`')
     .option('--json', 'print the summaries as JSON (durations in microseconds)', false)
@@ -21,11 +26,12 @@ Examples:
   imapdbg stats session.imapcap --json | jq '.[0].idle'`)
     .action(async (file: string, opts: StatsOptions) => {
       const stats = new SessionStatsCollector();
-      const reframer = new Reframer(stats);
+      const push = new PushLatencyCollector();
+      const reframer = new Reframer(new IdleWatch(new EventBus().add(stats).add(push), idleThresholds(opts)));
       const result = await readOrUsage(file, (event) => reframer.handle(event));
       const all = stats.summaries();
       if (opts.json) stdoutJson.write(`${JSON.stringify(all, null, 2)}\n`);
-      else stdout.write(statsText(all, stats.folded()));
+      else stdout.write(statsText(all, stats.folded()) + pushLatencyText(push.summaries()));
       const folded = stats.folded();
       if (opts.json && folded) stderr.write(`imapdbg: ${folded.sessions} earlier sessions are summed in the text output only (JSON lists the last ${all.length})\n`);
       if (result.truncated) stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
