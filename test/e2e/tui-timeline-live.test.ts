@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { startDovecot, appendMessage, makeMessage, type DovecotInstance } from '../harness/dovecot';
+import { freePort } from '../harness/free-port';
 import { readUntil, tagged } from '../harness/lines';
 import { highlightedRows, IMAPDBG, TmuxPane } from '../tui/tmux-pane';
 
@@ -18,17 +19,6 @@ after(async () => {
   await dc?.stop();
 });
 
-/** A free port on 127.0.0.1 (closed again at once; the proxy binds it right after). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 /** The plot of session #1's row: what follows the label column. */
 function plotOf(screen: string): string {
