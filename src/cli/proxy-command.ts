@@ -38,8 +38,8 @@ export function registerProxyCommand(program: Command): void {
     .option('--idle-timeout <seconds>', 'close a session after this long without traffic (default 31 min: IDLE may sit silent 29 min)',
       positiveInt('--idle-timeout'), DEFAULT_IDLE_TIMEOUT_MS / 1000)
     .option('--utc', 'print times in UTC', false)
-    .addOption(new Option('--literal-digest <digest>', 'digest kept for each literal body; "none" forwards big literals fastest')
-      .choices(['sha256', 'none']).default('sha256'));
+    .addOption(new Option('--literal-digest <digest>', 'digest each literal body while forwarding (costs CPU); readers compute it from the capture when asked')
+      .choices(['sha256', 'none']).default('none'));
   addTlsOptions(proxy)
     .addHelpText('after', `
 Examples:
