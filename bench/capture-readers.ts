@@ -58,7 +58,7 @@ function cli(file: string, what: string, args: string[], root: string): ReaderRo
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const failed = r.status !== 0;
   const line = (r.stderr ?? '').trim().split('\n').filter(Boolean).pop() ?? '';
-  return { what, seconds, mbPerS: failed ? NaN : size / MB / seconds, note: failed ? `exit ${r.status ?? r.signal}: ${line.slice(0, 160)}` : 'exit 0' };
+  return { what, seconds, mbPerS: failed ? NaN : size / MB / seconds, note: failed ? `exit ${r.status ?? r.signal}: ${line.split(file).join('FILE').slice(0, 160)}` : 'exit 0' };
 }
 
 export async function measureReaders(serverPort: number, dir: string, root: string, log: (m: string) => void): Promise<ReaderResults> {

@@ -381,6 +381,7 @@ async function measurePython(defs: PathDef[], results: Map<PathKey, PathResult>)
         log(`python peers, transfer ${run}: ${def.label}`);
         const r = await def.start(server.port, `python${run}`);
         try {
+          await warmUp(r.port); // as in the Node-peer transfers: the proxy's code is warm, start-up work done
           const pid = r.child?.pid;
           const before = pid ? memory(pid) : undefined;
           if (pid) resetPeak(pid);
