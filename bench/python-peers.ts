@@ -31,7 +31,7 @@ def serve(c):
         elif verb == b'LOGOUT':
             c.sendall(b'* BYE bye\\r\\n' + tag + b' OK LOGOUT\\r\\n'); break
         else:
-            c.sendall(tag + b' OK ' + verb + b' done\\r\\n')
+            c.sendall(tag + b' OK ' + verb + b' completed\\r\\n')
     c.close()
 while True:
     c, _ = s.accept()
