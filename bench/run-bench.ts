@@ -9,9 +9,12 @@
  * --profile  run the imapdbg children under `node --cpu-prof` and print their hot spots
  * --out FILE where to write the report (default BENCHMARKS.md for a full run of every path;
  *            --quick, --profile, --paths and --phases runs write nothing unless --out is given)
- * --paths    measure only these paths (direct, pipe, imapdbg, imapdbg-rec, imapdbg-nodigest, mitmproxy)
+ * --paths    measure only these paths (direct, pipe, imapdbg, imapdbg-rec, imapdbg-digest, mitmproxy)
  * --runs N   transfers per path for the throughput median (default 3)
- * --phases   run only these phases (throughput, latency, idle, line)
+ * --phases   run only these phases (throughput, latency, idle, line, python, readers)
+ *
+ * "imapdbg, recording on" writes pcapng through the pcapng capture writer (bench/pcapng-proxy.ts,
+ * the CLI's proxy with that writer) until `proxy --record` itself writes pcapng.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -21,6 +24,8 @@ import type { Socket } from 'node:net';
 import { formatProfileSummary, summarizeProfile } from './cpuprofile-summary';
 import { closeConnection, enterIdle, fetchLiteral, fetchLongLine, noopRoundTrips, openConnection } from './imap-client';
 import { cpuSeconds, freePort, memory, resetPeak, spawnReady, type Child } from './proc';
+import { pythonFetch, pythonNoops, readCounters, startPythonServer } from './python-peers';
+import { measureReaders, readersTable, type ReaderResults } from './capture-readers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const MB = 1024 * 1024;
@@ -38,7 +43,7 @@ const PROFILE = argv.includes('--profile');
 const NO_MITM = argv.includes('--no-mitmproxy');
 const OUT = option('--out') ?? (QUICK || PROFILE || option('--paths') !== undefined || option('--phases') !== undefined ? undefined : path.join(ROOT, 'BENCHMARKS.md'));
 const ONLY = option('--paths')?.split(',').map((s) => s.trim());
-const PHASES = option('--phases')?.split(',').map((s) => s.trim()) ?? ['throughput', 'latency', 'idle', 'line'];
+const PHASES = option('--phases')?.split(',').map((s) => s.trim()) ?? ['throughput', 'latency', 'idle', 'line', 'python', 'readers'];
 for (const a of argv) {
   if (a.startsWith('--') && !['--quick', '--profile', '--no-mitmproxy', '--out', '--paths', '--runs', '--phases'].includes(a)) {
     process.stderr.write(`bench: unknown option ${a}\n`);
@@ -52,8 +57,8 @@ if (!Number.isInteger(RUNS) || RUNS < 1) {
   process.exit(2);
 }
 const SIZES = QUICK
-  ? { literal: 64 * MB, runs: RUNS, noops: 2_000, warmNoops: 200, sessions: 200, line: 10 * MB }
-  : { literal: 512 * MB, runs: RUNS, noops: 10_000, warmNoops: 1_000, sessions: 1_000, line: 10 * MB };
+  ? { literal: 64 * MB, runs: RUNS, noops: 2_000, warmNoops: 200, sessions: 200, line: 10 * MB, capture: 128 * MB }
+  : { literal: 512 * MB, runs: RUNS, noops: 10_000, warmNoops: 1_000, sessions: 1_000, line: 10 * MB, capture: 1024 * MB };
 
 function log(msg: string): void {
   process.stderr.write(`bench: ${msg}\n`);
@@ -62,7 +67,7 @@ function log(msg: string): void {
 // ---------------------------------------------------------------------------------------------
 // The paths under test
 
-type PathKey = 'direct' | 'pipe' | 'imapdbg' | 'imapdbg-rec' | 'imapdbg-nodigest' | 'mitmproxy';
+type PathKey = 'direct' | 'pipe' | 'imapdbg' | 'imapdbg-rec' | 'imapdbg-digest' | 'mitmproxy';
 
 interface Running {
   port: number;
@@ -92,19 +97,24 @@ const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'imapdbg-bench-'));
 const profileDir = path.join(tmpRoot, 'profiles');
 process.on('exit', () => { try { rmSync(tmpRoot, { recursive: true, force: true }); } catch { /* best effort */ } });
 
-/** imapdbg as users run it; `noDigest` adds `--literal-digest none` (no SHA-256 of literal bodies). */
-function imapdbgPath(record: boolean, noDigest = false): PathDef {
+/**
+ * imapdbg as users run it, default settings; `digest` adds `--literal-digest sha256` (the old
+ * default, for reference). Recording writes pcapng (bench/pcapng-proxy.ts: the CLI's proxy with the
+ * pcapng writer, until `proxy --record` writes pcapng itself).
+ */
+function imapdbgPath(record: boolean, digest = false): PathDef {
   return {
-    key: noDigest ? 'imapdbg-nodigest' : record ? 'imapdbg-rec' : 'imapdbg',
-    label: noDigest ? 'imapdbg, recording off, --literal-digest none' : record ? 'imapdbg, recording on' : 'imapdbg, recording off',
+    key: digest ? 'imapdbg-digest' : record ? 'imapdbg-rec' : 'imapdbg',
+    label: digest ? 'imapdbg, recording off, --literal-digest sha256' : record ? 'imapdbg, recording on (pcapng)' : 'imapdbg, recording off',
     async start(serverPort, phase) {
       const nodeArgs = PROFILE
-        ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${phase}-${record ? 'rec' : 'norec'}${noDigest ? '-nodigest' : ''}.cpuprofile`]
+        ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${phase}-${record ? 'rec' : 'norec'}${digest ? '-digest' : ''}.cpuprofile`]
         : [];
-      const capture = path.join(tmpRoot, `${phase}-capture.imapcap`);
-      const args = [...nodeArgs, path.join(ROOT, 'bin', 'imapdbg'), 'proxy', '--listen', '127.0.0.1:0',
-        '--upstream', `127.0.0.1:${serverPort}`, '--headless', ...(record ? ['--record', capture] : []),
-        ...(noDigest ? ['--literal-digest', 'none'] : [])];
+      const capture = path.join(tmpRoot, `${phase}-capture.pcapng`);
+      const args = record
+        ? [...nodeArgs, path.join(__dirname, 'pcapng-proxy.js'), '--upstream', String(serverPort), '--record', capture]
+        : [...nodeArgs, path.join(ROOT, 'bin', 'imapdbg'), 'proxy', '--listen', '127.0.0.1:0',
+          '--upstream', `127.0.0.1:${serverPort}`, '--headless', ...(digest ? ['--literal-digest', 'sha256'] : [])];
       const child = await spawnReady(this.label, process.execPath, args,
         { announce: { stream: 'stderr', pattern: /listening on 127\.0\.0\.1:(\d+)/ } });
       return running(child, () => {
@@ -190,13 +200,24 @@ interface Throughput {
   captureBytes?: number;
   /** The proxy's CPU time (user + system) per GiB carried, median over the runs. */
   cpuPerGiB: number;
+  /** Bytes per read syscall of the proxy during the transfer (/proc/PID/io), median over the runs. */
+  readChunk: number;
+  /** 1-minute load average at the start of the first run. */
+  load: number;
 }
-interface Latency { median: number; p99: number; mean: number; count: number; cpuPerTrip: number }
+interface Latency { median: number; p99: number; mean: number; count: number; cpuPerTrip: number; load?: number }
 interface Idle { sessions: number; rssBefore: number; rss: number; peak: number; seconds: number }
 interface LongLine { rssBefore: number; peak: number }
 
+/** The same transfer and NOOPs with Python peers (a server writing 1 MiB at a time, a Python client). */
+interface PythonRun {
+  throughput?: Throughput;
+  latency?: Latency;
+}
+
 interface PathResult {
   def: PathDef;
+  python?: PythonRun;
   throughput?: Throughput;
   latency?: Latency;
   idle?: Idle;
@@ -222,7 +243,11 @@ async function warmUp(port: number): Promise<void> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-interface TransferRun { mbs: number; rssBefore: number; peak: number; cpuPerGiB: number; captureBytes?: number }
+interface TransferRun { mbs: number; rssBefore: number; peak: number; cpuPerGiB: number; readChunk: number; load: number; literalBytes: number; captureBytes?: number }
+
+/** Bytes per read syscall between two /proc/PID/io readings. */
+const perRead = (a: ReturnType<typeof readCounters> | undefined, b: ReturnType<typeof readCounters> | undefined): number =>
+  (a && b && b.reads > a.reads ? (b.bytes - a.bytes) / (b.reads - a.reads) : NaN);
 
 /** One transfer through a fresh proxy process: its RSS before, and its peak RSS during the transfer. */
 async function throughputRun(def: PathDef, serverPort: number, run: number): Promise<TransferRun> {
@@ -233,16 +258,20 @@ async function throughputRun(def: PathDef, serverPort: number, run: number): Pro
     const before = pid ? memory(pid) : undefined;
     if (pid) resetPeak(pid);
     const s = await openConnection(r.port);
+    const load = os.loadavg()[0];
+    const io0 = pid ? readCounters(pid) : undefined;
     const cpu0 = pid ? cpuSeconds(pid) : NaN;
     const res = await fetchLiteral(s, `f${run}`);
     const cpu = pid ? cpuSeconds(pid) - cpu0 : NaN;
+    const io1 = pid ? readCounters(pid) : undefined;
     await closeConnection(s);
     const after = pid ? memory(pid) : undefined;
     const extra = await r.stop();
     const mbs = res.literalBytes / MB / res.seconds;
     log(`  ${def.label}: run ${run}: ${(res.literalBytes / MB).toFixed(0)} MB in ${res.seconds.toFixed(3)} s = ${mbs.toFixed(0)} MB/s` +
       (after ? `, RSS ${fmtMB(before?.rss)} MB before, peak ${fmtMB(after.hwm)} MB` : ''));
-    return { mbs, rssBefore: before?.rss ?? NaN, peak: after?.hwm ?? NaN, cpuPerGiB: cpu / (res.literalBytes / (1024 * MB)), captureBytes: extra.captureBytes };
+    return { mbs, rssBefore: before?.rss ?? NaN, peak: after?.hwm ?? NaN, cpuPerGiB: cpu / (res.literalBytes / (1024 * MB)),
+      readChunk: perRead(io0, io1), load, literalBytes: res.literalBytes, captureBytes: extra.captureBytes };
   } finally {
     await r.stop();
   }
@@ -257,10 +286,21 @@ function throughputOf(runs: TransferRun[]): Throughput {
     peaks: runs.map((x) => x.peak),
     captureBytes: runs.find((x) => x.captureBytes !== undefined)?.captureBytes,
     cpuPerGiB: median(runs.map((x) => x.cpuPerGiB)),
+    readChunk: median(runs.map((x) => x.readChunk)),
+    load: runs[0].load,
   };
 }
 
 const LATENCY_BLOCKS = 5;
+
+function throughputRow(label: string, t: Throughput, pipe: Throughput | undefined): string[] {
+  const p = pipe?.medianMBs;
+  return [label, t.medianMBs.toFixed(0), t.runsMBs.map((x) => x.toFixed(0)).join(', '),
+    p ? `${(t.medianMBs / p).toFixed(2)}x` : '-', Number.isNaN(t.cpuPerGiB) ? '-' : t.cpuPerGiB.toFixed(2),
+    pipe && !Number.isNaN(t.cpuPerGiB) && label !== 'Node TCP pipe' ? `${(t.cpuPerGiB / pipe.cpuPerGiB).toFixed(2)}x` : '-',
+    Number.isNaN(t.readChunk) ? '-' : t.readChunk.toFixed(0),
+    fmtMB(t.rssBefore), fmtMB(t.peak), t.peaks.map((x) => fmtMB(x)).join(', '), t.load.toFixed(1)];
+}
 
 /**
  * NOOP round trips on every path, in blocks taken in turn (block 1 of each path, then block 2...),
@@ -289,6 +329,7 @@ async function measureLatencies(defs: PathDef[], serverPort: number, results: Ma
       }
     }
     const perBlock = Math.ceil(SIZES.noops / LATENCY_BLOCKS);
+    const load = os.loadavg()[0];
     for (let b = 0; b < LATENCY_BLOCKS; b++) {
       for (const l of [...live]) {
         const n = Math.min(perBlock, SIZES.noops - b * perBlock);
@@ -315,7 +356,7 @@ async function measureLatencies(defs: PathDef[], serverPort: number, results: Ma
       const res = results.get(l.def.key);
       if (res) {
         res.latency = { median: percentile(sorted, 50), p99: percentile(sorted, 99), mean: sum / l.times.length,
-          count: l.times.length, cpuPerTrip: (l.cpu * 1e6) / l.times.length };
+          count: l.times.length, cpuPerTrip: (l.cpu * 1e6) / l.times.length, load };
       }
     }
   } finally {
@@ -323,6 +364,72 @@ async function measureLatencies(defs: PathDef[], serverPort: number, results: Ma
       await closeConnection(l.socket);
       await l.r.stop();
     }
+  }
+}
+
+/**
+ * Python peers: per path, SIZES.runs transfers of the literal (a fresh proxy each, runs interleaved
+ * across paths), then SIZES.noops NOOP round trips from a Python client, one path after another.
+ */
+async function measurePython(defs: PathDef[], results: Map<PathKey, PathResult>): Promise<void> {
+  const server = await startPythonServer(SIZES.literal);
+  try {
+    const runs = new Map<PathKey, TransferRun[]>();
+    for (let run = 1; run <= SIZES.runs; run++) {
+      for (const def of defs) {
+        if (def.key === 'mitmproxy') continue;
+        log(`python peers, transfer ${run}: ${def.label}`);
+        const r = await def.start(server.port, `python${run}`);
+        try {
+          await warmUp(r.port); // as in the Node-peer transfers: the proxy's code is warm, start-up work done
+          const pid = r.child?.pid;
+          const before = pid ? memory(pid) : undefined;
+          if (pid) resetPeak(pid);
+          const load = os.loadavg()[0];
+          const io0 = pid ? readCounters(pid) : undefined;
+          const cpu0 = pid ? cpuSeconds(pid) : NaN;
+          const res = await pythonFetch(r.port);
+          const cpu = pid ? cpuSeconds(pid) - cpu0 : NaN;
+          const io1 = pid ? readCounters(pid) : undefined;
+          const after = pid ? memory(pid) : undefined;
+          const extra = await r.stop();
+          const t: TransferRun = { mbs: res.bytes / MB / res.seconds, rssBefore: before?.rss ?? NaN, peak: after?.hwm ?? NaN,
+            cpuPerGiB: cpu / (res.bytes / (1024 * MB)), readChunk: perRead(io0, io1), load, literalBytes: res.bytes, captureBytes: extra.captureBytes };
+          log(`  ${t.mbs.toFixed(0)} MB/s, ${Number.isNaN(t.cpuPerGiB) ? '-' : t.cpuPerGiB.toFixed(2)} CPU s/GiB, ${t.readChunk.toFixed(0)} B per read (load ${load.toFixed(1)})`);
+          runs.set(def.key, [...(runs.get(def.key) ?? []), t]);
+        } catch (err) {
+          results.get(def.key)?.errors.push(`python transfer: ${(err as Error).message}`);
+        } finally {
+          await r.stop();
+        }
+      }
+    }
+    for (const [key, list] of runs) {
+      const res = results.get(key);
+      if (res) res.python = { ...res.python, throughput: throughputOf(list) };
+    }
+    for (const def of defs) {
+      if (def.key === 'mitmproxy') continue;
+      log(`python peers, ${SIZES.noops} NOOPs: ${def.label}`);
+      const r = await def.start(server.port, 'python-latency');
+      try {
+        const pid = r.child?.pid;
+        const load = os.loadavg()[0];
+        const cpu0 = pid ? cpuSeconds(pid) : NaN;
+        const l = await pythonNoops(r.port, SIZES.noops);
+        const cpu = pid ? cpuSeconds(pid) - cpu0 : NaN;
+        // The CPU includes the warm-up tenth: per round trip over all of them.
+        const res = results.get(def.key);
+        if (res) res.python = { ...res.python, latency: { ...l, cpuPerTrip: (cpu * 1e6) / (l.count * 1.1), load } };
+        log(`  median ${l.median.toFixed(1)} µs, p99 ${l.p99.toFixed(1)} µs (load ${load.toFixed(1)})`);
+      } catch (err) {
+        results.get(def.key)?.errors.push(`python latency: ${(err as Error).message}`);
+      } finally {
+        await r.stop();
+      }
+    }
+  } finally {
+    server.stop();
   }
 }
 
@@ -401,16 +508,37 @@ function targets(res: Map<PathKey, PathResult>): Target[] {
     const ok = p !== undefined && x !== undefined;
     out.push({ what: `throughput ${label} >= ${factor}x the pipe's`, value: ok ? `${x.toFixed(0)} / ${p.toFixed(0)} MB/s = ${(x / p).toFixed(2)}x` : 'not measured', met: ok ? x >= factor * p : undefined });
   };
-  tput('imapdbg', 0.9, 'without recording');
-  tput('imapdbg-rec', 0.6, 'with recording');
-  tput('imapdbg-nodigest', 0.9, 'without recording, --literal-digest none (for reference)');
+  tput('imapdbg', 0.9, 'without recording (default settings)');
+  tput('imapdbg-rec', 0.8, 'with recording (pcapng)');
+  const py = (key: PathKey, factor: number, label: string): void => {
+    const p = pipe?.python?.throughput;
+    const x = res.get(key)?.python?.throughput;
+    const ok = p !== undefined && x !== undefined;
+    out.push({ what: `Python peers: throughput ${label} >= ${factor}x the pipe's (proxy CPU s per GiB beside)`,
+      value: ok ? `${x.medianMBs.toFixed(0)} / ${p.medianMBs.toFixed(0)} MB/s = ${(x.medianMBs / p.medianMBs).toFixed(2)}x; CPU ${x.cpuPerGiB.toFixed(2)} vs ${p.cpuPerGiB.toFixed(2)} s/GiB = ${(x.cpuPerGiB / p.cpuPerGiB).toFixed(2)}x` : 'not measured',
+      met: ok ? x.medianMBs >= factor * p.medianMBs : undefined });
+  };
+  py('imapdbg', 0.9, 'without recording');
+  py('imapdbg-rec', 0.8, 'with recording (pcapng)');
+  const rec = res.get('imapdbg-rec')?.throughput;
+  if (rec?.captureBytes !== undefined) {
+    const ratio = rec.captureBytes / SIZES.literal;
+    out.push({ what: 'capture size <= 1.05x the bytes carried (big-literal session)', value: `${fmtMB(rec.captureBytes)} MB for ${SIZES.literal / MB} MB = ${ratio.toFixed(3)}x`, met: ratio <= 1.05 });
+  }
+  for (const [key, client] of [['imapdbg', 'Node'], ['imapdbg-rec', 'Node'], ['imapdbg', 'Python'], ['imapdbg-rec', 'Python']] as const) {
+    const p = client === 'Node' ? pipe?.latency?.p99 : pipe?.python?.latency?.p99;
+    const x = client === 'Node' ? res.get(key)?.latency?.p99 : res.get(key)?.python?.latency?.p99;
+    const ok = p !== undefined && x !== undefined;
+    out.push({ what: `p99 NOOP round trip within 2x the pipe's (${client} client, ${key === 'imapdbg' ? 'recording off' : 'recording on'})`,
+      value: ok ? `${x.toFixed(0)} vs ${p.toFixed(0)} µs = ${(x / p).toFixed(2)}x` : 'not measured', met: ok ? x <= 2 * p : undefined });
+  }
   for (const key of ['imapdbg', 'imapdbg-rec'] as const) {
     const d = direct?.latency?.median;
     const p = pipe?.latency?.median;
     const x = res.get(key)?.latency?.median;
     const ok = d !== undefined && p !== undefined && x !== undefined;
     out.push({
-      what: `added median NOOP latency within 50 µs of the pipe's (${key === 'imapdbg' ? 'recording off' : 'recording on'})`,
+      what: `median NOOP round trip within +50 µs of the pipe's (${key === 'imapdbg' ? 'recording off' : 'recording on'})`,
       value: ok ? `${signed(x - d)} µs vs pipe ${signed(p - d)} µs: ${signed(x - p)} µs` : 'not measured',
       met: ok ? x - p <= 50 : undefined,
     });
@@ -430,28 +558,33 @@ function targets(res: Map<PathKey, PathResult>): Target[] {
   return out;
 }
 
-function report(res: Map<PathKey, PathResult>, totalSeconds: number): { tables: string; targetTable: string } {
+function report(res: Map<PathKey, PathResult>, totalSeconds: number, readers: ReaderResults | undefined): { tables: string; targetTable: string } {
   const all = [...res.values()];
   const direct = res.get('direct');
   const pipe = res.get('pipe');
   const t1 = table(
-    ['path', `MB/s (median of ${SIZES.runs})`, 'runs, MB/s', 'x pipe', 'proxy CPU s per GiB', 'RSS before, MB', 'peak RSS during transfer, MB (max)', 'peaks per run, MB'],
-    all.filter((r) => r.throughput).map((r) => {
-      const t = r.throughput as Throughput;
-      const p = pipe?.throughput?.medianMBs;
-      return [r.def.label, t.medianMBs.toFixed(0), t.runsMBs.map((x) => x.toFixed(0)).join(', '),
-        p ? `${(t.medianMBs / p).toFixed(2)}x` : '-', Number.isNaN(t.cpuPerGiB) ? '-' : t.cpuPerGiB.toFixed(2),
-        fmtMB(t.rssBefore), fmtMB(t.peak), t.peaks.map((x) => fmtMB(x)).join(', ')];
-    }),
+    ['path', `MB/s (median of ${SIZES.runs})`, 'runs, MB/s', 'x pipe', 'proxy CPU s per GiB', 'x pipe CPU', 'bytes per read syscall', 'RSS before, MB', 'peak RSS during transfer, MB (max)', 'peaks per run, MB', 'load (1 min)'],
+    all.filter((r) => r.throughput).map((r) => throughputRow(r.def.label, r.throughput as Throughput, pipe?.throughput)),
   );
+  const pyRows = all.filter((r) => r.python?.throughput).map((r) => throughputRow(r.def.label, r.python?.throughput as Throughput, pipe?.python?.throughput));
+  const tPy = table(['path', `MB/s (median of ${SIZES.runs})`, 'runs, MB/s', 'x pipe', 'proxy CPU s per GiB', 'x pipe CPU', 'bytes per read syscall', 'RSS before, MB', 'peak RSS during transfer, MB (max)', 'peaks per run, MB', 'load (1 min)'], pyRows);
+  const pyLat = table(['path', 'median µs', 'p99 µs', 'mean µs', 'p99 x pipe', 'proxy CPU µs per round trip', 'load (1 min)'],
+    all.filter((r) => r.python?.latency).map((r) => {
+      const l = r.python?.latency as Latency;
+      const p = pipe?.python?.latency?.p99;
+      return [r.def.label, fmtUs(l.median), fmtUs(l.p99), fmtUs(l.mean), p && r.def.key !== 'direct' ? `${(l.p99 / p).toFixed(2)}x` : '-',
+        Number.isNaN(l.cpuPerTrip) ? '-' : l.cpuPerTrip.toFixed(1), l.load?.toFixed(1) ?? '-'];
+    }));
   const t2 = table(
-    ['path', 'median µs', 'p99 µs', 'mean µs', 'added median µs', 'added p99 µs', 'proxy CPU µs per round trip'],
+    ['path', 'median µs', 'p99 µs', 'mean µs', 'added median µs', 'added p99 µs', 'p99 x pipe', 'proxy CPU µs per round trip', 'load (1 min)'],
     all.filter((r) => r.latency).map((r) => {
       const l = r.latency as Latency;
       const d = direct?.latency;
+      const p = pipe?.latency?.p99;
       return [r.def.label, fmtUs(l.median), fmtUs(l.p99), fmtUs(l.mean),
         d && r.def.key !== 'direct' ? signed(l.median - d.median) : '-', d && r.def.key !== 'direct' ? signed(l.p99 - d.p99) : '-',
-        Number.isNaN(l.cpuPerTrip) ? '-' : l.cpuPerTrip.toFixed(1)];
+        p && r.def.key !== 'direct' ? `${(l.p99 / p).toFixed(2)}x` : '-',
+        Number.isNaN(l.cpuPerTrip) ? '-' : l.cpuPerTrip.toFixed(1), l.load?.toFixed(1) ?? '-'];
     }),
   );
   const t3 = table(
@@ -464,18 +597,33 @@ function report(res: Map<PathKey, PathResult>, totalSeconds: number): { tables: 
     }),
   );
   const captures = all.filter((r) => r.throughput?.captureBytes !== undefined)
-    .map((r) => `${r.def.label}: capture file of one transfer: ${fmtMB(r.throughput?.captureBytes)} MB (raw bytes as base64 data records)`);
+    .map((r) => `${r.def.label}: capture file of one transfer: ${fmtMB(r.throughput?.captureBytes)} MB for ${SIZES.literal / MB} MB of literal (pcapng; the session's other bytes and metadata blocks included)`);
   const errors = all.flatMap((r) => r.errors.map((e) => `${r.def.label}: ${e}`));
   const tables = [
     `Throughput of a ${SIZES.literal / MB} MB FETCH literal (MB = 2^20 bytes; a fresh proxy process per run, runs interleaved across paths):`, '', t1, '',
     ...(captures.length ? [...captures, ''] : []),
     `Latency of ${SIZES.noops.toLocaleString('en')} sequential NOOP round trips per path (after ${SIZES.warmNoops.toLocaleString('en')} warm-up ones; ${LATENCY_BLOCKS} blocks taken in turn across the paths):`, '', t2, '',
+    ...(pyRows.length ? [`Python peers (issue 10): a Python fake server writing the ${SIZES.literal / MB} MB literal 1 MiB at a time (\`sendall\`), a Python client reading with \`recv(1 MiB)\`; a fresh proxy per transfer:`, '', tPy, '',
+      `NOOP round trips from a Python client (${SIZES.noops.toLocaleString('en')}, after ${(SIZES.noops / 10).toLocaleString('en')} warm-up ones; one path after another, a fresh proxy each):`, '', pyLat, ''] : []),
+    ...(readers ? [`Capture readers: a ${fmtMB(readers.file)} MB pcapng capture recorded through the proxy (session 1: two ${SIZES.literal / MB} MB literals; session 2: 20 NOOPs; recorded in ${readers.recordSeconds.toFixed(1)} s); load average ${readers.load.toFixed(1)} before reading:`, '',
+      readersTable(readers, table), '', '`view`: time to its first screen is not measured here (it needs a terminal); see the notes.', ''] : []),
     `Memory: ${SIZES.sessions.toLocaleString('en')} concurrent sessions in IDLE, and a ${SIZES.line / MB} MB line without CRLF (server to client):`, '', t3, '',
     ...(errors.length ? ['Errors:', ...errors.map((e) => `- ${e}`), ''] : []),
     `Whole benchmark: ${totalSeconds.toFixed(0)} s.`,
   ].join('\n');
   const ts = targets(res);
-  const targetTable = table(['target (issue 2)', 'measured', 'verdict'],
+  if (readers) {
+    const meta = readers.rows[0];
+    const session = readers.rows[2];
+    ts.push({ what: 'pcapng reader, metadata only (lint, stats, export --format text) >= 300 MB/s of capture', value: `${meta.mbPerS.toFixed(0)} MB/s`, met: meta.mbPerS >= 300 });
+    ts.push({ what: `one small session of a ${fmtMB(readers.file)} MB capture < 0.5 s (pcapng reader, through the index)`, value: `${session.seconds.toFixed(3)} s`, met: session.seconds < 0.5 });
+    for (const row of readers.rows.slice(3)) {
+      ts.push({ what: `${row.what} ${row.what.includes('session') ? '< 0.5 s' : '>= 300 MB/s of capture'}`,
+        value: Number.isNaN(row.mbPerS) ? row.note : `${row.seconds.toFixed(2)} s, ${row.mbPerS.toFixed(0)} MB/s`,
+        met: Number.isNaN(row.mbPerS) ? false : row.what.includes('session') ? row.seconds < 0.5 : row.mbPerS >= 300 });
+    }
+  }
+  const targetTable = table(['target (issues 2 and 10)', 'measured', 'verdict'],
     ts.map((t) => [t.what, t.value, t.met === undefined ? 'not measured' : t.met ? 'met' : '**not met**']));
   return { tables, targetTable };
 }
@@ -516,6 +664,7 @@ async function main(): Promise<void> {
   const mitmBin = NO_MITM ? undefined : findOnPath('mitmdump');
   const mitmVer = mitmBin ? mitmVersion(mitmBin) : undefined;
   const defs: PathDef[] = [DIRECT, PIPE, imapdbgPath(false), imapdbgPath(true), imapdbgPath(false, true)];
+  let readers: ReaderResults | undefined;
   if (mitmBin && mitmVer) defs.push(mitmPath(mitmBin, mitmVer));
   else log(NO_MITM ? 'mitmproxy skipped (--no-mitmproxy)' : 'mitmdump not installed: mitmproxy skipped');
   const chosen = ONLY ? defs.filter((d) => ONLY.includes(d.key)) : defs;
@@ -568,13 +717,21 @@ async function main(): Promise<void> {
     if (PHASES.includes('latency')) await measureLatencies([...res.values()].map((r) => r.def), server.port, res);
     if (PHASES.includes('idle')) await phase('idle sessions', proxies, measureIdle, (r, v) => { r.idle = v; });
     if (PHASES.includes('line')) await phase('long line', proxies, measureLongLine, (r, v) => { r.line = v; });
+    if (PHASES.includes('python')) await measurePython([...res.values()].map((r) => r.def), res);
+    if (PHASES.includes('readers')) {
+      try {
+        readers = await measureReaders(server.port, tmpRoot, ROOT, log);
+      } catch (err) {
+        log(`readers failed: ${(err as Error).message}`);
+      }
+    }
   } finally {
     await server.stop();
   }
 
   const seconds = (Date.now() - t0) / 1000;
   const load = `load average (1 min) ${loadStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end (the benchmark itself loads the machine; a high value at the start means other work ran alongside)`;
-  const { tables, targetTable } = report(res, seconds);
+  const { tables, targetTable } = report(res, seconds, readers);
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   process.stdout.write(`\n$ ${command}\n\n${tables}\n${load}.\n\nTargets:\n\n${targetTable}\n`);
 
@@ -600,7 +757,7 @@ async function main(): Promise<void> {
     const md = [
       '# Benchmarks',
       '',
-      `Issue 2's benchmark: imapdbg against a plain Node TCP pipe (\`net.createServer\` + \`pipe\` both ways, Nagle off) measured in the same run, and mitmproxy in TCP mode where \`mitmdump\` is installed. Everything runs on 127.0.0.1: a fake IMAP server (\`bench/fake-imap-server.ts\`), each proxy as its own child process, and the client in the benchmark process. The numbers below come from the run described here; \`npm run bench\` regenerates this file.`,
+      `Issues 2 and 10's benchmark: imapdbg against a plain Node TCP pipe (\`net.createServer\` + \`pipe\` both ways, Nagle off) measured in the same run, and mitmproxy in TCP mode where \`mitmdump\` is installed. Everything runs on 127.0.0.1: a fake IMAP server (\`bench/fake-imap-server.ts\`), each proxy as its own child process, and the client in the benchmark process. The numbers below come from the run described here; \`npm run bench\` regenerates this file.`,
       '',
       '## Machine and command',
       '',
@@ -627,7 +784,10 @@ async function main(): Promise<void> {
       `- Latency: ${SIZES.noops.toLocaleString('en')} sequential \`nN NOOP\` round trips per path on one connection, after ${SIZES.warmNoops.toLocaleString('en')} warm-up ones, in ${LATENCY_BLOCKS} blocks taken in turn across the paths (every proxy is up for the whole phase; only one path carries traffic at a time). "Added" is relative to the direct connection. Nearest-rank percentiles. On this VM the medians move by tens of µs from run to run (wake-ups across vCPUs); the proxy CPU per round trip moves much less.`,
       `- Idle sessions: ${SIZES.sessions.toLocaleString('en')} connections, 50 opening at a time, each sending \`iN IDLE\` and waiting for \`+ idling\`; RSS read one second after the last \`+\`.`,
       `- Long line: the server sends \`* XLINE \` and ${SIZES.line / MB} MB without CRLF, then CRLF and the tagged OK.`,
-      '- imapdbg runs as `node bin/imapdbg proxy --listen 127.0.0.1:0 --upstream ... --headless [--record FILE]` with stdout to /dev/null; the capture goes to a temporary file that is deleted afterwards.',
+      '- imapdbg runs as `node bin/imapdbg proxy --listen 127.0.0.1:0 --upstream ... --headless` with stdout to /dev/null, default settings (no literal digest since issue 10). "Recording on" runs `bench/pcapng-proxy.ts`: the same proxy, headless printer and stats as the CLI builds them, recording pcapng through `PcapngCaptureWriter` to a temporary file (deleted afterwards), until `proxy --record` writes pcapng itself.',
+      '- Python peers: `bench/python-peers.ts`, a threaded Python fake server that writes the literal with `sendall` of 1 MiB at a time, and a Python client (`recv(1 MiB)`, `TCP_NODELAY`); the proxies are the same children. "bytes per read syscall" is rchar/syscr of the proxy from `/proc/PID/io` during the transfer: the chunk size the proxy sees (Node reads at most 64 KiB per read whoever the peer is).',
+      '- Capture readers: the capture is recorded through the pcapng proxy from the Node fake server; the pcapng reader runs in the benchmark process (`readPcapngCapture`, metadata only = `data: false`), the CLI commands as child processes (`node bin/imapdbg ...`, output to /dev/null). A command that cannot read pcapng on this tree shows its one-line answer.',
+      '- Load: the 1-minute load average is shown beside each figure (read at the start of the run or phase). This machine is shared; at a load above its 2 cores, wall-clock figures (MB/s, µs) are mostly scheduling, and the CPU seconds per GiB or per round trip are the figures to compare.',
       `- mitmproxy 8.x: \`mitmdump --mode reverse:http://SERVER --tcp-hosts '.*'\` (a raw TCP flow: the server greets first); 9+: \`--mode reverse:tcp://SERVER@PORT\`. It keeps every TCP message of a flow in memory, which shows in its peak RSS.`,
       '- "proxy CPU" is the proxy process\'s user + system time (from `/proc/PID/stat`, all its threads) during the transfer or the NOOPs: steadier than MB/s when other work shares the machine.',
       '',

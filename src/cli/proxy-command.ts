@@ -44,8 +44,8 @@ export function registerProxyCommand(program: Command): void {
     .option('--handshake-timeout <seconds>', 'give up on a connection whose setup step (upstream connect, a TLS handshake, imapdbg\'s STARTTLS) takes longer',
       positiveInt('--handshake-timeout'), DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000)
     .option('--utc', 'print times in UTC', false)
-    .addOption(new Option('--literal-digest <digest>', 'digest kept for each literal body; "none" forwards big literals fastest')
-      .choices(['sha256', 'none']).default('sha256'));
+    .addOption(new Option('--literal-digest <digest>', 'digest each literal body while forwarding (costs CPU); readers compute it from the capture when asked')
+      .choices(['sha256', 'none']).default('none'));
   addIdleThresholdOptions(proxy);
   addTlsOptions(proxy)
     .addHelpText('after', `

@@ -3,13 +3,12 @@
  * proxy-command.ts only registers them and passes the result to the ProxyServer.
  */
 import type { Command } from 'commander';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isIP } from 'node:net';
 import type { EventSink } from '../imap/events';
 import type { HostPort } from '../proxy/address';
-import { CA_CERT_FILE, defaultCaDir, loadOrCreateCa } from '../proxy/tls/ca-store';
+import { defaultCaDir, loadOrCreateCa } from '../proxy/tls/ca-store';
 import { KeyLog } from '../proxy/tls/keylog';
 import { LeafFactory } from '../proxy/tls/leaf-factory';
 import { TlsInterception, type ClientLegMode, type UpstreamLegMode } from '../proxy/tls/tls-interceptor';
@@ -69,9 +68,11 @@ export async function setUpTls(opts: TlsCliOptions, upstream: HostPort, listen: 
     return made;
   }));
   // An implicit-TLS client leg needs the CA at once: fail at start-up, not at the first client.
-  // An existing CA is loaded at once too, so the key pool is stocked before the first STARTTLS;
-  // a plain-only user never gets a CA created behind their back.
-  if (clientLeg === 'tls' || fs.existsSync(path.join(caDir, CA_CERT_FILE))) await leaves();
+  // A plain client leg loads it (and starts stocking RSA keys) at its first STARTTLS only: stocking
+  // at start-up cost ~0.5-1 s of CPU in the first seconds of every plain run (issue 10), and a
+  // plain-only user never gets a CA created behind their back. The first unseen host then waits
+  // for one key (a cached leaf on disk needs none).
+  if (clientLeg === 'tls') await leaves();
   const keylog = opts.keylog ? new KeyLog(opts.keylog) : undefined;
   const interception = new TlsInterception({
     clientLeg, upstreamLeg, upstream, trust, leaves, sink, keylog, proxyNames: proxyNamesFor(listen.host),

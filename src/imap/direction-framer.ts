@@ -10,12 +10,14 @@ export interface FramerLimits {
   literalPreviewBytes: number;
   /**
    * Digest of each literal body. SHA-256 costs ~0.7 s of CPU per GiB here, more than half of what
-   * forwarding itself costs; `none` leaves `sha256` empty for the fastest pass-through.
+   * forwarding itself costs, so the forwarding path leaves it off (`none`: `sha256` stays empty) and
+   * readers that want a digest compute it from the bytes they hold (the capture keeps every byte).
+   * The replay's live side turns it on: it compares big literals it does not keep.
    */
   literalDigest?: 'sha256' | 'none';
 }
 
-export const DEFAULT_LIMITS: FramerLimits = { linePreviewBytes: 64 * 1024, literalPreviewBytes: 4 * 1024, literalDigest: 'sha256' };
+export const DEFAULT_LIMITS: FramerLimits = { linePreviewBytes: 64 * 1024, literalPreviewBytes: 4 * 1024, literalDigest: 'none' };
 
 /**
  * A segment whose lines keep announcing literals (`x {0+}` CRLF, again and again) never ends by

@@ -42,7 +42,7 @@ export type FrameKind =
 /** How a literal was announced: `{N}` (synchronizing), `{N+}` (LITERAL+, RFC 7888), `{N-}` (LITERAL-). */
 export type LiteralForm = 'sync' | 'non-sync-plus' | 'non-sync-minus';
 
-/** A literal body as the framer saw it: counted and digested while streaming, never held whole. */
+/** A literal body as the framer saw it: counted (and digested when asked) while streaming, never held whole. */
 export interface LiteralInfo {
   /** Size announced in the braces. */
   size: number;
@@ -53,7 +53,7 @@ export interface LiteralInfo {
   binary: boolean;
   /** Offset of the first body byte in this direction's byte stream. */
   offset: number;
-  /** SHA-256 of the received body, hex. */
+  /** SHA-256 of the received body, hex; empty when the framer did not digest it (the default live). */
   sha256: string;
   /** The first bytes of the body (at most the framer's preview size), as latin1 text. */
   preview: string;

@@ -63,7 +63,8 @@ test('COMPRESS=DEFLATE: compressed bytes forwarded unchanged, frames after it re
   assert.deepEqual(after.filter((f) => f.kind === 'command').map((f) => f.verb), ['SELECT', 'FETCH', 'NOOP', 'LOGOUT']);
   const fetch = after.find((f) => f.kind === 'untagged' && f.verb === 'FETCH');
   const literal = fetch?.parts.find((p) => p.type === 'literal');
-  assert.equal(literal?.type === 'literal' && literal.literal.sha256, sha(message));
+  // No digest while forwarding (issue 10); the bytes themselves are compared below.
+  assert.equal(literal?.type === 'literal' && literal.literal.received, message.length);
   assert.ok(after.some((f) => f.kind === 'untagged' && f.verb === 'BYE'));
   assert.ok(after.filter((f) => f.kind === 'tagged').every((f) => f.annotations.some((a) => a.kind === 'pair')), 'every tagged response paired');
 

@@ -36,7 +36,7 @@ test('ignore-sequence-numbers replaces whole sequence sets only', () => {
 });
 
 test('a live frame (framer text and digests) and the same recorded bytes give the same key, long lines cut alike', () => {
-  const limits = { ...DEFAULT_LIMITS, linePreviewBytes: 16 };
+  const limits = { ...DEFAULT_LIMITS, linePreviewBytes: 16, literalDigest: 'sha256' as const }; // as the replay's live side (LIVE_LIMITS)
   const stream = Buffer.from(`a1 SEARCH UID ${'1,'.repeat(40)}1\r\na2 APPEND Sent {5+}\r\nhello\r\na3 NOOP\r\n`);
   const frames: Frame[] = [];
   const framer = new ConversationFramer(1, (f) => { frames.push(f); }, limits);

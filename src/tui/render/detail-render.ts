@@ -1,4 +1,5 @@
-import type { Frame, FramePart } from '../../imap/frame';
+import { createHash } from 'node:crypto';
+import type { Frame, FramePart, LiteralInfo } from '../../imap/frame';
 import { MASK, maskLineText } from '../../imap/secret-mask';
 import { annotationText, clockTime, formatLatency } from '../../imap/notation';
 import type { TuiModel } from '../view-model/tui-model';
@@ -71,7 +72,7 @@ function partLines(model: TuiModel, frame: Frame, part: FramePart, index: number
   }
   const lit = part.literal;
   const head = `literal {${lit.size}${lit.form === 'sync' ? '' : lit.form === 'non-sync-plus' ? '+' : '-'}}${lit.binary ? ' binary' : ''}: ${formatBytes(lit.size)}`
-    + `${lit.received < lit.size ? `, only ${lit.received} received` : ''}${lit.sha256 ? `, sha256 ${lit.sha256.slice(0, 16)}…` : ''}  [${model.hex ? 'hex' : 'text'}, x toggles]`;
+    + `${lit.received < lit.size ? `, only ${lit.received} received` : ''}${digestNote(lit, bytes)}  [${model.hex ? 'hex' : 'text'}, x toggles]`;
   const out = wrap(head, width).map((l) => colour(l, 'magenta-fg'));
   if (!reveal && secrets.length > 0) return [...out, colour(`  ${MASK} (secret; --reveal-secrets shows it)`, style)];
   const body = bytes && bytes.length > 0 ? bytes : Buffer.from(lit.preview, 'latin1');
@@ -81,6 +82,16 @@ function partLines(model: TuiModel, frame: Frame, part: FramePart, index: number
     out.push(colour(`… ${body.length} of ${lit.received} bytes shown${source}${body.length >= DETAIL_LITERAL_BYTES ? ` (the detail shows at most ${formatBytes(DETAIL_LITERAL_BYTES)})` : ''}`, 'gray-fg'));
   }
   return out;
+}
+
+/**
+ * The literal's SHA-256: the framer's when it kept one, else computed here from the loaded bytes
+ * when they are the whole body (the proxy does not digest while forwarding; the capture has the bytes).
+ */
+function digestNote(lit: LiteralInfo, bytes: Buffer | undefined): string {
+  const hex = lit.sha256 !== '' ? lit.sha256
+    : bytes && bytes.length === lit.received ? createHash('sha256').update(bytes).digest('hex') : '';
+  return hex ? `, sha256 ${hex.slice(0, 16)}…` : '';
 }
 
 /** A literal as text: one row per line of the body, control characters escaped, long lines wrapped. */
