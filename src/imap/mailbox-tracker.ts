@@ -1,13 +1,15 @@
 import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import type { Annotation, Frame } from './frame';
 import { commandArguments, messageNumber, pairedCommand, responseCode } from './frame-facts';
+import { finding } from './lint/rule-catalog';
+import { decodeModifiedUtf7 } from './modified-utf7';
 import type { FrameAnnotator } from './session-model';
 
 /** The selected mailbox, as far as the frames tell. */
 export type MailboxPhase =
   | { kind: 'none' }
   /** SELECT or EXAMINE sent; its untagged data arrive until the tagged response (RFC 3501 6.3.1). */
-  | { kind: 'opening'; tag: string; name: string; readOnly: boolean; exists?: number; uidValidity?: number }
+  | { kind: 'opening'; tag: string; name: string; decoded?: string; readOnly: boolean; exists?: number; uidValidity?: number }
   | { kind: 'selected'; name: string; readOnly: boolean; exists: number; expunged: number; uidValidity?: number };
 
 type Detail = Record<string, string | number | boolean>;
@@ -21,6 +23,9 @@ type Detail = Record<string, string | number | boolean>;
 export class MailboxTracker implements FrameAnnotator {
   private state: MailboxPhase = { kind: 'none' };
 
+  /** `utf8Accepted`: whether ENABLE UTF8=ACCEPT is in force, when names are UTF-8, not modified UTF-7 (RFC 6855 3). */
+  constructor(private readonly utf8Accepted: () => boolean = () => false) {}
+
   get phase(): Readonly<MailboxPhase> {
     return this.state;
   }
@@ -33,8 +38,16 @@ export class MailboxTracker implements FrameAnnotator {
       const name = /^~?\{[0-9]+[+-]?\}$/.test(arg) ? '(literal)' : boundedCopy(arg, STORED_STRING_LIMITS.name);
       const readOnly = frame.verb === 'EXAMINE';
       const tag = boundedCopy(frame.tag, STORED_STRING_LIMITS.tag);
-      this.state = { kind: 'opening', tag, name, readOnly };
-      return [phase('mailbox-opening', { tag, mailbox: name, readOnly })];
+      const shown: { decoded?: string; invalid?: string } = name === '(literal)' ? {} : this.decodedName(name);
+      this.state = { kind: 'opening', tag, name, decoded: shown.decoded, readOnly };
+      const detail: Detail = { tag, mailbox: name };
+      if (shown.decoded !== undefined) detail.decoded = shown.decoded;
+      detail.readOnly = readOnly;
+      const out = [phase('mailbox-opening', detail)];
+      if (shown.invalid !== undefined) {
+        out.push({ kind: 'finding', finding: finding('mailbox-name-bad-utf7', `mailbox name is not valid modified UTF-7 (${shown.invalid}); shown raw`) });
+      }
+      return out;
     }
     const st = this.state;
     switch (st.kind) {
@@ -66,7 +79,9 @@ export class MailboxTracker implements FrameAnnotator {
     const code = responseCode(frame)?.toUpperCase();
     const readOnly = code === 'READ-ONLY' ? true : code === 'READ-WRITE' ? false : st.readOnly;
     this.state = { kind: 'selected', name: st.name, readOnly, exists: st.exists ?? 0, expunged: 0, uidValidity: st.uidValidity };
-    const detail: Detail = { mailbox: st.name, access: readOnly ? 'read-only' : 'read-write', exists: st.exists ?? 0 };
+    const detail: Detail = { mailbox: st.name };
+    if (st.decoded !== undefined) detail.decoded = st.decoded;
+    Object.assign(detail, { access: readOnly ? 'read-only' : 'read-write', exists: st.exists ?? 0 });
     if (st.uidValidity !== undefined) detail.uidValidity = st.uidValidity;
     return [phase('mailbox-selected', detail)];
   }
@@ -101,6 +116,20 @@ export class MailboxTracker implements FrameAnnotator {
       return [phase('uidvalidity-changed', detail)];
     }
     return [];
+  }
+
+  /**
+   * The name as a person reads it, when that differs from the raw name: modified UTF-7 decoded,
+   * or under UTF8=ACCEPT the UTF-8 bytes decoded. Invalid modified UTF-7: no decoding, the reason.
+   */
+  private decodedName(name: string): { decoded?: string; invalid?: string } {
+    if (this.utf8Accepted()) {
+      const utf8 = Buffer.from(name, 'latin1').toString('utf8');
+      return utf8 === name ? {} : { decoded: utf8 };
+    }
+    const d = decodeModifiedUtf7(name);
+    if (!d.ok) return { invalid: d.reason };
+    return d.text === name ? {} : { decoded: boundedCopy(d.text, STORED_STRING_LIMITS.name) };
   }
 }
 
