@@ -124,7 +124,7 @@ function makeCert(dir: string): void {
   fs.writeFileSync(cert, certCache.cert, { mode: 0o644 });
 }
 
-function writeConfig(dir: string, port: number, tlsPort: number, users: Record<string, string>): void {
+function writeConfig(dir: string, port: number, tlsPort: number, users: Record<string, string>, extraConfig: string[]): void {
   const isRoot = process.getuid?.() === 0;
   let who: string[];
   if (isRoot) {
@@ -167,6 +167,8 @@ function writeConfig(dir: string, port: number, tlsPort: number, users: Record<s
     '}',
     'protocol imap {', '  mail_plugins = $mail_plugins imap_zlib', '  imap_idle_notify_interval = 2 mins',
     '  mail_max_userip_connections = 100', '}',
+    // Settings given later override the ones above (e.g. `auth_mechanisms = plain scram-sha-256`).
+    ...extraConfig,
     '',
   ].join('\n');
   fs.writeFileSync(path.join(dir, 'dovecot.conf'), conf);
@@ -214,7 +216,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
   }
 }
 
-async function startOnce(users: Record<string, string>): Promise<DovecotInstance> {
+async function startOnce(users: Record<string, string>, extraConfig: string[]): Promise<DovecotInstance> {
   let dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imapdbg-dovecot-'));
   if (process.getuid?.() === 0 && !othersCanReach(path.dirname(dir))) {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -228,7 +230,7 @@ async function startOnce(users: Record<string, string>): Promise<DovecotInstance
     fs.mkdirSync(path.join(dir, 'mail'));
     makeCert(dir);
     const [port, tlsPort] = await freePorts();
-    writeConfig(dir, port, tlsPort, users);
+    writeConfig(dir, port, tlsPort, users, extraConfig);
 
     const c = spawn(dovecotBin(), ['-F', '-c', path.join(dir, 'dovecot.conf')], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -269,12 +271,13 @@ async function startOnce(users: Record<string, string>): Promise<DovecotInstance
   }
 }
 
-export async function startDovecot(opts?: { users?: Record<string, string> }): Promise<DovecotInstance> {
+/** `extraConfig`: dovecot.conf lines appended after the defaults (later settings win). */
+export async function startDovecot(opts?: { users?: Record<string, string>; extraConfig?: string[] }): Promise<DovecotInstance> {
   const users = opts?.users ?? DEFAULT_USERS;
   // The ports are free when picked but another process may grab one before Dovecot binds it.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(users);
+      return await startOnce(users, opts?.extraConfig ?? []);
     } catch (e) {
       if (attempt >= 3 || !/Address already in use/.test((e as Error).message)) throw e;
     }
