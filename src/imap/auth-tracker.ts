@@ -1,7 +1,7 @@
 import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import type { Annotation, Frame } from './frame';
 import { commandArguments, firstLine, responseCode } from './frame-facts';
-import { decodeSaslBase64 } from './sasl/sasl-base64';
+import { decodeSaslBase64, SASL_LINE_MAX } from './sasl/sasl-base64';
 import type { SaslDecoder } from './sasl/sasl-decoder';
 import { saslDecoderFor } from './sasl/sasl-decoders';
 import type { FrameAnnotator } from './session-model';
@@ -74,7 +74,8 @@ export class AuthTracker implements FrameAnnotator {
 
   /**
    * One SASL message decoded as a `sasl` phase: what the mechanism's decoder shows of it, secrets
-   * masked (sasl/). Nothing for a mechanism without a decoder; `base64: false` when it is not base64.
+   * masked (sasl/). Nothing for a mechanism without a decoder; `base64: false` when it is not base64,
+   * `decoded: false` when it is longer than SASL_LINE_MAX (shown raw, or masked for the client).
    */
   private decode(from: 'client' | 'server', tag: string, round: number, text: string): Annotation[] {
     const decoder = this.decoder;
@@ -82,7 +83,8 @@ export class AuthTracker implements FrameAnnotator {
     if (from === 'client' && text === '*') return [];
     const bytes = decodeSaslBase64(text);
     const base = { tag, from, round };
-    if (bytes === undefined) return [phase('sasl', { ...base, base64: false })];
+    if (bytes === 'not-base64') return [phase('sasl', { ...base, base64: false })];
+    if (bytes === 'too-long') return [phase('sasl', { ...base, decoded: false, over: SASL_LINE_MAX })];
     const detail = from === 'client' ? decoder.client(round, bytes) : decoder.server(round, bytes);
     return detail === undefined ? [] : [phase('sasl', { ...base, ...detail })];
   }

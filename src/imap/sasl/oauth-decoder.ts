@@ -13,8 +13,9 @@ export class OAuthDecoder implements SaslDecoder {
 
   client(_round: number, payload: Buffer): SaslDetail | undefined {
     const text = payload.toString('latin1');
-    // After an error challenge the client sends a single ^A (RFC 7628 3.2.3) to get the tagged NO.
-    if (text === '\x01') return { step: 'error-acknowledged' };
+    // After an error challenge the client sends a single ^A (RFC 7628 3.2.3; Gmail's XOAUTH2 takes
+    // an empty line) to get the tagged NO.
+    if (text === '\x01' || text === '') return { step: 'error-acknowledged' };
     const detail: SaslDetail = { step: 'client-response' };
     let pairs = text.split('\x01');
     if (this.mechanism === 'OAUTHBEARER') {

@@ -9,11 +9,12 @@ export const SASL_LINE_MAX = 16 * 1024;
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** The bytes of a base64 SASL line, or undefined when it is not base64 or too long. `=` alone is empty (RFC 4959). */
-export function decodeSaslBase64(text: string): Buffer | undefined {
+/** The bytes of a base64 SASL line, or why not: not base64, or too long to decode. `=` alone is empty (RFC 4959). */
+export function decodeSaslBase64(text: string): Buffer | 'not-base64' | 'too-long' {
   const t = text.trim();
   if (t === '=') return Buffer.alloc(0);
-  if (t.length > SASL_LINE_MAX || !BASE64.test(t)) return undefined;
+  if (t.length > SASL_LINE_MAX) return 'too-long';
+  if (!BASE64.test(t)) return 'not-base64';
   return Buffer.from(t, 'base64');
 }
 
