@@ -1,6 +1,6 @@
 import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import type { Annotation, Frame } from './frame';
-import { commandArguments, messageNumber, pairedCommand, responseCode } from './frame-facts';
+import { commandArguments, firstLine, messageNumber, pairedCommand, responseCode } from './frame-facts';
 import { finding } from './lint/rule-catalog';
 import { decodeModifiedUtf7 } from './modified-utf7';
 import type { FrameAnnotator } from './session-model';
@@ -49,6 +49,7 @@ export class MailboxTracker implements FrameAnnotator {
       }
       return out;
     }
+    if (frame.kind === 'untagged' && frame.verb === 'ESEARCH') return [esearchPhase(frame)];
     const st = this.state;
     switch (st.kind) {
       case 'none':
@@ -131,6 +132,31 @@ export class MailboxTracker implements FrameAnnotator {
     if (!d.ok) return { invalid: d.reason };
     return d.text === name ? {} : { decoded: boundedCopy(d.text, STORED_STRING_LIMITS.name) };
   }
+}
+
+/**
+ * `* ESEARCH (TAG "a1") UID COUNT 3 MIN 1 ALL 1:3` (RFC 4731, part of IMAP4rev2: RFC 9051 7.3.4):
+ * which command it answers, whether the numbers are UIDs, and its result items, each bounded.
+ */
+function esearchPhase(frame: Frame): Annotation {
+  const text = firstLine(frame).slice('* ESEARCH'.length).trim();
+  const detail: Detail = {};
+  const m = /^\(TAG "((?:[^"\\]|\\.)*)"\)\s*/i.exec(text);
+  let rest = m ? text.slice(m[0].length) : text;
+  if (m) detail.tag = boundedCopy(m[1], STORED_STRING_LIMITS.tag);
+  if (/^UID(\s|$)/i.test(rest)) {
+    detail.uid = true;
+    rest = rest.slice(3).trim();
+  }
+  const words = rest.split(' ').filter((w) => w !== '');
+  // Result items are name/value pairs (MIN, MAX, COUNT, ALL, MODSEQ); a few are kept.
+  for (let i = 0; i + 1 < words.length && i < 16; i += 2) {
+    const name = words[i].toLowerCase();
+    if (!/^[a-z][a-z0-9-]*$/.test(name) || name in detail) continue;
+    const value = words[i + 1];
+    detail[boundedCopy(name, 32)] = /^[0-9]{1,15}$/.test(value) ? Number(value) : boundedCopy(value, 128);
+  }
+  return phase('search-results', detail);
 }
 
 /** `* OK [UIDVALIDITY n]` (RFC 3501 7.1). */

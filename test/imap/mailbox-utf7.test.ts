@@ -57,3 +57,20 @@ test('a decoded name with terminal controls (encoded in UTF-16) is escaped when 
   assert.doesNotMatch(line, /[\u202e\u009b]/);
   assert.match(line, /decoded=\\u\{202e\}\\x9b/);
 });
+
+test('* ESEARCH recognised: correlator tag, UID, result items (bounded)', () => {
+  const r = modelEverySplit(transcript(`
+    S: * PREAUTH [CAPABILITY IMAP4rev2] ready
+    C: a1 SELECT INBOX
+    S: a1 OK done
+    C: a2 UID SEARCH RETURN (MIN COUNT ALL) UNSEEN
+    S: * ESEARCH (TAG "a2") UID MIN 4 COUNT 3 ALL 4:6
+    S: a2 OK done
+    C: a3 SEARCH RETURN () NOTHING
+    S: * ESEARCH (TAG "a3")
+    S: a3 OK done
+  `));
+  assert.deepEqual(phaseDetail(r.frames[4], 'search-results'), { tag: 'a2', uid: true, min: 4, count: 3, all: '4:6' });
+  assert.deepEqual(phaseDetail(r.frames[7], 'search-results'), { tag: 'a3' });
+  assert.deepEqual(allFindings(r), []);
+});
