@@ -57,12 +57,13 @@ print('AUTH OK')
 `;
 
 /**
- * XOAUTH2 (refused with the error JSON) then OAUTHBEARER (accepted) over imaplib. Prints the error
- * JSON the client decoded as `ERROR <json>`. argv: host port user token
+ * XOAUTH2 with a refused token (the server answers with its error JSON), then OAUTHBEARER with an
+ * accepted one, over imaplib. Prints the error JSON the client decoded as `ERROR <json>`.
+ * argv: host port user refused-token accepted-token
  */
 export const PY_OAUTH = String.raw`
 import imaplib, sys
-host, port, user, token = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+host, port, user, token, good = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 m = imaplib.IMAP4(host, port)
 sent = []
 def xoauth2(challenge):
@@ -76,7 +77,7 @@ try:
     print('UNEXPECTED OK')
 except imaplib.IMAP4.error as e:
     print('XOAUTH2 NO', e)
-typ, dat = m.authenticate('OAUTHBEARER', lambda c: ('n,a=%s,\x01host=%s\x01port=%d\x01auth=Bearer %s\x01\x01' % (user, host, port, token)).encode())
+typ, dat = m.authenticate('OAUTHBEARER', lambda c: ('n,a=%s,\x01host=%s\x01port=%d\x01auth=Bearer %s\x01\x01' % (user, host, port, good)).encode())
 assert typ == 'OK', dat
 print('AUTH OK')
 m.logout()

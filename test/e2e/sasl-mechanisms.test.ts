@@ -1,10 +1,12 @@
 // Issue 12 end to end: SASL exchanges through the real bin/imapdbg, decoded in the annotations
 // with their secrets (SCRAM proof, CRAM-MD5 digest, LOGIN password, OAuth2 token) in no output
 // unless --reveal-secrets. SCRAM, CRAM-MD5 and LOGIN against a real Dovecot; XOAUTH2/OAUTHBEARER
-// against a small fake server (Dovecot's oauth2 passdb was not set up here; see the report).
+// against Dovecot's oauth2 passdb with a local token introspection endpoint, and against a small
+// fake server for Google's exact error JSON and a -PLUS offer.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -152,7 +154,7 @@ test('XOAUTH2 refused and OAUTHBEARER accepted (fake server): error JSON decoded
       const proxy = await startImapdbgProxy(['--upstream', `127.0.0.1:${port}`, '--headless', '--utc', '--record', capture, ...reveal]);
       let py;
       try {
-        py = await runPython(PY_OAUTH, ['127.0.0.1', String(proxy.port), 'alice@example.com', TOKEN]);
+        py = await runPython(PY_OAUTH, ['127.0.0.1', String(proxy.port), 'alice@example.com', TOKEN, TOKEN]);
       } finally {
         await proxy.stop();
       }
@@ -174,5 +176,60 @@ test('XOAUTH2 refused and OAUTHBEARER accepted (fake server): error JSON decoded
     }
   } finally {
     server.close();
+  }
+});
+
+/** A token introspection endpoint (RFC 7662 style, as Dovecot's oauth2 passdb POSTs it): `good` is active for alice. */
+async function startIntrospection(good: string): Promise<{ server: http.Server; url: string; seen: string[] }> {
+  const seen: string[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => { body += d.toString(); });
+    req.on('end', () => {
+      seen.push(body);
+      const token = new URLSearchParams(body).get('token');
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(token === good ? { active: 'true', username: 'alice' } : { active: 'false' }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return { server, url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/introspect`, seen };
+}
+
+test('XOAUTH2 refused and OAUTHBEARER accepted by Dovecot\'s oauth2 passdb: real error JSON decoded, tokens in no output', async () => {
+  const bad = 'bad.TOKEN-E2E-0001';
+  const good = 'good.TOKEN-E2E-0002';
+  const idp = await startIntrospection(good);
+  const confDir = fs.mkdtempSync(path.join(dir, 'oauth-conf-'));
+  fs.chmodSync(confDir, 0o755);
+  const conf = path.join(confDir, 'oauth2.conf.ext');
+  fs.writeFileSync(conf, ['introspection_mode = post', `introspection_url = ${idp.url}`, 'username_attribute = username',
+    'active_attribute = active', 'active_value = true', ''].join('\n'), { mode: 0o644 });
+  const oauthDovecot = await startDovecot({ users: { alice: PASSWORD }, extraConfig: ['auth_mechanisms = plain login xoauth2 oauthbearer',
+    'passdb {', '  driver = oauth2', '  mechanisms = xoauth2 oauthbearer', `  args = ${conf}`, '}'] });
+  try {
+    const capture = path.join(dir, 'oauth-dovecot.imapcap');
+    const chain = await startChain(oauthDovecot, capture);
+    let py;
+    try {
+      py = await runPython(PY_OAUTH, ['127.0.0.1', String(chain.tapC.port), 'alice', bad, good]);
+    } finally {
+      await chain.close();
+    }
+    assert.equal(py.code, 0, py.stderr);
+    assert.match(py.stdout, /XOAUTH2 NO/);
+    assert.match(py.stdout, /AUTH OK/);
+    assert.ok(idp.seen.some((b) => b.includes(bad)) && idp.seen.some((b) => b.includes(good)), 'Dovecot asked the endpoint about both tokens');
+    const headless = chain.proxy.stdout();
+    assert.match(headless, /step=client-response user=alice scheme=Bearer token=\*{8}\]/);
+    // Dovecot 2.3's error: {"status":"401","schemes":"bearer","scope":"mail"}.
+    assert.match(headless, /\[sasl tag=\S+ from=server round=2 step=server-error status=401 schemes=bearer scope=mail\]/);
+    assert.match(headless, /\[auth-failed [^\]]*mechanism=XOAUTH2/);
+    assert.match(headless, /\[auth-succeeded [^\]]*mechanism=OAUTHBEARER/);
+    const all = { headless, ...(await outputs(capture, [])) };
+    assertAbsent(all, [bad, good]);
+  } finally {
+    await oauthDovecot.stop();
+    idp.server.close();
   }
 });
