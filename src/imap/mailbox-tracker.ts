@@ -23,7 +23,7 @@ type Detail = Record<string, string | number | boolean>;
 export class MailboxTracker implements FrameAnnotator {
   private state: MailboxPhase = { kind: 'none' };
 
-  /** `utf8Accepted`: whether ENABLE UTF8=ACCEPT is in force, when names are UTF-8, not modified UTF-7 (RFC 6855 3). */
+  /** `utf8Accepted`: whether UTF8=ACCEPT (RFC 6855 3) or IMAP4rev2 (RFC 9051 5.1) is in force: names are UTF-8, not modified UTF-7. */
   constructor(private readonly utf8Accepted: () => boolean = () => false) {}
 
   get phase(): Readonly<MailboxPhase> {

@@ -41,7 +41,15 @@ test('utf8-quoted-not-enabled: 8-bit quoted text before ENABLE UTF8=ACCEPT; none
     C: a1 SELECT "${cafe}"
     S: a1 NO no
     S: * LIST () "/" "${cafe}"
-  `), ['utf8-quoted-not-enabled@1', 'utf8-quoted-not-enabled@3']);
+  `), ['mailbox-name-bad-utf7@1', 'utf8-quoted-not-enabled@1', 'utf8-quoted-not-enabled@3']);
+  assert.deepEqual(lint(`
+    S: * OK [CAPABILITY IMAP4rev1 ENABLE UTF8=ACCEPT] ready
+    C: a0 LOGIN "${cafe}" "p\xc3\xa4ss"
+    S: a0 OK done
+    S: * OK [CAPABILITY IMAP4rev1] ready
+    C: a1 LOGIN "${cafe}" pass
+    S: a1 OK done
+  `), ['utf8-quoted-not-enabled@4']);
   assert.deepEqual(lint(`
     S: * OK [CAPABILITY IMAP4rev1 ENABLE UTF8=ACCEPT] ready
     C: a0 ENABLE UTF8=ACCEPT

@@ -18,6 +18,9 @@ export class Rev2Rules implements LintRule {
       out.push(finding('recent-after-imap4rev2', 'an untagged RECENT though IMAP4rev2 is in force: IMAP4rev2 has no RECENT response'));
     }
     if (!carriesQuotedText(frame) || caps.enabled('UTF8=ACCEPT') || caps.rev2) return out;
+    // RFC 6855 5: a server advertising UTF8=ACCEPT takes UTF-8 user names and passwords in LOGIN,
+    // which comes before ENABLE is allowed.
+    if (frame.verb === 'LOGIN' && caps.has('UTF8=ACCEPT')) return out;
     if (frame.parts.some((p) => p.type === 'line' && quotedHasEightBit(p.line.text))) {
       const who = frame.direction === 'client' ? 'the client' : 'the server';
       out.push(finding('utf8-quoted-not-enabled', `${who} sent 8-bit text in a quoted string though neither ENABLE UTF8=ACCEPT nor IMAP4rev2 is in force`));
