@@ -151,7 +151,9 @@ Examples:
           return;
         }
         if (process.stdout.isTTY) throw new UsageError('DER is binary: not written to a terminal; use --out <file> or a redirection.');
-        process.stdout.write(body);
+        // Binary bytes, not text for a terminal: written as they are (like `export --format raw`).
+        const binaryOut: NodeJS.WritableStream = process.stdout;
+        binaryOut.write(body);
         return;
       }
       try {
