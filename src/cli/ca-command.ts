@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { CaMaterial, defaultCaDir, initCa, loadCa } from '../proxy/tls/ca-store';
 import { UsageError } from './usage-error';
 import { stdout, stderr } from '../headless/terminal-output';
+import { oneLineText } from '../imap/terminal-text';
 
 interface CaDirOptions {
   caDir?: string;
@@ -44,29 +45,53 @@ function resolveDir(opts: CaDirOptions): string {
   return opts.caDir ? path.resolve(opts.caDir) : defaultCaDir();
 }
 
-/** Human-readable description of a CA plus instructions for trusting it. */
+/** Human-readable description of a CA plus, per client, how to trust it. */
 export function describeCa(ca: CaMaterial): string {
-  const p = ca.certPath;
-  const q = JSON.stringify(p); // quoted for shells and Python, also when the path has spaces
+  const p = oneLineText(ca.certPath);
   return [
     `CA certificate:      ${p}`,
-    `CA private key:      ${ca.keyPath} (keep private; never import it anywhere)`,
+    `CA private key:      ${oneLineText(ca.keyPath)} (keep private; never import it anywhere)`,
     `SHA-256 fingerprint: ${ca.fingerprint256}`,
     `Subject:             ${ca.x509.subject.split('\n').join(', ')}`,
     `Valid from:          ${ca.x509.validFrom}`,
     `Valid until:         ${ca.x509.validTo}`,
     '',
     'To let a client accept the intercepted TLS sessions, trust this certificate:',
-    `  curl:        curl --cacert ${q} ...`,
-    `  Python:      ssl.create_default_context(cafile=${q})`,
-    '  Thunderbird: Settings > Privacy & Security > Certificates > Manage Certificates >',
-    `               Authorities > Import, choose ${p}, tick "identify websites"`,
-    `  Debian/Ubuntu system store (as root):`,
-    `               cp ${q} /usr/local/share/ca-certificates/imapdbg.crt && update-ca-certificates`,
+    ...trustInstructions(ca.certPath).map((line) => oneLineText(line)),
     '',
     'Compare the fingerprint above with what the client shows before trusting it.',
+    'A DER copy (Windows, some Java and Android tools): imapdbg ca export --format der --out imapdbg-ca.der',
     '',
   ].join('\n');
+}
+
+/** What to do, per client, to trust the CA certificate at `certPath`. Thunderbird keeps its own store. */
+export function trustInstructions(certPath: string): string[] {
+  const q = JSON.stringify(certPath);
+  return [
+    '  Thunderbird (its own store, not the system\'s):',
+    '               Settings > Privacy & Security > Certificates > Manage Certificates >',
+    `               Authorities > Import, choose ${certPath}, tick "Trust this CA to identify websites"`,
+    '  Debian/Ubuntu system store (as root; the file must end in .crt):',
+    `               cp ${q} /usr/local/share/ca-certificates/imapdbg.crt && update-ca-certificates`,
+    '  macOS keychain:',
+    `               sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain ${q}`,
+    '  Windows (an Administrator prompt; -user instead for the current user only):',
+    `               certutil -addstore Root ${q}`,
+    '  Node.js:     NODE_EXTRA_CA_CERTS=' + q + ' node app.js   (imapflow, nodemailer)',
+    `  Python:      ssl.create_default_context(cafile=${q})   (imaplib.IMAP4_SSL(ssl_context=...))`,
+    `  curl:        curl --cacert ${q} imaps://127.0.0.1:1993/`,
+  ];
+}
+
+/** Formats `ca export` writes. */
+const EXPORT_FORMATS = ['pem', 'der'] as const;
+type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+function exportFormat(value: string | undefined): ExportFormat {
+  const f = (value ?? 'pem').toLowerCase();
+  if ((EXPORT_FORMATS as readonly string[]).includes(f)) return f as ExportFormat;
+  throw new UsageError(`Unknown export format "${oneLineText(value ?? '')}": use pem or der.`);
 }
 
 /** Adds the `ca` command group (`init`, `show`, `export`) to the program. */
@@ -110,19 +135,29 @@ Examples:
     .description('write the CA certificate (PEM, never the private key) to stdout or a file')
     .option('--ca-dir <dir>', 'CA directory (default: $XDG_CONFIG_HOME/imapdbg/ca)')
     .option('--out <file>', 'write to this file instead of stdout')
+    .option('--format <format>', 'pem (default) or der (binary, for clients that want DER)')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ imapdbg ca export > imapdbg-ca.pem\n  $ imapdbg ca export --out /tmp/imapdbg-ca.crt',
+      '\nExamples:\n  $ imapdbg ca export > imapdbg-ca.pem\n  $ imapdbg ca export --out /tmp/imapdbg-ca.crt\n  $ imapdbg ca export --format der --out imapdbg-ca.der',
     )
-    .action(handled(async (opts: CaDirOptions & { out?: string }, cmd: Command) => {
+    .action(handled(async (opts: CaDirOptions & { out?: string; format?: string }, cmd: Command) => {
+      const format = exportFormat(opts.format);
       const material = await loadCa(resolveDir(opts));
       // Only the certificate ever leaves the CA directory.
+      const body: string | Buffer = format === 'der' ? material.x509.raw : material.certPem;
       if (!opts.out) {
-        writeOut(cmd, material.certPem);
+        if (typeof body === 'string') {
+          writeOut(cmd, body);
+          return;
+        }
+        if (process.stdout.isTTY) throw new UsageError('DER is binary: not written to a terminal; use --out <file> or a redirection.');
+        // Binary bytes, not text for a terminal: written as they are (like `export --format raw`).
+        const binaryOut: NodeJS.WritableStream = process.stdout;
+        binaryOut.write(body);
         return;
       }
       try {
-        await fsp.writeFile(opts.out, material.certPem, { mode: 0o644 });
+        await fsp.writeFile(opts.out, body, { mode: 0o644 });
       } catch (err) {
         throw new Error(`Cannot write ${opts.out}: ${(err as Error).message}.`);
       }

@@ -1,6 +1,9 @@
 import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import type { Annotation, Frame } from './frame';
 import { commandArguments, firstLine, responseCode } from './frame-facts';
+import { decodeSaslBase64, SASL_LINE_MAX } from './sasl/sasl-base64';
+import type { SaslDecoder } from './sasl/sasl-decoder';
+import { saslDecoderFor } from './sasl/sasl-decoders';
 import type { FrameAnnotator } from './session-model';
 
 /** The authentication exchange under way, if any. */
@@ -20,6 +23,8 @@ export type AuthPhase =
 export class AuthTracker implements FrameAnnotator {
   private state: AuthPhase = { kind: 'none' };
   private done = false;
+  /** The decoder of the mechanism under way (sasl/), undefined for mechanisms imapdbg does not read. */
+  private decoder: SaslDecoder | undefined;
 
   get phase(): Readonly<AuthPhase> {
     return this.state;
@@ -47,7 +52,10 @@ export class AuthTracker implements FrameAnnotator {
         const mechanism = boundedCopy(name.toUpperCase(), STORED_STRING_LIMITS.verb);
         const initialResponse = initial !== undefined;
         this.state = { kind: 'sasl', tag, mechanism, initialResponse, rounds: 0, cancelled: false };
-        return [phase('auth-started', { tag, method: 'AUTHENTICATE', mechanism, saslIr: initialResponse })];
+        this.decoder = saslDecoderFor(mechanism);
+        const out = [phase('auth-started', { tag, method: 'AUTHENTICATE', mechanism, saslIr: initialResponse })];
+        if (initial !== undefined && !lineTruncated(frame)) out.push(...this.decode('client', tag, 0, initial));
+        return out;
       }
       return [];
     }
@@ -57,9 +65,28 @@ export class AuthTracker implements FrameAnnotator {
         st.cancelled = true;
         return [phase('auth-cancelled', { tag: st.tag, round: st.rounds })];
       }
-      return [phase('auth-response', { tag: st.tag, round: st.rounds })];
+      const out = [phase('auth-response', { tag: st.tag, round: st.rounds })];
+      if (!lineTruncated(frame)) out.push(...this.decode('client', st.tag, st.rounds, firstLine(frame)));
+      return out;
     }
     return [];
+  }
+
+  /**
+   * One SASL message decoded as a `sasl` phase: what the mechanism's decoder shows of it, secrets
+   * masked (sasl/). Nothing for a mechanism without a decoder; `base64: false` when it is not base64,
+   * `decoded: false` when it is longer than SASL_LINE_MAX (shown raw, or masked for the client).
+   */
+  private decode(from: 'client' | 'server', tag: string, round: number, text: string): Annotation[] {
+    const decoder = this.decoder;
+    if (decoder === undefined) return [];
+    if (from === 'client' && text === '*') return [];
+    const bytes = decodeSaslBase64(text);
+    const base = { tag, from, round };
+    if (bytes === 'not-base64') return [phase('sasl', { ...base, base64: false })];
+    if (bytes === 'too-long') return [phase('sasl', { ...base, decoded: false, over: SASL_LINE_MAX })];
+    const detail = from === 'client' ? decoder.client(round, bytes) : decoder.server(round, bytes);
+    return detail === undefined ? [] : [phase('sasl', { ...base, ...detail })];
   }
 
   private observeServer(frame: Frame): Annotation[] {
@@ -72,10 +99,14 @@ export class AuthTracker implements FrameAnnotator {
     if (frame.kind === 'continuation' && st.kind === 'sasl') {
       st.rounds += 1;
       // `+` alone or `+ ` with nothing after it is an empty challenge (PLAIN's first step).
-      return [phase('auth-challenge', { tag: st.tag, round: st.rounds, empty: firstLine(frame).trim() === '+' })];
+      const out = [phase('auth-challenge', { tag: st.tag, round: st.rounds, empty: firstLine(frame).trim() === '+' })];
+      const data = firstLine(frame).slice(2);
+      if (data.trim() !== '' && !lineTruncated(frame)) out.push(...this.decode('server', st.tag, st.rounds, data));
+      return out;
     }
     if (frame.kind !== 'tagged' || frame.tag !== st.tag) return [];
     this.state = { kind: 'none' };
+    this.decoder = undefined;
     const detail: Record<string, string | number | boolean> = st.kind === 'login'
       ? { tag: st.tag, method: 'LOGIN' }
       : { tag: st.tag, method: 'AUTHENTICATE', mechanism: st.mechanism, rounds: st.rounds };
@@ -89,6 +120,12 @@ export class AuthTracker implements FrameAnnotator {
     if (st.kind === 'sasl' && st.cancelled) detail.cancelled = true;
     return [phase('auth-failed', detail)];
   }
+}
+
+/** True when the frame's first line was longer than the text kept: its SASL data is not all there. */
+function lineTruncated(frame: Frame): boolean {
+  const first = frame.parts[0];
+  return first?.type === 'line' && first.line.truncated;
 }
 
 function phase(name: string, detail: Record<string, string | number | boolean>): Annotation {

@@ -14,7 +14,17 @@ export interface CapabilityView {
   readonly state: Readonly<CapabilityState>;
   /** True when the capability is in the current list (case-insensitive); false when unknown too. */
   has(name: string): boolean;
+  /** True when the server confirmed `ENABLE name` with `* ENABLED ... name` (RFC 5161), case-insensitive. */
+  enabled(name: string): boolean;
+  /**
+   * True when the session speaks IMAP4rev2 (RFC 9051): the server ENABLED it, or it advertises
+   * IMAP4rev2 without IMAP4rev1 (a rev2-only server needs no ENABLE, RFC 9051 7.2.1).
+   */
+  readonly rev2: boolean;
 }
+
+/** Extensions kept of `* ENABLED` responses (RFC 5161 knows a handful). */
+const MAX_KEPT_ENABLED = 32;
 
 /** Capabilities kept of one list (Dovecot advertises ~40); the rest of a hostile list is counted, not stored. */
 export const MAX_KEPT_CAPABILITIES = 256;
@@ -29,6 +39,7 @@ export class CapabilityTracker implements FrameAnnotator, CapabilityView {
   private current: CapabilityState = { kind: 'unknown', reason: 'not-seen' };
   private authenticated = false;
   private tls = false;
+  private readonly enabledSet = new Set<string>();
 
   get state(): Readonly<CapabilityState> {
     return this.current;
@@ -43,8 +54,17 @@ export class CapabilityTracker implements FrameAnnotator, CapabilityView {
     return this.current.kind === 'known' && this.current.capabilities.has(name.toUpperCase());
   }
 
+  enabled(name: string): boolean {
+    return this.enabledSet.has(name.toUpperCase());
+  }
+
+  get rev2(): boolean {
+    return this.enabledSet.has('IMAP4REV2') || (this.has('IMAP4rev2') && !this.has('IMAP4rev1'));
+  }
+
   observe(frame: Frame): Annotation[] {
     if (frame.direction !== 'server') return [];
+    if (frame.kind === 'untagged' && frame.verb === 'ENABLED') return this.onEnabled(frame);
     const out: Annotation[] = [];
     const command = pairedCommand(frame);
     const ok = frame.verb === 'OK';
@@ -78,6 +98,21 @@ export class CapabilityTracker implements FrameAnnotator, CapabilityView {
     }
     out.push({ kind: 'phase', phase: 'capabilities', detail });
     return out;
+  }
+
+  private onEnabled(frame: Frame): Annotation[] {
+    const names = firstLine(frame).split(' ').slice(2).filter((c) => c !== '');
+    const added: string[] = [];
+    for (const n of names) {
+      const name = boundedCopy(n.toUpperCase(), STORED_STRING_LIMITS.verb);
+      if (this.enabledSet.size >= MAX_KEPT_ENABLED || this.enabledSet.has(name)) continue;
+      this.enabledSet.add(name);
+      added.push(name);
+    }
+    const detail: Record<string, string | number | boolean> = { enabled: [...this.enabledSet].join(' ') };
+    if (added.length) detail.added = added.join(' ');
+    if (this.rev2) detail.imap4rev2 = true;
+    return [{ kind: 'phase', phase: 'extensions-enabled', detail }];
   }
 }
 

@@ -19,7 +19,7 @@ export class SessionAnnotators implements FrameAnnotator {
   readonly capabilities = new CapabilityTracker();
   readonly idle = new IdleTracker();
   readonly auth = new AuthTracker();
-  readonly mailbox = new MailboxTracker();
+  readonly mailbox = new MailboxTracker(() => this.capabilities.enabled('UTF8=ACCEPT') || this.capabilities.rev2);
   readonly compress = new CompressTracker();
   private readonly trackers: FrameAnnotator[] = [this.capabilities, this.idle, this.auth, this.mailbox, this.compress];
   private readonly rules: LintRule[] = lintRules({ capabilities: this.capabilities, idle: this.idle });

@@ -1,13 +1,15 @@
 import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import type { Annotation, Frame } from './frame';
-import { commandArguments, messageNumber, pairedCommand, responseCode } from './frame-facts';
+import { commandArguments, firstLine, messageNumber, pairedCommand, responseCode } from './frame-facts';
+import { finding } from './lint/rule-catalog';
+import { decodeModifiedUtf7 } from './modified-utf7';
 import type { FrameAnnotator } from './session-model';
 
 /** The selected mailbox, as far as the frames tell. */
 export type MailboxPhase =
   | { kind: 'none' }
   /** SELECT or EXAMINE sent; its untagged data arrive until the tagged response (RFC 3501 6.3.1). */
-  | { kind: 'opening'; tag: string; name: string; readOnly: boolean; exists?: number; uidValidity?: number }
+  | { kind: 'opening'; tag: string; name: string; decoded?: string; readOnly: boolean; exists?: number; uidValidity?: number }
   | { kind: 'selected'; name: string; readOnly: boolean; exists: number; expunged: number; uidValidity?: number };
 
 type Detail = Record<string, string | number | boolean>;
@@ -21,6 +23,9 @@ type Detail = Record<string, string | number | boolean>;
 export class MailboxTracker implements FrameAnnotator {
   private state: MailboxPhase = { kind: 'none' };
 
+  /** `utf8Accepted`: whether UTF8=ACCEPT (RFC 6855 3) or IMAP4rev2 (RFC 9051 5.1) is in force: names are UTF-8, not modified UTF-7. */
+  constructor(private readonly utf8Accepted: () => boolean = () => false) {}
+
   get phase(): Readonly<MailboxPhase> {
     return this.state;
   }
@@ -33,9 +38,18 @@ export class MailboxTracker implements FrameAnnotator {
       const name = /^~?\{[0-9]+[+-]?\}$/.test(arg) ? '(literal)' : boundedCopy(arg, STORED_STRING_LIMITS.name);
       const readOnly = frame.verb === 'EXAMINE';
       const tag = boundedCopy(frame.tag, STORED_STRING_LIMITS.tag);
-      this.state = { kind: 'opening', tag, name, readOnly };
-      return [phase('mailbox-opening', { tag, mailbox: name, readOnly })];
+      const shown: { decoded?: string; invalid?: string } = name === '(literal)' ? {} : this.decodedName(name);
+      this.state = { kind: 'opening', tag, name, decoded: shown.decoded, readOnly };
+      const detail: Detail = { tag, mailbox: name };
+      if (shown.decoded !== undefined) detail.decoded = shown.decoded;
+      detail.readOnly = readOnly;
+      const out = [phase('mailbox-opening', detail)];
+      if (shown.invalid !== undefined) {
+        out.push({ kind: 'finding', finding: finding('mailbox-name-bad-utf7', `mailbox name is not valid modified UTF-7 (${shown.invalid}); shown raw`) });
+      }
+      return out;
     }
+    if (frame.kind === 'untagged' && frame.verb === 'ESEARCH') return [esearchPhase(frame)];
     const st = this.state;
     switch (st.kind) {
       case 'none':
@@ -66,7 +80,9 @@ export class MailboxTracker implements FrameAnnotator {
     const code = responseCode(frame)?.toUpperCase();
     const readOnly = code === 'READ-ONLY' ? true : code === 'READ-WRITE' ? false : st.readOnly;
     this.state = { kind: 'selected', name: st.name, readOnly, exists: st.exists ?? 0, expunged: 0, uidValidity: st.uidValidity };
-    const detail: Detail = { mailbox: st.name, access: readOnly ? 'read-only' : 'read-write', exists: st.exists ?? 0 };
+    const detail: Detail = { mailbox: st.name };
+    if (st.decoded !== undefined) detail.decoded = st.decoded;
+    Object.assign(detail, { access: readOnly ? 'read-only' : 'read-write', exists: st.exists ?? 0 });
     if (st.uidValidity !== undefined) detail.uidValidity = st.uidValidity;
     return [phase('mailbox-selected', detail)];
   }
@@ -102,6 +118,45 @@ export class MailboxTracker implements FrameAnnotator {
     }
     return [];
   }
+
+  /**
+   * The name as a person reads it, when that differs from the raw name: modified UTF-7 decoded,
+   * or under UTF8=ACCEPT the UTF-8 bytes decoded. Invalid modified UTF-7: no decoding, the reason.
+   */
+  private decodedName(name: string): { decoded?: string; invalid?: string } {
+    if (this.utf8Accepted()) {
+      const utf8 = Buffer.from(name, 'latin1').toString('utf8');
+      return utf8 === name ? {} : { decoded: utf8 };
+    }
+    const d = decodeModifiedUtf7(name);
+    if (!d.ok) return { invalid: d.reason };
+    return d.text === name ? {} : { decoded: boundedCopy(d.text, STORED_STRING_LIMITS.name) };
+  }
+}
+
+/**
+ * `* ESEARCH (TAG "a1") UID COUNT 3 MIN 1 ALL 1:3` (RFC 4731, part of IMAP4rev2: RFC 9051 7.3.4):
+ * which command it answers, whether the numbers are UIDs, and its result items, each bounded.
+ */
+function esearchPhase(frame: Frame): Annotation {
+  const text = firstLine(frame).slice('* ESEARCH'.length).trim();
+  const detail: Detail = {};
+  const m = /^\(TAG "((?:[^"\\]|\\.)*)"\)\s*/i.exec(text);
+  let rest = m ? text.slice(m[0].length) : text;
+  if (m) detail.tag = boundedCopy(m[1], STORED_STRING_LIMITS.tag);
+  if (/^UID(\s|$)/i.test(rest)) {
+    detail.uid = true;
+    rest = rest.slice(3).trim();
+  }
+  const words = rest.split(' ').filter((w) => w !== '');
+  // Result items are name/value pairs (MIN, MAX, COUNT, ALL, MODSEQ); a few are kept.
+  for (let i = 0; i + 1 < words.length && i < 16; i += 2) {
+    const name = words[i].toLowerCase();
+    if (!/^[a-z][a-z0-9-]*$/.test(name) || name in detail) continue;
+    const value = words[i + 1];
+    detail[boundedCopy(name, 32)] = /^[0-9]{1,15}$/.test(value) ? Number(value) : boundedCopy(value, 128);
+  }
+  return phase('search-results', detail);
 }
 
 /** `* OK [UIDVALIDITY n]` (RFC 3501 7.1). */

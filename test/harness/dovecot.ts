@@ -124,7 +124,7 @@ function makeCert(dir: string): void {
   fs.writeFileSync(cert, certCache.cert, { mode: 0o644 });
 }
 
-function writeConfig(dir: string, port: number, tlsPort: number, users: Record<string, string>, imapSettings: string[]): void {
+function writeConfig(dir: string, port: number, tlsPort: number, users: Record<string, string>, extra: ExtraConfig): void {
   const isRoot = process.getuid?.() === 0;
   let who: string[];
   if (isRoot) {
@@ -166,7 +166,9 @@ function writeConfig(dir: string, port: number, tlsPort: number, users: Record<s
     ...(isRoot ? [] : ['  chroot =']),
     '}',
     'protocol imap {', '  mail_plugins = $mail_plugins imap_zlib', '  imap_idle_notify_interval = 2 mins',
-    '  mail_max_userip_connections = 100', ...imapSettings.map((line) => `  ${line}`), '}',
+    '  mail_max_userip_connections = 100', ...extra.imapSettings.map((line) => `  ${line}`), '}',
+    // Settings given later override the ones above (e.g. `auth_mechanisms = plain scram-sha-256`).
+    ...extra.extraConfig,
     '',
   ].join('\n');
   fs.writeFileSync(path.join(dir, 'dovecot.conf'), conf);
@@ -214,7 +216,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
   }
 }
 
-async function startOnce(users: Record<string, string>, imapSettings: string[]): Promise<DovecotInstance> {
+async function startOnce(users: Record<string, string>, extra: ExtraConfig): Promise<DovecotInstance> {
   let dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imapdbg-dovecot-'));
   if (process.getuid?.() === 0 && !othersCanReach(path.dirname(dir))) {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -228,7 +230,7 @@ async function startOnce(users: Record<string, string>, imapSettings: string[]):
     fs.mkdirSync(path.join(dir, 'mail'));
     makeCert(dir);
     const [port, tlsPort] = await freePorts();
-    writeConfig(dir, port, tlsPort, users, imapSettings);
+    writeConfig(dir, port, tlsPort, users, extra);
 
     const c = spawn(dovecotBin(), ['-F', '-c', path.join(dir, 'dovecot.conf')], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -269,13 +271,22 @@ async function startOnce(users: Record<string, string>, imapSettings: string[]):
   }
 }
 
-/** `imapSettings`: extra lines for the `protocol imap` block; a later line overrides a default (e.g. `imap_idle_notify_interval = 2 secs`). */
-export async function startDovecot(opts?: { users?: Record<string, string>; imapSettings?: string[] }): Promise<DovecotInstance> {
+/** Extra dovecot.conf lines: `imapSettings` go in the `protocol imap` block, `extraConfig` after everything; later lines win. */
+interface ExtraConfig {
+  imapSettings: string[];
+  extraConfig: string[];
+}
+
+/**
+ * `imapSettings`: extra lines for the `protocol imap` block (e.g. `imap_idle_notify_interval = 2 secs`);
+ * `extraConfig`: dovecot.conf lines appended after the defaults (e.g. `auth_mechanisms = ...`).
+ */
+export async function startDovecot(opts?: { users?: Record<string, string>; imapSettings?: string[]; extraConfig?: string[] }): Promise<DovecotInstance> {
   const users = opts?.users ?? DEFAULT_USERS;
   // The ports are free when picked but another process may grab one before Dovecot binds it.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(users, opts?.imapSettings ?? []);
+      return await startOnce(users, { imapSettings: opts?.imapSettings ?? [], extraConfig: opts?.extraConfig ?? [] });
     } catch (e) {
       if (attempt >= 3 || !/Address already in use/.test((e as Error).message)) throw e;
     }

@@ -51,9 +51,12 @@ export class LiteralRules implements LintRule {
       const caps = this.ctx.capabilities;
       // Unknown capabilities: the client may have learnt them elsewhere; only judge against a known list.
       if (caps.state.kind !== 'known' || caps.has('LITERAL+')) continue;
-      if (caps.has('LITERAL-')) {
+      // An IMAP4rev2 server supports LITERAL- whether it lists it or not (RFC 9051 4.3, RFC 7888 4).
+      const rev2 = caps.has('IMAP4rev2') && !caps.has('LITERAL-');
+      if (caps.has('LITERAL-') || rev2) {
         if (lit.size > LITERAL_MINUS_MAX) {
-          out.push(finding('non-sync-literal-too-large', `non-synchronizing literal of ${lit.size} bytes; LITERAL- allows at most ${LITERAL_MINUS_MAX}`));
+          const offer = rev2 ? 'IMAP4rev2 implies LITERAL-, which allows' : 'LITERAL- allows';
+          out.push(finding('non-sync-literal-too-large', `non-synchronizing literal of ${lit.size} bytes; ${offer} at most ${LITERAL_MINUS_MAX}`));
         }
       } else {
         out.push(finding('non-sync-literal-not-advertised', `non-synchronizing literal {${lit.size}+} though the server advertised neither LITERAL+ nor LITERAL-`));

@@ -72,6 +72,16 @@ export const RULES = {
     summary: 'bytes after COMPRESS DEFLATE did not inflate; frames of that direction stop there (bytes are still forwarded)' },
   'compress-inflate-limit': { level: 'warning', rfc: 'RFC 4978 3', source: 'compress',
     summary: 'a direction\'s inflated copy outgrew its bound (16 MiB plus 100 bytes per wire byte): a likely DEFLATE bomb; frames of that direction stop there (bytes are still forwarded and recorded)' },
+  'recent-after-imap4rev2': { level: 'warning', rfc: 'RFC 9051 E', source: 'lint',
+    summary: 'an untagged RECENT after IMAP4rev2 is in force (enabled, or a rev2-only server): IMAP4rev2 removed RECENT' },
+  'utf8-quoted-not-enabled': { level: 'warning', rfc: 'RFC 6855 3', source: 'lint',
+    summary: '8-bit (UTF-8) text in a quoted string though neither ENABLE UTF8=ACCEPT nor IMAP4rev2 is in force' },
+  'sasl-channel-binding-offered': { level: 'info', rfc: 'RFC 5802 6', source: 'lint',
+    summary: 'the server offers a -PLUS (channel binding) SASL mechanism, which cannot succeed through imapdbg\'s TLS interception' },
+  'sasl-channel-binding-used': { level: 'warning', rfc: 'RFC 5802 6', source: 'lint',
+    summary: 'AUTHENTICATE with a -PLUS (channel binding) mechanism: through imapdbg\'s TLS interception the bindings differ and it fails by design' },
+  'mailbox-name-bad-utf7': { level: 'info', rfc: 'RFC 3501 5.1.3', source: 'lint',
+    summary: 'a mailbox name that is not valid modified UTF-7 (shown raw)' },
 } as const satisfies Record<string, Omit<RuleInfo, 'code'>>;
 
 /** A finding code from the catalog. */
