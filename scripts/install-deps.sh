@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and the end-to-end tests need; idempotent and quiet when all is there.
-#   System: Dovecot (IMAP server for e2e tests), openssl, tmux, socat, python3 (Debian packages).
+#   System: Dovecot (IMAP server for e2e tests), openssl, tmux, socat, python3, and Wireshark's
+#           tshark, capinfos, editcap and text2pcap (pcapng capture tests) (Debian packages).
 #   Node:   node_modules from package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +26,7 @@ quiet() {
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 
 need_apt=0
-for bin in dovecot openssl tmux socat python3; do have "$bin" || need_apt=1; done
+for bin in dovecot openssl tmux socat python3 tshark capinfos editcap text2pcap; do have "$bin" || need_apt=1; done
 # dovecot-core alone has no IMAP: the imap modules come with dovecot-imapd.
 [ -x /usr/lib/dovecot/imap ] && [ -x /usr/lib/dovecot/imap-login ] || need_apt=1
 
@@ -35,12 +36,12 @@ if [ "$need_apt" -eq 1 ]; then
   elif command -v sudo >/dev/null 2>&1; then
     SUDO=(sudo)
   else
-    die "system packages missing and not root and no sudo: install dovecot-imapd dovecot-core openssl tmux socat python3"
+    die "system packages missing and not root and no sudo: install dovecot-imapd dovecot-core openssl tmux socat python3 tshark"
   fi
-  log "installing system packages (dovecot-imapd dovecot-core openssl tmux socat python3)"
+  log "installing system packages (dovecot-imapd dovecot-core openssl tmux socat python3 tshark)"
   quiet "${SUDO[@]}" apt-get update -qq || die "apt-get update failed"
   quiet "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    dovecot-imapd dovecot-core openssl tmux socat python3 || die "apt-get install failed"
+    dovecot-imapd dovecot-core openssl tmux socat python3 tshark || die "apt-get install failed"
   [ -x /usr/lib/dovecot/imap ] || die "dovecot imap module still missing after install"
 fi
 
