@@ -15,7 +15,7 @@ export function registerConvertCommand(program: Command): void {
     .option('--force', 'replace NEW if it exists', false)
     .addHelpText('after', `
 Examples:
-  imapdbg convert session.imapcap session.pcapng
+  imapdbg convert session.pcapng session.pcapng
   tshark -r session.pcapng -Y imap -T fields -e imap.request -e imap.response`)
     .action(async (oldPath: string, newPath: string, opts: ConvertOptions) => {
       const summary = await convertJsonlToPcapng(oldPath, newPath, TOOL, opts.force);

@@ -23,7 +23,7 @@ interface ExportOptions {
 export function registerExportCommand(program: Command): void {
   program.command('export')
     .description('print a capture as text (C:/S: notation), JSON (one object per frame), the raw bytes of one direction, or Dovecot rawlog pairs')
-    .argument('<file>', 'capture file written by `imapdbg proxy --record`')
+    .argument('<file>', 'capture file written by `imapdbg proxy --record` (pcapng, or a JSON Lines capture of an earlier version)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'raw', 'rawlog']).default('text'))
     .option('-s, --session <n>', 'session id (raw format; rawlog: only this session)', positiveInt('--session'))
     .addOption(new Option('-d, --direction <dir>', 'which peer\'s bytes (raw format)').choices(['client', 'server']))
@@ -35,10 +35,10 @@ export function registerExportCommand(program: Command): void {
     .option('--utc', 'print times in UTC', false)
     .addHelpText('after', `
 Examples:
-  imapdbg export session.imapcap                      # C:/S: transcript, secrets masked
-  imapdbg export session.imapcap --format json | jq .verb
-  imapdbg export session.imapcap --format raw --session 1 --direction server > server.bin
-  imapdbg export session.imapcap --format rawlog --out-prefix /tmp/session   # /tmp/session.in, /tmp/session.out
+  imapdbg export session.pcapng                      # C:/S: transcript, secrets masked
+  imapdbg export session.pcapng --format json | jq .verb
+  imapdbg export session.pcapng --format raw --session 1 --direction server > server.bin
+  imapdbg export session.pcapng --format rawlog --out-prefix /tmp/session   # /tmp/session.in, /tmp/session.out
 
 A capture keeps the raw bytes, secrets included; text and JSON output mask them unless --reveal-secrets.`)
     .action(async (file: string, opts: ExportOptions) => {

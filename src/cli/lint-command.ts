@@ -31,8 +31,8 @@ Each finding prints with the frame that revealed it (secrets masked unless --rev
 Exit status: 0 no error found, 1 at least one error, 2 bad arguments or an unreadable capture.
 
 Examples:
-  imapdbg lint session.imapcap
-  imapdbg lint session.imapcap --level warning
+  imapdbg lint session.pcapng
+  imapdbg lint session.pcapng --level warning
   imapdbg lint --rules`)
     .action(async (file: string | undefined, opts: LintOptions) => {
       if (opts.rules) {

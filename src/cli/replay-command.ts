@@ -62,8 +62,8 @@ export function registerReplayCommand(program: Command): void {
     .option('--ignore <list>', `volatile values not to compare, comma separated: ${IGNORABLE.join(', ')} (--against)`, ignoreList, [])
     .addHelpText('after', `
 Examples:
-  imapdbg replay session.imapcap --serve 127.0.0.1:1143        # then point a client at it
-  imapdbg replay session.imapcap --against 127.0.0.1:143 --user alice --password secret --ignore uidvalidity,dates
+  imapdbg replay session.pcapng --serve 127.0.0.1:1143        # then point a client at it
+  imapdbg replay session.pcapng --against 127.0.0.1:143 --user alice --password secret --ignore uidvalidity,dates
 
 --serve answers each command with the recorded responses of the first unanswered recorded command
 that matches it; anything else gets "tag BAD [imapdbg] no recorded response: <reason>".

@@ -11,14 +11,14 @@ interface StatsOptions {
 export function registerStatsCommand(program: Command): void {
   program.command('stats')
     .description('per session: commands by count and latency (median, p95, max), IDLE periods, bytes, findings')
-    .argument('<file>', 'capture file written by `imapdbg proxy --record`')
+    .argument('<file>', 'capture file written by `imapdbg proxy --record` (pcapng, or a JSON Lines capture of an earlier version)')
     .option('--json', 'print the summaries as JSON (durations in microseconds)', false)
     .addHelpText('after', `
 The capture's bytes are framed and annotated again, so the numbers follow today's rules.
 
 Examples:
-  imapdbg stats session.imapcap
-  imapdbg stats session.imapcap --json | jq '.[0].idle'`)
+  imapdbg stats session.pcapng
+  imapdbg stats session.pcapng --json | jq '.[0].idle'`)
     .action(async (file: string, opts: StatsOptions) => {
       const stats = new SessionStatsCollector();
       const reframer = new Reframer(stats);

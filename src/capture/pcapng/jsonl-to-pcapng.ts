@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync, unlinkSync } from 'node:fs';
-import { CaptureError, readCapture } from '../capture-reader';
+import { CaptureError, readJsonlCapture as readCapture } from '../capture-reader';
 import { captureFormatOf } from './capture-format-sniffer';
 import { PcapngCaptureWriter } from './pcapng-capture-writer';
 

@@ -1,5 +1,5 @@
 import { closeSync, copyFileSync, constants, fchmodSync, openSync, writeSync } from 'node:fs';
-import { CaptureError } from '../capture-reader';
+import { CaptureError } from '../capture-error';
 import type { Frame } from '../../imap/frame';
 import { readPcapngCapture, type PacketPlace } from './pcapng-capture-reader';
 
