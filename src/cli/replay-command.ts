@@ -6,6 +6,7 @@ import { ReplayServer } from '../replay/replay-server';
 import { runAgainst } from '../replay/replay-client';
 import { IGNORABLE, type Ignorable } from '../replay/response-diff';
 import { positiveInt, UsageError } from './usage-error';
+import { withProgress } from './progress-meter';
 import { stdout, stderr } from '../headless/terminal-output';
 
 interface ReplayOptions {
@@ -76,7 +77,7 @@ that matches it; anything else gets "tag BAD [imapdbg] no recorded response: <re
       const target = opts.against !== undefined ? address(opts.against, '--against') : undefined;
       let dialog;
       try {
-        dialog = await loadDialog(file, opts.session);
+        dialog = await withProgress(`replay ${file}`, (onProgress) => loadDialog(file, opts.session, onProgress));
       } catch (err) {
         if (err instanceof DialogError) throw new UsageError(err.message);
         throw err;

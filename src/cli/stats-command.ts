@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { Reframer } from '../capture/reframer';
 import { SessionStatsCollector, statsText } from '../imap/session-stats';
 import { readOrUsage } from './lint-command';
 import { stderr, stdout, stdoutJson } from '../headless/terminal-output';
@@ -14,15 +13,16 @@ export function registerStatsCommand(program: Command): void {
     .argument('<file>', 'capture file written by `imapdbg proxy --record` (pcapng, or a JSON Lines capture of an earlier version)')
     .option('--json', 'print the summaries as JSON (durations in microseconds)', false)
     .addHelpText('after', `
-The capture's bytes are framed and annotated again, so the numbers follow today's rules.
+A pcapng capture is summed from the frames recorded with it; a JSON Lines capture of an earlier
+version is framed and annotated again from its bytes, so its numbers follow today's rules.
 
 Examples:
   imapdbg stats session.pcapng
   imapdbg stats session.pcapng --json | jq '.[0].idle'`)
     .action(async (file: string, opts: StatsOptions) => {
       const stats = new SessionStatsCollector();
-      const reframer = new Reframer(stats);
-      const result = await readOrUsage(file, (event) => reframer.handle(event));
+      // Data events too: the byte counts per layer and direction come from them.
+      const result = await readOrUsage(file, { revealSecrets: false, reframeJsonl: true, data: true }, (event) => stats.handle(event), 'stats');
       const all = stats.summaries();
       if (opts.json) stdoutJson.write(`${JSON.stringify(all, null, 2)}\n`);
       else stdout.write(statsText(all, stats.folded()));

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { terminalJson, terminalText } from '../imap/terminal-text';
+import { oneLineText, terminalJson, terminalText } from '../imap/terminal-text';
 
 /**
  * Where every human-readable line imapdbg prints goes: standard output and standard error through
@@ -36,3 +36,18 @@ export const stdout: TextOutput = terminalOutput(process.stdout);
 export const stderr: TextOutput = terminalOutput(process.stderr);
 /** Standard output for JSON. */
 export const stdoutJson: TextOutput = jsonOutput(process.stdout);
+
+/** One line of standard error rewritten in place (a progress meter): drawn only on a terminal. */
+export interface StatusLine {
+  /** Standard error is a terminal (piped or redirected, nothing should be drawn). */
+  readonly terminal: boolean;
+  show(text: string): void;
+  clear(): void;
+}
+
+/** The status line on standard error: `\r`, the escaped text, erase to the end of the line. */
+export const stderrStatus: StatusLine = {
+  get terminal(): boolean { return process.stderr.isTTY === true; },
+  show: (text) => { process.stderr.write(`\r${oneLineText(text)}\x1b[K`); },
+  clear: () => { process.stderr.write('\r\x1b[K'); },
+};
