@@ -50,6 +50,10 @@ export async function loadDialog(path: string, session?: number, onProgress?: Re
   const collector = new SessionCollector(session);
   await readCapture(path, (event) => collector.reframer.handle(event), { session, onProgress });
   await collector.reframer.close();
+  if (!collector.info && session !== undefined) {
+    // Only that session was read: list the ones there are from the metadata (no packet payloads).
+    await readCapture(path, (event) => { if (event.type === 'session-open') collector.seen.push(event.session.id); }, { data: false });
+  }
   if (!collector.info) {
     throw new DialogError(session === undefined ? `${path}: the capture holds no session`
       : `${path}: no session ${session} in the capture${collector.seen.length ? ` (sessions: ${collector.seen.join(', ')})` : ''}`);

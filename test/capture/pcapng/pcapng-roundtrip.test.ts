@@ -2,13 +2,13 @@
 // in (frames with secrets overwritten, data bytes equal), metadata-only reads skip data, one session
 // is read through the index, a file cut at any block boundary reads up to it, the file is 0600 and
 // never replaces an existing one unless told to.
+import { CaptureOpenError } from '../../../src/capture/capture-writer';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PcapngCaptureWriter } from '../../../src/capture/pcapng/pcapng-capture-writer';
 import { captureFormatOf } from '../../../src/capture/pcapng/capture-format-sniffer';
-import { CaptureError } from '../../../src/capture/capture-reader';
 import { readCaptureRanges } from '../../../src/capture/frame-bytes';
 import { readPcapngRanges } from '../../../src/capture/pcapng/pcapng-frame-bytes';
 import type { ProxyEvent } from '../../../src/imap/events';
@@ -136,13 +136,18 @@ test('a file cut anywhere reads up to its last whole block, flagged truncated', 
   }
 });
 
-test('created 0600 and exclusively: an existing file is refused unless overwrite', async () => {
+test('created 0600 and exclusively: an existing file is refused unless overwrite, a symbolic link always', async () => {
   const dir = tmpDir();
   try {
     const file = path.join(dir, 'c.pcapng');
     await writePcapng(file, []);
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
-    assert.throws(() => new PcapngCaptureWriter(file, 't', 1), (err: Error) => err instanceof CaptureError && /already exists/.test(err.message));
+    assert.throws(() => new PcapngCaptureWriter(file, 't', 1), (err: Error) => err instanceof CaptureOpenError && /it exists \(pass --force/.test(err.message));
+    // The same open as the JSON Lines writer's: a link planted where the capture goes is not followed.
+    const link = path.join(dir, 'link.pcapng');
+    fs.symlinkSync(path.join(dir, 'elsewhere'), link);
+    assert.throws(() => new PcapngCaptureWriter(link, 't', 1, { overwrite: true }), (err: Error) => err instanceof CaptureOpenError && /symbolic link/.test(err.message));
+    assert.equal(fs.existsSync(path.join(dir, 'elsewhere')), false);
     fs.chmodSync(file, 0o644);
     const w = new PcapngCaptureWriter(file, 't', 1, { overwrite: true });
     await w.close();
