@@ -1,4 +1,4 @@
-import { constants, copyFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, constants, copyFileSync, rmSync, statSync } from 'node:fs';
 import { CaptureError, type ReadProgress } from '../capture-error';
 import { captureFormatOf } from './capture-format-sniffer';
 import { convertJsonlToPcapng } from './jsonl-to-pcapng';
@@ -34,6 +34,8 @@ export async function exportPcapng(input: string, output: string, options: Pcapn
     await readPcapngCapture(input, () => undefined, { data: false, onProgress: options.onProgress });
     try {
       copyFileSync(input, output, options.overwrite ? 0 : constants.COPYFILE_EXCL);
+      // A copy keeps its source's mode; a capture holds raw bytes, secrets included.
+      chmodSync(output, 0o600);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       throw new CaptureError(e.code === 'EEXIST' ? `cannot write ${output}: it exists (pass --force to overwrite it)` : `cannot write ${output}: ${e.code ?? e.message}`);
