@@ -127,6 +127,12 @@ function output(path: string | undefined, format: ExportOptions['format']): { wr
       stream.once('error', go);
     }).then(check);
   };
-  const done = (): Promise<void> => (path ? new Promise<void>((r) => stream.end(() => r())).then(check) : Promise.resolve());
+  // Done once the file is closed: a write error (ENOSPC) is reported by then. Waiting only for
+  // end's callback missed it when every write was queued before the first one failed (a fast read).
+  const done = (): Promise<void> => (path ? new Promise<void>((r) => {
+    if (stream.closed) { r(); return; }
+    stream.once('close', () => r());
+    stream.end();
+  }).then(check) : Promise.resolve());
   return { write, done };
 }

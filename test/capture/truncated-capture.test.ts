@@ -9,7 +9,7 @@ import { readCapture } from '../../src/capture/capture-reader';
 import { loadDialog } from '../../src/replay/recorded-dialog';
 import { runCli } from '../fixtures-tools/run-cli';
 
-const FIXTURE = path.resolve(__dirname, '../../../fixtures/idle-updates.pcapng');
+const FIXTURE = path.resolve(__dirname, '../../../fixtures/idle-updates.imapcap');
 
 test('a capture cut inside its last record reads up to the last complete one', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imapdbg-trunc-'));

@@ -18,7 +18,7 @@ export function tmpDir(): string {
 }
 
 /** The fixtures kept in the JSON Lines format too (backward compatibility); the others are pcapng only. */
-export const JSONL_FIXTURE_NAMES = ['compress', 'login-literal'];
+export const JSONL_FIXTURE_NAMES = ['compress', 'login-literal', 'idle-updates'];
 
 /** A fixture's events: from its JSON Lines file where one is kept, else from its pcapng file. */
 export async function fixtureEvents(name: string): Promise<ProxyEvent[]> {
