@@ -1,8 +1,16 @@
 import type { ReadProgress } from '../capture/capture-error';
 import { stderrStatus, type StatusLine } from '../headless/terminal-output';
 
-/** A read shorter than this shows no meter at all. */
-export const SHOW_AFTER_MS = 1000;
+/**
+ * A read shorter than this shows no meter at all. IMAPDBG_PROGRESS_AFTER_MS overrides it, so a test
+ * on a pseudo-terminal sees the meter without depending on how fast the machine reads.
+ */
+export const SHOW_AFTER_MS = showAfterMs(process.env.IMAPDBG_PROGRESS_AFTER_MS);
+
+function showAfterMs(value: string | undefined): number {
+  const n = Number(value);
+  return value !== undefined && value !== '' && Number.isSafeInteger(n) && n >= 0 ? n : 1000;
+}
 /** The line is redrawn at most this often. */
 export const REDRAW_EVERY_MS = 250;
 
@@ -19,7 +27,8 @@ export interface ProgressMeter {
  * the command has been reading for SHOW_AFTER_MS, redrawn at most every REDRAW_EVERY_MS, erased at
  * the end. A command reading the file twice (two passes) shows each pass from its start.
  */
-export function progressMeter(label: string, line: StatusLine = stderrStatus, now: () => number = Date.now): ProgressMeter {
+export function progressMeter(label: string, line: StatusLine = stderrStatus, now: () => number = Date.now,
+  showAfter = SHOW_AFTER_MS): ProgressMeter {
   if (!line.terminal) return { onProgress: () => undefined, done: () => undefined };
   const startMs = now();
   let passStartMs = startMs;
@@ -31,7 +40,7 @@ export function progressMeter(label: string, line: StatusLine = stderrStatus, no
       if (bytesRead < lastBytes) passStartMs = now(); // a new pass over the file
       lastBytes = bytesRead;
       const t = now();
-      if (t - startMs < SHOW_AFTER_MS || t - lastDrawMs < REDRAW_EVERY_MS) return;
+      if (t - startMs < showAfter || t - lastDrawMs < REDRAW_EVERY_MS) return;
       lastDrawMs = t;
       shown = true;
       line.show(`imapdbg: ${label}: ${progressText(bytesRead, totalBytes, (t - passStartMs) / 1000)}`);
