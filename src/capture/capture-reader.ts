@@ -2,28 +2,45 @@ import type { ProxyEvent } from '../imap/events';
 import { CAPTURE_FORMAT, CAPTURE_VERSION, directionOf, type CaptureRecord, type HeaderRecord } from './format';
 import { upgradeRecord } from './format-upgrade';
 import { InputFileError, recordLines } from './record-lines';
+import { CaptureError, type CaptureReadOptions, type CaptureReadResult, type ReadProgress } from './capture-error';
+import { captureFormatOf } from './pcapng/capture-format-sniffer';
+import { readPcapngCapture } from './pcapng/pcapng-capture-reader';
 
-/** A capture that cannot be read: names the file and line. */
-export class CaptureError extends Error {}
+export { CaptureError, type CaptureReadOptions, type CaptureReadResult } from './capture-error';
 
-/** What the reader found besides the events. */
-export interface CaptureReadResult {
-  header: HeaderRecord;
-  /** The last line was cut off (a killed writer); everything before it was read. */
-  truncated: boolean;
+/**
+ * Reads a capture of either format, chosen by its content (captureFormatOf), never by its name:
+ * pcapng (what `proxy --record` writes) or JSON Lines v1 (captures of earlier versions). A file
+ * that is neither is read as JSON Lines, whose reader names what is wrong with it in one line.
+ */
+export async function readCapture(path: string, onEvent: (event: ProxyEvent) => void | Promise<void>,
+  options: CaptureReadOptions = {}): Promise<CaptureReadResult> {
+  if (captureFormatOf(path) === 'pcapng') return readPcapngCapture(path, onEvent, options);
+  const { session } = options;
+  if (session === undefined) return readJsonlCapture(path, onEvent, options.onProgress);
+  return readJsonlCapture(path, (event) => (sessionOf(event) === session ? onEvent(event) : undefined), options.onProgress);
+}
+
+function sessionOf(event: ProxyEvent): number {
+  switch (event.type) {
+    case 'session-open': return event.session.id;
+    case 'frame': return event.frame.session;
+    default: return event.session;
+  }
 }
 
 /**
- * Reads a capture as the same event stream the proxy produces, one record at a time (memory stays
+ * Reads a JSON Lines capture as the same event stream the proxy produces, one record at a time (memory stays
  * bounded whatever the file size: see record-lines.ts for the longest record). A last line cut off
  * by a killed writer is skipped and reported; a newer format version is refused; a directory, FIFO
  * or device is refused rather than read (a FIFO nobody writes to would wait forever).
  */
-export async function readCapture(path: string, onEvent: (event: ProxyEvent) => void | Promise<void>): Promise<CaptureReadResult> {
+export async function readJsonlCapture(path: string, onEvent: (event: ProxyEvent) => void | Promise<void>,
+  onProgress?: ReadProgress): Promise<CaptureReadResult> {
   let header: HeaderRecord | undefined;
   let pendingBad: { line: number; message: string } | undefined;
   try {
-    for await (const { text: line, lineNo } of recordLines(path, 'capture')) {
+    for await (const { text: line, lineNo } of recordLines(path, 'capture', undefined, onProgress)) {
       if (pendingBad) throw new CaptureError(`${path}:${pendingBad.line}: ${pendingBad.message}`);
       if (line === '') continue;
       let record: CaptureRecord;

@@ -34,23 +34,7 @@ export class CaptureWriter implements EventSink {
   private readonly drainWaiters: Array<() => void> = [];
 
   constructor(readonly path: string, tool: string, createdUs: number, options: CaptureOpenOptions = {}) {
-    // Opened here, synchronously, 0600. Never through a symbolic link (O_NOFOLLOW: a link planted
-    // where the capture goes would redirect raw bytes, secrets included); an existing file only
-    // with `overwrite`, then truncated and made 0600 too (not a device such as /dev/full).
-    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (options.overwrite ? constants.O_TRUNC : constants.O_EXCL);
-    let fd: number;
-    try {
-      fd = openSync(path, flags, 0o600);
-    } catch (err) {
-      let code = (err as NodeJS.ErrnoException).code;
-      // O_EXCL refuses any link, dangling ones too, as "exists": say what it is.
-      if (code === 'EEXIST') code = existingKind(path) ?? code;
-      const why = code === 'EEXIST' ? 'it exists (pass --force to overwrite it)'
-        : code === 'ELOOP' ? 'it is a symbolic link (not followed; name the file itself)'
-          : code === 'EISDIR' ? 'it is a directory' : code ?? (err as Error).message;
-      throw new CaptureOpenError(`cannot write capture ${path}: ${why}`);
-    }
-    if (fstatSync(fd).isFile()) fchmodSync(fd, 0o600);
+    const fd = openCaptureFile(path, options.overwrite === true);
     this.out = createWriteStream(path, { fd });
     this.out.on('error', (err) => {
       if (this.failed === undefined) options.onError?.(err);
@@ -91,6 +75,30 @@ export class CaptureWriter implements EventSink {
       this.out.once('error', () => resolve());
     });
   }
+}
+
+/**
+ * Opens a new capture file for writing, synchronously, 0600, and returns its descriptor; or throws
+ * CaptureOpenError naming it and why. Never through a symbolic link (O_NOFOLLOW: a link planted
+ * where the capture goes would redirect raw bytes, secrets included); an existing file only with
+ * `overwrite`, then truncated and made 0600 too (not a device such as /dev/full).
+ */
+export function openCaptureFile(path: string, overwrite: boolean): number {
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (overwrite ? constants.O_TRUNC : constants.O_EXCL);
+  let fd: number;
+  try {
+    fd = openSync(path, flags, 0o600);
+  } catch (err) {
+    let code = (err as NodeJS.ErrnoException).code;
+    // O_EXCL refuses any link, dangling ones too, as "exists": say what it is.
+    if (code === 'EEXIST') code = existingKind(path) ?? code;
+    const why = code === 'EEXIST' ? 'it exists (pass --force to overwrite it)'
+      : code === 'ELOOP' ? 'it is a symbolic link (not followed; name the file itself)'
+        : code === 'EISDIR' ? 'it is a directory' : code ?? (err as Error).message;
+    throw new CaptureOpenError(`cannot write capture ${path}: ${why}`);
+  }
+  if (fstatSync(fd).isFile()) fchmodSync(fd, 0o600);
+  return fd;
 }
 
 /** ELOOP for a symbolic link, EISDIR for a directory, as open(2) says without O_EXCL. */

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import type { Direction } from '../imap/frame';
 import type { EventSink, ProxyEvent, SessionInfo } from '../imap/events';
-import { CaptureWriter } from './capture-writer';
+import { PcapngCaptureWriter } from './pcapng/pcapng-capture-writer';
 import { Reframer } from './reframer';
 
 /** Bytes of one direction from an imported log, with the time they were logged. */
@@ -27,18 +27,18 @@ export interface ImportPeers {
 
 /**
  * Runs imported bytes, chunk by chunk, through the live framing (Reframer) into a capture file of
- * one session. `add` waits while the file lags (the writer's high-water mark), so an import of any
+ * one session, written as pcapng. `add` waits while the file lags (the writer's high-water mark), so an import of any
  * size holds at most a few MB; `abandon` removes the partial file when the input turns out bad.
  */
 export class ImportedCaptureWriter {
-  private readonly writer: CaptureWriter;
+  private readonly writer: PcapngCaptureWriter;
   private readonly reframer: Reframer;
   private frames = 0;
   private readonly bytes = { client: 0, server: 0 };
   private last: ImportedChunk | undefined;
 
   constructor(private readonly outPath: string, tool: string, private readonly startUs: number, peers: ImportPeers, overwrite: boolean) {
-    this.writer = new CaptureWriter(outPath, tool, startUs, { overwrite });
+    this.writer = new PcapngCaptureWriter(outPath, tool, startUs, { overwrite });
     const counter: EventSink = { handle: (e: ProxyEvent) => { if (e.type === 'frame') this.frames += 1; this.writer.handle(e); } };
     this.reframer = new Reframer(counter);
     const info: SessionInfo = { id: 1, startUs, client: peers.client, upstream: peers.upstream, listen: 'import' };

@@ -2,6 +2,7 @@ import type { Direction } from '../imap/frame';
 import { maskBytes, secretRanges, type SecretRange } from '../imap/secret-mask';
 import { AppendFileSet } from './append-file-set';
 import { readCapture, type CaptureReadResult } from './capture-reader';
+import type { ReadProgress } from './capture-error';
 import { Reframer } from './reframer';
 
 export interface RawlogExportOptions {
@@ -15,6 +16,7 @@ export interface RawlogExportOptions {
    * its `{N}` is in clear and a reader frames the literal by it.
    */
   revealSecrets?: boolean;
+  onProgress?: ReadProgress;
 }
 
 interface PairState {
@@ -58,7 +60,7 @@ export async function exportRawlog(path: string, prefix: string, options: Rawlog
     if (e.type === 'session-open') sessions.push(e.session.id);
     if (e.type === 'data' && e.layer === 'inflated') compressed.add(`${e.session}/${e.direction}`);
     if (e.type !== 'frame' && !options.revealSecrets) reframer.handle(e);
-  });
+  }, { session: options.session, onProgress: options.onProgress });
   const position = new Map<string, number>();
   const wanted = options.session === undefined ? sessions : sessions.filter((s) => s === options.session);
   if (options.session !== undefined && wanted.length === 0) {
@@ -106,7 +108,7 @@ export async function exportRawlog(path: string, prefix: string, options: Rawlog
       pair.atLineStart[event.direction] = lf >= 0;
       start = end;
     }
-  });
+  }, { session: options.session, onProgress: options.onProgress });
   await files.closeAll();
   return { ...header, written };
 }

@@ -59,8 +59,10 @@ export interface RecordLine {
  * Node's readline has no such bound: a 300 MB line cost 722 MB of RSS and one over 512 MB threw
  * "Invalid string length".
  */
-export async function* recordLines(path: string, what: string, maxBytes = MAX_RECORD_BYTES): AsyncGenerator<RecordLine> {
-  const { handle } = await openRegularFile(path, what);
+export async function* recordLines(path: string, what: string, maxBytes = MAX_RECORD_BYTES,
+  onProgress?: (bytesRead: number, totalBytes: number) => void): AsyncGenerator<RecordLine> {
+  const { handle, size } = await openRegularFile(path, what);
+  let bytesRead = 0;
   const chunk = Buffer.alloc(CHUNK_BYTES);
   let pending: Buffer[] = [];
   let pendingLength = 0;
@@ -75,6 +77,8 @@ export async function* recordLines(path: string, what: string, maxBytes = MAX_RE
         throw new InputFileError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
       if (n === 0) break;
+      bytesRead += n;
+      onProgress?.(bytesRead, size);
       let pos = 0;
       while (pos < n) {
         const lf = chunk.indexOf(10, pos);

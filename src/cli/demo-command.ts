@@ -23,7 +23,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--reveal-secrets', 'show the LOGIN password instead of masking it', false)
     .option('--utc', 'print times in UTC', false)
     .addHelpText('after', `
-What runs: a replay server plays the server side of a recorded Dovecot session (fixtures/idle-updates.imapcap),
+What runs: a replay server plays the server side of a recorded Dovecot session (fixtures/idle-updates.pcapng),
 the proxy sits in front of it, and a scripted client logs in, selects INBOX, fetches, idles until the
 recorded "* 3 EXISTS" arrives, sends DONE and logs out. On a terminal the session is shown in the
 terminal UI (quit with q when done); otherwise one line per frame, and the command exits when the client has logged out.
@@ -31,7 +31,7 @@ terminal UI (quit with q when done); otherwise one line per frame, and the comma
 Examples:
   imapdbg demo                          # the terminal UI on a terminal
   imapdbg demo --headless --speed 10    # one line per frame, IDLE updates ten times as fast
-  imapdbg demo --fixture my.imapcap     # replay the server side of your own capture`)
+  imapdbg demo --fixture my.pcapng     # replay the server side of your own capture`)
     .action(async (opts: DemoOptions) => {
       const bus = new EventBus();
       const tui = !opts.headless && process.stdout.isTTY === true && process.stdin.isTTY === true

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { Command } from 'commander';
 import { parseHostPort } from '../proxy/address';
-import { statusLine, stderr, stdout, stdoutJson } from '../headless/terminal-output';
+import { stderrStatus, stderr, stdout, stdoutJson } from '../headless/terminal-output';
 import { parseDuration } from '../doctor/duration';
 import { ConnectError } from '../doctor/imap-client';
 import { quotable } from '../doctor/commands';
@@ -125,7 +125,7 @@ the mailbox (one message per try, deleted afterwards by UID, nothing else touche
       for (const [name, value] of [['--user', opts.user], ['the password', pw], ['--mailbox', opts.mailbox], ['--append-mailbox', opts.appendMailbox ?? '']]) {
         if (!quotable(value)) throw new UsageError(`${name} cannot contain CR, LF or NUL`);
       }
-      const progress = (text: string): void => statusLine.show(`imapdbg doctor: ${text}`);
+      const progress = (text: string): void => stderrStatus.show(`imapdbg doctor: ${text}`);
       let report;
       try {
         report = await runDoctor({
@@ -137,7 +137,7 @@ the mailbox (one message per try, deleted afterwards by UID, nothing else touche
         if (err instanceof ConnectError) throw new UsageError(err.message);
         throw err;
       } finally {
-        statusLine.clear();
+        stderrStatus.clear();
       }
       (opts.json ? stdoutJson : stdout).write(opts.json ? renderJson(report) : renderTable(report));
       process.exitCode = hasProblem(report) ? 1 : 0;

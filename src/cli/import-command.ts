@@ -21,14 +21,14 @@ export function registerImportCommand(program: Command): void {
     .option('--force', 'overwrite an existing --out file', false)
     .addHelpText('after', `
 Examples:
-  imapdbg import --rawlog /var/rawlog/20240101-120000-1234 -o session.imapcap
-  socat -v TCP-LISTEN:1143,reuseaddr TCP:imap.example.org:143 2> socat.log; imapdbg import --socat socat.log -o session.imapcap
+  imapdbg import --rawlog /var/rawlog/20240101-120000-1234 -o session.pcapng
+  socat -v TCP-LISTEN:1143,reuseaddr TCP:imap.example.org:143 2> socat.log; imapdbg import --socat socat.log -o session.pcapng
 
 The bytes are framed exactly as the proxy frames live traffic. Without timestamps the two
 directions are interleaved by the protocol and times are synthetic.`)
     .action(async (opts: ImportOptions) => {
       if ((opts.rawlog === undefined) === (opts.socat === undefined)) throw new UsageError('import needs exactly one of --rawlog PREFIX or --socat FILE');
-      if (opts.out === undefined) throw new UsageError('import needs -o OUT.imapcap');
+      if (opts.out === undefined) throw new UsageError('import needs -o OUT.pcapng');
       let summary: ImportSummary;
       try {
         summary = opts.rawlog !== undefined ? await importRawlog(opts.rawlog, opts.out, TOOL, opts.force)

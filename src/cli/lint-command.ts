@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
-import { CaptureError, readCapture, type CaptureReadResult } from '../capture/capture-reader';
-import { Reframer } from '../capture/reframer';
+import { CaptureError, type CaptureReadResult } from '../capture/capture-reader';
+import { readCaptureEvents, type EventReadOptions } from '../capture/capture-export';
+import { withProgress } from './progress-meter';
 import type { EventSink, ProxyEvent } from '../imap/events';
 import type { Finding, FindingLevel, Frame } from '../imap/frame';
 import { printable } from '../imap/frame-text';
@@ -29,13 +30,15 @@ export function registerLintCommand(program: Command): void {
     .option('--utc', 'print times in UTC', false)
     .option('--rules', 'list every rule (code, level, RFC section) and exit', false)
     .addHelpText('after', `
-Findings are derived again from the capture's bytes, so an old capture is checked by today's rules.
+A pcapng capture is checked by the findings recorded with it (the packets are not read); a JSON Lines
+capture of an earlier version, or any capture with --reveal-secrets, is framed again from its bytes
+(an old capture is then checked by today's rules).
 Each finding prints with the frame that revealed it (secrets masked unless --reveal-secrets).
 Exit status: 0 no error found, 1 at least one error, 2 bad arguments or an unreadable capture.
 
 Examples:
-  imapdbg lint session.imapcap
-  imapdbg lint session.imapcap --level warning
+  imapdbg lint session.pcapng
+  imapdbg lint session.pcapng --level warning
   imapdbg lint --rules`)
     .action(async (file: string | undefined, opts: LintOptions) => {
       if (opts.rules) {
@@ -44,18 +47,23 @@ Examples:
       }
       if (file === undefined) throw new UsageError('lint needs a capture FILE (or --rules to list the rules)');
       const printer = new FindingPrinter((line) => stdout.write(line), opts.level, { revealSecrets: opts.revealSecrets, utc: opts.utc });
-      const reframer = new Reframer(new IdleWatch(printer, idleThresholds(opts)));
-      const result = await readOrUsage(file, (event) => reframer.handle(event));
+      // The IDLE watch runs with this command's thresholds (findings a recording proxy made are derived again).
+      const watch = new IdleWatch(printer, idleThresholds(opts));
+      const result = await readOrUsage(file, { revealSecrets: opts.revealSecrets, reframeJsonl: true, data: false }, (event) => watch.handle(event), 'lint');
       stdout.write(printer.summary());
       if (result.truncated) stderr.write(`imapdbg: ${file}: the last record was cut off (read up to the last complete one)\n`);
       if (printer.counts.error > 0) process.exitCode = 1;
     });
 }
 
-/** Read a capture; an unreadable one is a bad argument (exit 2), not a lint error. */
-export async function readOrUsage(file: string, onEvent: (event: ProxyEvent) => void): Promise<CaptureReadResult> {
+/**
+ * Read a capture's events, with a progress meter on a terminal; an unreadable capture is a bad
+ * argument (exit 2), not a lint error.
+ */
+export async function readOrUsage(file: string, options: EventReadOptions, onEvent: (event: ProxyEvent) => void,
+  command: string): Promise<CaptureReadResult> {
   try {
-    return await readCapture(file, onEvent);
+    return await withProgress(`${command} ${file}`, (onProgress) => readCaptureEvents(file, { ...options, onProgress }, onEvent));
   } catch (err) {
     throw err instanceof CaptureError ? new UsageError(err.message) : err;
   }

@@ -25,9 +25,9 @@ export function buildProgram(): Command {
     .addHelpText('after', `
 Examples:
   imapdbg demo                                              # a replayed IDLE session, no mail account needed
-  imapdbg proxy --upstream imap.example.org:143 --record s.imapcap
-  imapdbg view s.imapcap            imapdbg lint s.imapcap            imapdbg stats s.imapcap
-  imapdbg replay s.imapcap --serve 127.0.0.1:1143`);
+  imapdbg proxy --upstream imap.example.org:143 --record s.pcapng
+  imapdbg view s.pcapng            imapdbg lint s.pcapng            imapdbg stats s.pcapng
+  imapdbg replay s.pcapng --serve 127.0.0.1:1143`);
   registerProxyCommand(program);
   registerExportCommand(program);
   registerReplayCommand(program);

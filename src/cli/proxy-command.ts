@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_LIMITS } from '../imap/direction-framer';
-import { CaptureWriter } from '../capture/capture-writer';
+import { PcapngCaptureWriter } from '../capture/pcapng/pcapng-capture-writer';
 import { HeadlessPrinter } from '../headless/headless-printer';
 import { EventBus } from '../imap/events';
 import { parseHostPort } from '../proxy/address';
@@ -35,7 +35,7 @@ export function registerProxyCommand(program: Command): void {
     .description('run the proxy between an IMAP client and server; every byte is forwarded unchanged')
     .option('-l, --listen <host:port>', 'address to listen on', '127.0.0.1:1143')
     .option('-u, --upstream <host:port>', 'the real IMAP server')
-    .option('-w, --record <file>', 'write a capture file (JSON Lines, mode 0600), frame by frame; an existing file is refused')
+    .option('-w, --record <file>', 'write a pcapng capture (Wireshark opens it; mode 0600), block by block; an existing file is refused')
     .option('--force', 'with --record: overwrite an existing capture file (a symbolic link is still refused)', false)
     .option('--headless', 'print one line per frame instead of the terminal UI', false)
     .option('--reveal-secrets', 'show LOGIN passwords and AUTHENTICATE data instead of masking them', false)
@@ -51,7 +51,7 @@ export function registerProxyCommand(program: Command): void {
     .addHelpText('after', `
 Examples:
   imapdbg proxy --upstream imap.example.org:143 --headless
-  imapdbg proxy --listen 127.0.0.1:1143 --upstream 127.0.0.1:143 --record session.imapcap
+  imapdbg proxy --listen 127.0.0.1:1143 --upstream 127.0.0.1:143 --record session.pcapng
   then point the mail client at 127.0.0.1:1143.
   imapdbg proxy --tls --listen 127.0.0.1:1993 --upstream imap.example.org:993 --upstream-tls --keylog keys.log
   then let the client trust the CA that "imapdbg ca show" prints and point it at 127.0.0.1:1993.`)
@@ -71,7 +71,7 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   // A full disk stops recording, not forwarding: say so at once (stderr, or the TUI's status line once it is up).
   let warn = (line: string): void => { stderr.write(`imapdbg: ${line}\n`); };
   const stopped = (err: Error): string => `recording to ${opts.record} stopped: ${err.message}; still forwarding`;
-  const capture = opts.record ? new CaptureWriter(opts.record, TOOL, nowUs(), { overwrite: opts.force, onError: (err) => warn(stopped(err)) }) : undefined;
+  const capture = opts.record ? new PcapngCaptureWriter(opts.record, TOOL, nowUs(), { overwrite: opts.force, onError: (err) => warn(stopped(err)) }) : undefined;
   if (capture) bus.add(capture);
   // The terminal UI is the default on a terminal; it opens once the listener is up (errors before it stay readable).
   const useTui = !opts.headless && process.stdout.isTTY === true && process.stdin.isTTY === true;

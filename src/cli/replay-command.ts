@@ -6,6 +6,7 @@ import { ReplayServer } from '../replay/replay-server';
 import { runAgainst } from '../replay/replay-client';
 import { IGNORABLE, type Ignorable } from '../replay/response-diff';
 import { positiveInt, UsageError } from './usage-error';
+import { withProgress } from './progress-meter';
 import { stdout, stderr } from '../headless/terminal-output';
 
 interface ReplayOptions {
@@ -62,8 +63,8 @@ export function registerReplayCommand(program: Command): void {
     .option('--ignore <list>', `volatile values not to compare, comma separated: ${IGNORABLE.join(', ')} (--against)`, ignoreList, [])
     .addHelpText('after', `
 Examples:
-  imapdbg replay session.imapcap --serve 127.0.0.1:1143        # then point a client at it
-  imapdbg replay session.imapcap --against 127.0.0.1:143 --user alice --password secret --ignore uidvalidity,dates
+  imapdbg replay session.pcapng --serve 127.0.0.1:1143        # then point a client at it
+  imapdbg replay session.pcapng --against 127.0.0.1:143 --user alice --password secret --ignore uidvalidity,dates
 
 --serve answers each command with the recorded responses of the first unanswered recorded command
 that matches it; anything else gets "tag BAD [imapdbg] no recorded response: <reason>".
@@ -76,7 +77,7 @@ that matches it; anything else gets "tag BAD [imapdbg] no recorded response: <re
       const target = opts.against !== undefined ? address(opts.against, '--against') : undefined;
       let dialog;
       try {
-        dialog = await loadDialog(file, opts.session);
+        dialog = await withProgress(`replay ${file}`, (onProgress) => loadDialog(file, opts.session, onProgress));
       } catch (err) {
         if (err instanceof DialogError) throw new UsageError(err.message);
         throw err;

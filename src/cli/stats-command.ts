@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { Reframer } from '../capture/reframer';
 import { SessionStatsCollector, statsText } from '../imap/session-stats';
 import { readOrUsage } from './lint-command';
 import { EventBus } from '../imap/events';
@@ -16,19 +15,21 @@ export function registerStatsCommand(program: Command): void {
   const cmd = program.command('stats');
   addIdleThresholdOptions(cmd)
     .description('per session: commands by count and latency (median, p95, max), IDLE periods, bytes, findings')
-    .argument('<file>', 'capture file written by `imapdbg proxy --record`')
+    .argument('<file>', 'capture file written by `imapdbg proxy --record` (pcapng, or a JSON Lines capture of an earlier version)')
     .option('--json', 'print the summaries as JSON (durations in microseconds)', false)
     .addHelpText('after', `
-The capture's bytes are framed and annotated again, so the numbers follow today's rules.
+A pcapng capture is summed from the frames recorded with it; a JSON Lines capture of an earlier
+version is framed and annotated again from its bytes, so its numbers follow today's rules.
 
 Examples:
-  imapdbg stats session.imapcap
-  imapdbg stats session.imapcap --json | jq '.[0].idle'`)
+  imapdbg stats session.pcapng
+  imapdbg stats session.pcapng --json | jq '.[0].idle'`)
     .action(async (file: string, opts: StatsOptions) => {
       const stats = new SessionStatsCollector();
       const push = new PushLatencyCollector();
-      const reframer = new Reframer(new IdleWatch(new EventBus().add(stats).add(push), idleThresholds(opts)));
-      const result = await readOrUsage(file, (event) => reframer.handle(event));
+      const watch = new IdleWatch(new EventBus().add(stats).add(push), idleThresholds(opts));
+      // Data events too: the byte counts per layer and direction come from them.
+      const result = await readOrUsage(file, { revealSecrets: false, reframeJsonl: true, data: true }, (event) => watch.handle(event), 'stats');
       const all = stats.summaries();
       if (opts.json) stdoutJson.write(`${JSON.stringify(all, null, 2)}\n`);
       else stdout.write(statsText(all, stats.folded()) + pushLatencyText(push.summaries()));

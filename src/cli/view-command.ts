@@ -3,12 +3,14 @@ import { Command } from 'commander';
 import { CaptureError } from '../capture/capture-reader';
 import { readCaptureEvents } from '../capture/capture-export';
 import { CAPTURE_FORMAT } from '../capture/format';
+import { captureFormatOf } from '../capture/pcapng/capture-format-sniffer';
 import type { ProxyEvent } from '../imap/events';
 import { openTui } from '../tui/tui-app';
-import { UsageError } from './usage-error';
+import { positiveInt, UsageError } from './usage-error';
 
 interface ViewOptions {
   speed?: number;
+  session?: number;
   revealSecrets: boolean;
   utc: boolean;
 }
@@ -16,14 +18,16 @@ interface ViewOptions {
 export function registerViewCommand(program: Command): void {
   program.command('view')
     .description('inspect a capture in the terminal UI (sessions, frames, IDLE periods, literals, findings)')
-    .argument('<file>', 'capture file written by `imapdbg proxy --record`')
+    .argument('<file>', 'capture file written by `imapdbg proxy --record` (pcapng, or a JSON Lines capture of an earlier version)')
     .option('--speed <factor>', 'replay in real time scaled by this factor (2 = twice as fast) instead of loading at once', positiveNumber)
+    .option('-s, --session <n>', 'only this session (a pcapng capture is read from its index: no need to read the whole file)', positiveInt('--session'))
     .option('--reveal-secrets', 'show LOGIN passwords and AUTHENTICATE data instead of masking them', false)
     .option('--utc', 'show times in UTC', false)
     .addHelpText('after', `
 Examples:
-  imapdbg view session.imapcap
-  imapdbg view session.imapcap --speed 10      # watch it happen, ten times as fast
+  imapdbg view session.pcapng
+  imapdbg view session.pcapng --speed 10      # watch it happen, ten times as fast
+  imapdbg view big.pcapng --session 3         # one session of a big capture
 
 Press ? in the UI for every key; f filters frames (e.g. ~c FETCH & ~lit >1M).`)
     .action(async (file: string, opts: ViewOptions) => runView(file, opts));
@@ -52,7 +56,7 @@ async function runView(file: string, opts: ViewOptions): Promise<void> {
   process.once('SIGTERM', leave(143));
   process.once('SIGINT', leave(130));
   // With --reveal-secrets the frames come from the raw bytes: recorded frames have secrets overwritten.
-  const loading = readCaptureEvents(file, opts.revealSecrets, async (event) => {
+  const loading = readCaptureEvents(file, { revealSecrets: opts.revealSecrets, session: opts.session }, async (event) => {
     if (replay) await replay.wait(eventTime(event));
     app.sink.handle(event);
   }).then((result) => {
@@ -89,12 +93,14 @@ function checkHeader(file: string): void {
   const buf = Buffer.alloc(4096);
   const n = readSync(fd, buf, 0, buf.length, 0);
   closeSync(fd);
+  // Its reader checks the rest of a pcapng capture; a foreign pcapng file is reported on the status line.
+  if (captureFormatOf(file) === 'pcapng') return;
   const first = buf.subarray(0, n).toString('utf8').split('\n')[0];
   try {
     const header = JSON.parse(first) as { r?: string; format?: string };
     if (header.r === 'header' && header.format === CAPTURE_FORMAT) return;
   } catch { /* reported below */ }
-  throw new UsageError(`${file} is not an imapdbg capture (no "${CAPTURE_FORMAT}" header on the first line)`);
+  throw new UsageError(`${file} is not an imapdbg capture (neither pcapng nor a JSON Lines capture with a "${CAPTURE_FORMAT}" header)`);
 }
 
 function eventTime(event: ProxyEvent): number {

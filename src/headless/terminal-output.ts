@@ -37,21 +37,24 @@ export const stderr: TextOutput = terminalOutput(process.stderr);
 /** Standard output for JSON. */
 export const stdoutJson: TextOutput = jsonOutput(process.stdout);
 
+/** One line of standard error rewritten in place (a progress meter): drawn only on a terminal. */
+export interface StatusLine {
+  /** Standard error is a terminal (piped or redirected, nothing should be drawn). */
+  readonly terminal: boolean;
+  show(text: string): void;
+  clear(): void;
+}
+
 /**
- * One status line on standard error that is overwritten in place (progress while a command works):
- * the text is escaped and cut to the terminal's width; only the carriage return and erase-line
- * controls around it are imapdbg's own. Prints nothing unless standard error is a terminal.
+ * The status line on standard error: `\r`, the escaped text cut to the terminal's width, erase to the
+ * end of the line; only those controls are imapdbg's own. Draws nothing unless stderr is a terminal.
  */
-export const statusLine = {
-  get enabled(): boolean {
-    return process.stderr.isTTY === true;
-  },
-  show(text: string): void {
-    if (!statusLine.enabled) return;
+export const stderrStatus: StatusLine = {
+  get terminal(): boolean { return process.stderr.isTTY === true; },
+  show: (text) => {
+    if (!stderrStatus.terminal) return;
     const width = Math.max(10, (process.stderr.columns ?? 80) - 1);
-    process.stderr.write(`\r\x1b[K${oneLineText(text).slice(0, width)}`);
+    process.stderr.write(`\r${oneLineText(text).slice(0, width)}\x1b[K`);
   },
-  clear(): void {
-    if (statusLine.enabled) process.stderr.write('\r\x1b[K');
-  },
+  clear: () => { if (stderrStatus.terminal) process.stderr.write('\r\x1b[K'); },
 };

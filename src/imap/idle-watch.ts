@@ -1,4 +1,5 @@
 import type { EventSink, ProxyEvent } from './events';
+import type { Annotation } from './frame';
 import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from './idle-thresholds';
 import { IdleTimingRules, type TimedFinding } from './lint/idle-timing-rules';
 import { PushLatencyCorrelator } from './push-latency';
@@ -28,6 +29,12 @@ export class IdleWatch implements EventSink {
   }
 
   handle(event: ProxyEvent): void {
+    // What an earlier watch recorded (a capture made by the proxy) is derived again here with this
+    // watch's thresholds, not kept twice: its findings are dropped and its annotations replaced.
+    if (event.type === 'finding' && IDLE_WATCH_CODES.has(event.finding.code)) return;
+    if (event.type === 'frame' && event.frame.annotations.some(isPushHeard)) {
+      event = { ...event, frame: { ...event.frame, annotations: event.frame.annotations.filter((a) => !isPushHeard(a)) } };
+    }
     const pushed = this.push.observe(event);
     for (const f of pushed.findings) this.finding(f.session, f);
     switch (event.type) {
@@ -71,4 +78,8 @@ export class IdleWatch implements EventSink {
   private finding(session: number, f: TimedFinding): void {
     this.out.handle({ type: 'finding', session, timeUs: f.timeUs, finding: f.finding });
   }
+}
+
+function isPushHeard(a: Annotation): boolean {
+  return a.kind === 'phase' && a.phase === 'push-heard';
 }

@@ -9,7 +9,7 @@ import { ReplayServer } from './replay-server';
 import { runDemoScript, ScriptedClient, type DemoScriptResult } from './scripted-client';
 
 /** The bundled fixture the demo replays: a Dovecot session with an IDLE that receives `* 3 EXISTS`. */
-export const DEMO_FIXTURE = path.resolve(__dirname, '../../../fixtures/idle-updates.imapcap');
+export const DEMO_FIXTURE = path.resolve(__dirname, '../../../fixtures/idle-updates.pcapng');
 
 export interface DemoOptions {
   fixture: string;

@@ -1,6 +1,7 @@
 import type { Direction, Frame } from '../imap/frame';
 import type { EventSink, ProxyEvent, SessionInfo } from '../imap/events';
 import { readCapture } from '../capture/capture-reader';
+import type { ReadProgress } from '../capture/capture-error';
 import { Reframer } from '../capture/reframer';
 import { isCompressBoundary } from '../imap/compress-tracker';
 import { frameText } from '../imap/frame-text';
@@ -42,12 +43,17 @@ export class DialogError extends Error {}
 /**
  * Reads one session of a capture and rebuilds its dialog from the recorded bytes: the bytes are
  * framed again (Reframer), so the dialog never depends on frame records or their annotations.
- * `session` undefined picks the first session in the file.
+ * `session` undefined picks the first session in the file; a given one is read alone (a pcapng
+ * capture's index lets the reader seek to it).
  */
-export async function loadDialog(path: string, session?: number): Promise<RecordedDialog> {
+export async function loadDialog(path: string, session?: number, onProgress?: ReadProgress): Promise<RecordedDialog> {
   const collector = new SessionCollector(session);
-  await readCapture(path, (event) => collector.reframer.handle(event));
+  await readCapture(path, (event) => collector.reframer.handle(event), { session, onProgress });
   await collector.reframer.close();
+  if (!collector.info && session !== undefined) {
+    // Only that session was read: list the ones there are from the metadata (no packet payloads).
+    await readCapture(path, (event) => { if (event.type === 'session-open') collector.seen.push(event.session.id); }, { data: false });
+  }
   if (!collector.info) {
     throw new DialogError(session === undefined ? `${path}: the capture holds no session`
       : `${path}: no session ${session} in the capture${collector.seen.length ? ` (sessions: ${collector.seen.join(', ')})` : ''}`);

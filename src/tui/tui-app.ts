@@ -1,4 +1,4 @@
-import { readCaptureRanges } from '../capture/frame-bytes';
+import { readCaptureRanges } from '../capture/capture-ranges';
 import type { EventSink, ProxyEvent } from '../imap/events';
 import { TuiScreen } from './tui-screen';
 import { firstOf, type ByteSource } from './view-model/byte-source';

@@ -12,7 +12,7 @@ import { encodeRecord } from '../../src/capture/record-encoding';
 import { CAPTURE_FORMAT, CAPTURE_VERSION } from '../../src/capture/format';
 import { EventBus, type ProxyEvent } from '../../src/imap/events';
 
-const FIXTURE = path.resolve(__dirname, '../../../fixtures/idle-updates.imapcap');
+const FIXTURE = path.resolve(__dirname, '../../../fixtures/idle-updates.pcapng');
 const TOOL = 'imapdbg test';
 
 function tmpDir(): string {

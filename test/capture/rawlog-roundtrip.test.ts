@@ -16,7 +16,7 @@ for (const name of ['idle-updates', 'login-literal', 'authenticate-plain', 'big-
     test(`${name}: rawlog export ${timestamps ? 'with' : 'without'} timestamps, then import, gives the same frames`, async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imapdbg-rawlog-'));
       try {
-        const source = path.join(FIXTURES, `${name}.imapcap`);
+        const source = path.join(FIXTURES, `${name}.pcapng`);
         // A lossless round trip needs the secrets as they were; the default export masks them (below).
         const r = await exportRawlog(source, path.join(dir, 'pair'), { timestamps, revealSecrets: true });
         assert.deepEqual(r.written, [path.join(dir, 'pair.in'), path.join(dir, 'pair.out')]);
@@ -38,7 +38,7 @@ test('rawlog export masks LOGIN passwords and SASL data with a fixed-width mask 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imapdbg-rawlog-'));
   try {
     for (const name of ['login-literal', 'authenticate-plain']) {
-      const source = path.join(FIXTURES, `${name}.imapcap`);
+      const source = path.join(FIXTURES, `${name}.pcapng`);
       await exportRawlog(source, path.join(dir, `${name}-masked`), { timestamps: false });
       await exportRawlog(source, path.join(dir, `${name}-clear`), { timestamps: false, revealSecrets: true });
       const masked = fs.readFileSync(path.join(dir, `${name}-masked.in`), 'latin1');

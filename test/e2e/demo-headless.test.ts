@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { runCli } from '../fixtures-tools/run-cli';
 import { captureEvents } from './capture-check';
 
-const FIXTURE = path.resolve(__dirname, '../../../fixtures/idle-updates.imapcap');
+const FIXTURE = path.resolve(__dirname, '../../../fixtures/idle-updates.pcapng');
 
 test('demo prints the session through the proxy, the IDLE update included, and exits 0', async () => {
   const r = await runCli(['demo', '--utc', '--speed', '2']);

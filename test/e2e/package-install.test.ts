@@ -43,7 +43,7 @@ test('npm pack ships bin and dist, and a global install in a fresh prefix runs',
     const files = listed.stdout.trim().split('\n').map((f) => f.replace(/^package\//, ''));
     assert.ok(files.includes('bin/imapdbg'), files.join('\n'));
     assert.ok(files.includes('dist/src/cli/main.js'), files.join('\n'));
-    assert.ok(files.includes('fixtures/idle-updates.imapcap'), 'the demo fixture is shipped');
+    assert.ok(files.includes('fixtures/idle-updates.pcapng'), 'the demo fixture is shipped');
     assert.deepEqual(files.filter((f) => /(^|\/)test\/|\.ts$|\.map$|^bench\//.test(f)), [], 'no tests, sources or maps');
 
     const prefix = path.join(tmp, 'prefix');

@@ -12,6 +12,7 @@ import { startRecordingTap, type RecordingTap } from '../harness/recording-tap';
 import { runImapdbg, startImapdbgProxy } from '../harness/imapdbg-process';
 import { assertBytesTransparent, captureEvents, pairOf, sessionFrames } from './capture-check';
 import { frameText } from '../../src/imap/frame-text';
+import { readPcapngCapture } from '../../src/capture/pcapng/pcapng-capture-reader';
 
 const PASSWORD = 'pw-Zebra-42';
 let dovecot: DovecotInstance;
@@ -69,7 +70,7 @@ m.logout()
 test('python imaplib through the CLI proxy: literal LOGIN, SELECT, APPEND, 5 MB FETCH, IDLE with EXISTS, LOGOUT', async () => {
   const big = makeMessage(5 * 1024 * 1024, 'big one');
   await appendMessage(dovecot, 'alice', 'INBOX', big);
-  const capture = path.join(dir, 'python.imapcap');
+  const capture = path.join(dir, 'python.pcapng');
   const { tapC, tapS, proxy } = await chain(['--utc'], capture);
   try {
     const py = await runPython(PY_SESSION, ['127.0.0.1', String(tapC.port), 'alice', PASSWORD, String(dovecot.port)], { timeoutMs: 60_000 });
@@ -85,8 +86,11 @@ test('python imaplib through the CLI proxy: literal LOGIN, SELECT, APPEND, 5 MB 
   }
   assert.match(proxy.stderr(), /capture flushed/);
   assert.equal(fs.statSync(capture).mode & 0o777, 0o600);
-  // Frame records carry the secret overwritten; only the base64 data records hold the raw bytes.
-  assert.ok(!fs.readFileSync(capture, 'latin1').includes(PASSWORD), 'password in clear in the capture file');
+  // Frame records carry the secret overwritten; only the packet payloads hold the raw bytes.
+  const file = fs.readFileSync(capture);
+  assert.ok(file.includes(PASSWORD), 'the packets keep the real bytes');
+  await readPcapngCapture(capture, () => undefined, { data: false, packets: (p) => { file.fill(0, p.fileOffset, p.fileOffset + p.length); } });
+  assert.ok(!file.toString('latin1').includes(PASSWORD), 'password in clear outside the packet payloads');
   assert.equal(tapC.connections.length, 1);
   await assertBytesTransparent(capture, 1, tapC.connections[0], tapS.connections[0]);
 
@@ -138,7 +142,7 @@ test('python imaplib through the CLI proxy: literal LOGIN, SELECT, APPEND, 5 MB 
 });
 
 test('imapflow through the CLI proxy: login, append, 5 MB fetch, IDLE woken by EXISTS, logout', async () => {
-  const capture = path.join(dir, 'imapflow.imapcap');
+  const capture = path.join(dir, 'imapflow.pcapng');
   const { tapC, tapS, proxy } = await chain([], capture);
   const big = makeMessage(5 * 1024 * 1024, 'big for imapflow');
   const client = new ImapFlow({ host: '127.0.0.1', port: tapC.port, secure: false, auth: { user: 'bob', pass: PASSWORD }, logger: false, disableAutoIdle: true, doSTARTTLS: false, disableCompression: true });
@@ -184,8 +188,8 @@ test('imapflow through the CLI proxy: login, append, 5 MB fetch, IDLE woken by E
   assert.ok(!proxy.stdout().includes(Buffer.from(`\0bob\0${PASSWORD}`).toString('base64')), 'SASL PLAIN response leaked');
 });
 
-test('a killed proxy leaves a capture readable up to its last complete record; a cut record is reported', async () => {
-  const capture = path.join(dir, 'killed.imapcap');
+test('a killed proxy leaves a capture readable up to its last complete block; a cut block is reported', async () => {
+  const capture = path.join(dir, 'killed.pcapng');
   const { tapC, tapS, proxy } = await chain([], capture);
   const py = await runPython(String.raw`
 import imaplib, sys
@@ -202,8 +206,8 @@ print('DONE')
   const whole = await runImapdbg(['export', capture]);
   assert.equal(whole.code, 0, whole.stderr);
   assert.equal((whole.stdout.toString().match(/C: \S+ NOOP/g) ?? []).length, 20);
-  // Cut the file inside its last record: everything before it still reads, and the cut is reported.
-  const cut = path.join(dir, 'cut.imapcap');
+  // Cut the file inside its last block: everything before it still reads, and the cut is reported.
+  const cut = path.join(dir, 'cut.pcapng');
   const bytes = fs.readFileSync(capture);
   fs.writeFileSync(cut, bytes.subarray(0, bytes.length - 7));
   const partial = await runImapdbg(['export', cut]);

@@ -67,7 +67,7 @@ except imaplib.IMAP4.abort as e:
 `;
 
 test('python starttls(): both legs upgraded at the boundary, frames after it the same as in a plain session, both legs keyed', async () => {
-  const capture = path.join(dir, 'starttls.imapcap');
+  const capture = path.join(dir, 'starttls.pcapng');
   const keylog = path.join(dir, 'starttls.keys');
   const proxy = await startImapdbgProxy(['--upstream', `127.0.0.1:${dovecot.port}`, '--upstream-ca', dovecot.certPath, '--ca-dir', caDir,
     '--keylog', keylog, '--headless', '--record', capture]);
@@ -171,7 +171,7 @@ test('bytes after "STARTTLS\\r\\n" in the same packet are reported and never for
 });
 
 test('--upstream-starttls: a plain client, imapdbg upgrades the server leg itself, its STARTTLS is not forwarded', async () => {
-  const capture = path.join(dir, 'upstream-starttls.imapcap');
+  const capture = path.join(dir, 'upstream-starttls.pcapng');
   const proxy = await startImapdbgProxy(['--upstream', `127.0.0.1:${dovecot.port}`, '--upstream-starttls', '--upstream-ca', dovecot.certPath,
     '--ca-dir', caDir, '--headless', '--record', capture]);
   try {

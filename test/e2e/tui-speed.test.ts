@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { IMAPDBG, REPO, shellQuote, TmuxPane } from '../tui/tmux-pane';
 
-const FIXTURE = path.join(REPO, 'fixtures', 'idle-updates.imapcap');
+const FIXTURE = path.join(REPO, 'fixtures', 'idle-updates.pcapng');
 const T = { timeout: 90_000 };
 const LAST = /S: a5 OK Logout completed/;
 const EXISTS = /S: \* 3 EXISTS/;

@@ -1,6 +1,6 @@
 // Records the bundled fixtures from a real, throw-away Dovecot through the proxy:
 //   npx tsc -p tsconfig.json && node dist/test/fixtures-tools/record-fixtures.js [OUTDIR [NAME...]]
-// OUTDIR defaults to the repository's fixtures/; NAMEs (file names without .imapcap, e.g.
+// OUTDIR defaults to the repository's fixtures/; NAMEs (file names without .pcapng, e.g.
 // `starttls compress`) record only those fixtures and leave the others alone. Users and passwords
 // are the harness's test ones; messages are fixtureMessage()s (fixed dates, example.org), so
 // nothing of this machine is kept.
@@ -136,7 +136,7 @@ interface FixtureRecipe {
   ownServer?: boolean;
 }
 
-/** Every fixture, by file name without `.imapcap`. */
+/** Every fixture, by file name without `.pcapng`. */
 export const FIXTURES: FixtureRecipe[] = [
   { name: 'idle-updates', record: recordIdleFixture },
   { name: 'authenticate-plain', record: recordAuthenticateFixture },
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
   const unknown = names.filter((n) => !FIXTURES.some((f) => f.name === n));
   if (unknown.length > 0) throw new Error(`no fixture named ${unknown.join(', ')}; known: ${FIXTURES.map((f) => f.name).join(' ')}`);
   const chosen = FIXTURES.filter((f) => names.length === 0 || names.includes(f.name));
-  const out = (f: FixtureRecipe): string => path.join(outDir, `${f.name}.imapcap`);
+  const out = (f: FixtureRecipe): string => path.join(outDir, `${f.name}.pcapng`);
   const shared = chosen.filter((f) => !f.ownServer);
   if (shared.length > 0) {
     await withDovecot(async (inst) => {
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     });
   }
   for (const f of chosen.filter((c) => c.ownServer)) await withDovecot((inst) => f.record(inst, out(f)));
-  process.stdout.write(`written to ${outDir}: ${chosen.map((f) => `${f.name}.imapcap`).join(' ')}\n`);
+  process.stdout.write(`written to ${outDir}: ${chosen.map((f) => `${f.name}.pcapng`).join(' ')}\n`);
 }
 
 if (require.main === module) {

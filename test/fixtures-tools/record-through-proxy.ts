@@ -1,6 +1,6 @@
 // Records a real dialog through the proxy into a capture file: the way fixtures and replay tests
 // get captures of a real server (the harness's Dovecot) instead of hand-written ones.
-import { CaptureWriter } from '../../src/capture/capture-writer';
+import { PcapngCaptureWriter } from '../../src/capture/pcapng/pcapng-capture-writer';
 import { defaultAnnotators } from '../../src/imap/default-annotators';
 import { EventBus } from '../../src/imap/events';
 import type { HostPort } from '../../src/proxy/address';
@@ -26,7 +26,7 @@ export interface RecordOptions {
  */
 export async function recordThroughProxy<T>(upstream: HostPort, capturePath: string,
   dialog: (proxy: HostPort) => Promise<T>, options: RecordOptions = {}): Promise<T> {
-  const writer = new CaptureWriter(capturePath, TOOL, nowUs(), { overwrite: true }); // fixtures are re-recorded in place
+  const writer = new PcapngCaptureWriter(capturePath, TOOL, nowUs(), { overwrite: true }); // fixtures are re-recorded in place
   const bus = new EventBus().add(writer);
   const listen = { host: '127.0.0.1', port: 0 };
   let tls: TlsSetup | undefined;

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { IMAPDBG, runCli, type CliResult } from '../fixtures-tools/run-cli';
 
-const FIXTURE = path.resolve(__dirname, '../../../fixtures/idle-updates.imapcap');
+const FIXTURE = path.resolve(__dirname, '../../../fixtures/idle-updates.pcapng');
 const HEADER = '{"r":"header","format":"imapdbg-capture","version":1,"createdUs":1700000000000000,"tool":"imapdbg test"}\n';
 const OPEN = '{"r":"session-open","session":{"id":1,"startUs":1700000000000000,"client":"127.0.0.1:1","upstream":"127.0.0.1:2","listen":"127.0.0.1:3"}}\n';
 let dir: string;

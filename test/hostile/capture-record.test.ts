@@ -61,26 +61,29 @@ function assertOneLineExit2(r: { code: number | null; stderr: string }, pattern:
 }
 
 test('--record refuses an existing file (untouched) unless --force, which truncates it to a fresh 0600 capture', async () => {
-  const existing = path.join(dir, 'existing.imapcap');
+  const existing = path.join(dir, 'existing.pcapng');
   fs.writeFileSync(existing, 'a capture from yesterday\n', { mode: 0o644 });
   const refused = await runImapdbg(['proxy', '--listen', '127.0.0.1:0', '--upstream', upstream, '--headless', '--record', existing]);
-  assertOneLineExit2(refused, /cannot write capture .*existing\.imapcap: it exists \(pass --force to overwrite it\)/);
+  assertOneLineExit2(refused, /cannot write capture .*existing\.pcapng: it exists \(pass --force to overwrite it\)/);
   assert.equal(fs.readFileSync(existing, 'utf8'), 'a capture from yesterday\n');
 
   const proxy = await startImapdbgProxy(['--upstream', upstream, '--headless', '--record', existing, '--force']);
   assert.equal(await dialog(proxy.port), '* OK fake ready\r\na1 OK done\r\n');
   assert.equal(await proxy.stop('SIGINT'), 0, proxy.stderr());
-  const lines = fs.readFileSync(existing, 'utf8').split('\n');
-  assert.match(lines[0], /^\{"r":"header","format":"imapdbg-capture"/);
+  // A fresh pcapng capture: its section header first, and imapdbg reads the one session from it.
+  assert.equal(fs.readFileSync(existing).readUInt32LE(0), 0x0a0d0d0a);
+  const text = await runImapdbg(['export', existing]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout.toString(), / C: a1 /);
   assert.equal(fs.statSync(existing).mode & 0o777, 0o600);
 });
 
 test('--record never follows a symbolic link, even with --force: the link target is not created or truncated', async () => {
   const victim = path.join(dir, 'victim');
   fs.writeFileSync(victim, 'must survive');
-  const link = path.join(dir, 'planted.imapcap');
+  const link = path.join(dir, 'planted.pcapng');
   fs.symlinkSync(victim, link);
-  const dangling = path.join(dir, 'dangling.imapcap');
+  const dangling = path.join(dir, 'dangling.pcapng');
   fs.symlinkSync(path.join(dir, 'created-through-link'), dangling);
   for (const [target, extra] of [[link, []], [link, ['--force']], [dangling, []], [dangling, ['--force']]] as const) {
     const r = await runImapdbg(['proxy', '--listen', '127.0.0.1:0', '--upstream', upstream, '--headless', '--record', target, ...extra]);

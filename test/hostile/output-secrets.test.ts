@@ -14,6 +14,7 @@ import { startDovecot, type DovecotInstance } from '../harness/dovecot';
 import { readUntil } from '../harness/lines';
 import { runImapdbg, startImapdbgProxy } from '../harness/imapdbg-process';
 import { onLines } from './terminal-hazards';
+import { readPcapngCapture } from '../../src/capture/pcapng/pcapng-capture-reader';
 
 let dir: string;
 let dovecot: DovecotInstance | undefined;
@@ -27,8 +28,11 @@ after(async () => {
 /** Every output a user would share or read, as text: the capture's non-data records, exports, lint, stats. */
 async function outputsOf(capture: string, headless: string): Promise<Record<string, string>> {
   const outputs: Record<string, string> = { headless };
-  // Data records hold the raw bytes by design (base64); every other record is checked.
-  outputs['capture records'] = fs.readFileSync(capture, 'utf8').split('\n').filter((l) => !l.startsWith('{"r":"data"')).join('\n');
+  // Packet payloads hold the raw bytes by design; every other byte of the pcapng file (metadata
+  // records, packet comments, headers) is checked: the payloads are blanked out of a copy.
+  const file = fs.readFileSync(capture);
+  await readPcapngCapture(capture, () => undefined, { data: false, packets: (p) => { file.fill(0, p.fileOffset, p.fileOffset + p.length); } });
+  outputs['capture records'] = file.toString('latin1');
   for (const [name, args] of Object.entries({
     'export text': ['export', capture], 'export json': ['export', capture, '--format', 'json'], lint: ['lint', capture], stats: ['stats', capture],
   })) {
@@ -57,7 +61,7 @@ test('STARTTLS command injection through Dovecot: the injected LOGIN password is
   dovecot = await startDovecot({ users: { carol: password } });
   const caDir = path.join(dir, 'ca');
   assert.equal((await runImapdbg(['ca', 'init', '--ca-dir', caDir])).code, 0);
-  const capture = path.join(dir, 'injection.imapcap');
+  const capture = path.join(dir, 'injection.pcapng');
   const proxy = await startImapdbgProxy(['--upstream', `127.0.0.1:${dovecot.port}`, '--upstream-ca', dovecot.certPath, '--ca-dir', caDir, '--headless', '--record', capture]);
   const raw = net.connect(proxy.port, '127.0.0.1');
   try {
@@ -95,7 +99,7 @@ test('a 70 KB user name, a late SASL response after NO: no password in any outpu
     socket.on('error', () => undefined);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const capture = path.join(dir, 'long-login.imapcap');
+  const capture = path.join(dir, 'long-login.pcapng');
   const proxy = await startImapdbgProxy(['--upstream', `127.0.0.1:${(server.address() as net.AddressInfo).port}`, '--headless', '--record', capture]);
   const client = net.connect(proxy.port, '127.0.0.1');
   try {

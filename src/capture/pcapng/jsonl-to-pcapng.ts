@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync, unlinkSync } from 'node:fs';
-import { CaptureError, readCapture } from '../capture-reader';
+import { readJsonlCapture as readCapture } from '../capture-reader';
+import { CaptureError, type ReadProgress } from '../capture-error';
 import { captureFormatOf } from './capture-format-sniffer';
 import { PcapngCaptureWriter } from './pcapng-capture-writer';
 
@@ -31,7 +32,8 @@ function jsonlHeader(path: string): { createdUs: number; tool: string } {
  * backpressure, so memory stays bounded whatever the size. The output keeps the input's creation
  * time; `tool` names the converter. A failed conversion removes the partial output.
  */
-export async function convertJsonlToPcapng(input: string, output: string, tool: string, overwrite: boolean): Promise<ConvertSummary> {
+export async function convertJsonlToPcapng(input: string, output: string, tool: string, overwrite: boolean,
+  onProgress?: ReadProgress): Promise<ConvertSummary> {
   const kind = captureFormatOf(input);
   if (kind === 'pcapng') throw new CaptureError(`${input} is already a pcapng capture`);
   if (kind !== 'jsonl') {
@@ -49,7 +51,7 @@ export async function convertJsonlToPcapng(input: string, output: string, tool: 
       if (event.type === 'data') summary.dataBytes += event.bytes.length;
       if (writer.congested) await writer.whenDrained();
       if (writer.error) throw new CaptureError(`cannot write ${output}: ${writer.error.message}`);
-    });
+    }, onProgress);
     summary.truncated = result.truncated;
     await writer.close();
     if (writer.error) throw new CaptureError(`cannot write ${output}: ${writer.error.message}`);

@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Direction } from '../../imap/frame';
 import type { ProxyEvent } from '../../imap/events';
-import { CaptureError, type CaptureReadResult } from '../capture-reader';
+import { CaptureError, type CaptureReadOptions, type CaptureReadResult } from '../capture-error';
 import { CAPTURE_FORMAT, CAPTURE_VERSION } from '../format';
 import { BlockSource, type Block } from './block-source';
 import {
@@ -14,7 +14,7 @@ import { upgradeMetadataRecord } from './metadata-upgrade';
 import { parseIndex, type CaptureIndex, type SessionRanges } from './session-index';
 import { connectionKey, pushes, tcpPacketView } from './packet-view';
 
-export interface PcapngReadOptions {
+export interface PcapngReadOptions extends CaptureReadOptions {
   /** Only this session's events; with the file's index, only its blocks are read. */
   session?: number;
   /** False: no data events, packet payloads are skipped (lint, stats, text export need only metadata). */
@@ -53,6 +53,8 @@ export interface PcapngReadResult extends CaptureReadResult {
 
 /** A data event is handed out when its last segment (PSH) arrives, or once this big (bounds a hostile file). */
 const MAX_DATA_EVENT = 16 * 1024 * 1024;
+/** Bytes walked between two progress reports. */
+const PROGRESS_EVERY = 1024 * 1024;
 /** Payloads this small are copied out of the read window, so a kept event does not pin the whole window. */
 const COPY_BELOW = 16 * 1024;
 
@@ -201,6 +203,9 @@ class PcapngWalk {
 
   private async walk(from: number, to: number): Promise<void> {
     let offset = from;
+    // Progress is told once per MiB walked (a call per block would cost more than small blocks do).
+    const progress = this.options.onProgress;
+    let told = offset;
     // Skim packets when their payload is not wanted: only the head and options are read.
     const skim = (): boolean => true;
     while (offset < to && !this.stopped) {
@@ -212,7 +217,12 @@ class PcapngWalk {
       }
       await this.handleBlock(block);
       offset += block.length;
+      if (progress && offset - told >= PROGRESS_EVERY) {
+        told = offset;
+        progress(offset, this.source.size);
+      }
     }
+    progress?.(offset, this.source.size);
   }
 
   private async handleBlock(block: Block): Promise<void> {

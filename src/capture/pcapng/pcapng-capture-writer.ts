@@ -1,7 +1,7 @@
-import { createWriteStream, fchmodSync, fstatSync, openSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Direction } from '../../imap/frame';
 import type { EventSink, ProxyEvent, SessionInfo } from '../../imap/events';
-import { CaptureError } from '../capture-reader';
+import { openCaptureFile } from '../capture-writer';
 import { withSecretsOverwritten } from '../record-encoding';
 import {
   BLOCK_CUSTOM_COPY, BLOCK_CUSTOM_NOCOPY, BLOCK_EPB, encodeCustomBlock, encodeInterface, encodeOption, encodeSectionHeader,
@@ -52,8 +52,10 @@ interface HeldPacket {
 }
 
 export interface PcapngWriterOptions {
-  /** Replace an existing file (default: refuse it). */
+  /** Replace an existing file (`--force`; default: refuse it). A symbolic link is refused either way. */
   overwrite?: boolean;
+  /** Called once, at once, when writing fails (a full disk): the proxy keeps forwarding, recording stops. */
+  onError?: (err: Error) => void;
 }
 
 /**
@@ -61,7 +63,8 @@ export interface PcapngWriterOptions {
  * a killed process leaves a file that tshark and imapdbg read up to its last whole block. Packet
  * payloads are written from the event's own buffer (no copy): one header buffer before, one small
  * trailer after, gathered by the stream into writev calls. Created 0600, exclusively unless
- * `overwrite`: it holds the raw bytes, secrets included.
+ * `overwrite`, never through a symbolic link (capture-writer.ts openCaptureFile): it holds the raw
+ * bytes, secrets included.
  */
 export class PcapngCaptureWriter implements EventSink {
   private readonly out: WriteStream;
@@ -83,17 +86,11 @@ export class PcapngCaptureWriter implements EventSink {
   unplacedComments = 0;
 
   constructor(readonly path: string, tool: string, createdUs: number, options: PcapngWriterOptions = {}) {
-    let fd: number;
-    try {
-      fd = openSync(path, options.overwrite ? 'w' : 'wx', 0o600);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw new CaptureError(e.code === 'EEXIST' ? `${path} already exists (choose another name, or --force to replace it)` : `cannot create capture ${path}: ${e.message}`);
-    }
-    if (fstatSync(fd).isFile()) fchmodSync(fd, 0o600);
+    const fd = openCaptureFile(path, options.overwrite === true);
     this.out = createWriteStream(path, { fd });
     this.out.on('error', (err) => {
-      this.failed = err;
+      if (this.failed === undefined) options.onError?.(err);
+      this.failed ??= err;
       for (const w of this.drainWaiters.splice(0)) w();
     });
     this.out.on('drain', () => { for (const w of this.drainWaiters.splice(0)) w(); });

@@ -1,11 +1,13 @@
 import { closeSync, copyFileSync, constants, fchmodSync, openSync, writeSync } from 'node:fs';
-import { CaptureError } from '../capture-reader';
+import { CaptureError, type ReadProgress } from '../capture-error';
 import type { Frame } from '../../imap/frame';
 import { readPcapngCapture, type PacketPlace } from './pcapng-capture-reader';
 
 export interface RedactOptions {
   /** Replace an existing output (default: refuse it). */
   overwrite?: boolean;
+  /** Told how far each of the two passes has got. */
+  onProgress?: ReadProgress;
 }
 
 export interface RedactSummary {
@@ -45,7 +47,7 @@ export async function redactPcapng(input: string, output: string, options: Redac
     const found = secretRanges(event.frame);
     spans += found.length;
     ranges.set(key, [...(ranges.get(key) ?? []), ...found]);
-  }, { data: false });
+  }, { data: false, onProgress: options.onProgress });
   try {
     copyFileSync(input, output, options.overwrite ? 0 : constants.COPYFILE_EXCL);
   } catch (err) {
@@ -66,7 +68,7 @@ export async function redactPcapng(input: string, output: string, options: Redac
         bytes += to - from;
       }
     };
-    await readPcapngCapture(input, () => undefined, { data: false, packets: patch });
+    await readPcapngCapture(input, () => undefined, { data: false, packets: patch, onProgress: options.onProgress });
   } finally {
     closeSync(fd);
   }

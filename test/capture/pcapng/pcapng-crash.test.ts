@@ -13,7 +13,7 @@ test('SIGKILL mid-recording: tshark and imapdbg read the file up to its last who
   const dir = tmpDir();
   try {
     const out = path.join(dir, 'killed.pcapng');
-    const child = spawn(process.execPath, [path.join(__dirname, 'pcapng-kill-child.js'), path.join(FIXTURES, 'idle-updates.imapcap'), out],
+    const child = spawn(process.execPath, [path.join(__dirname, 'pcapng-kill-child.js'), path.join(FIXTURES, 'idle-updates.pcapng'), out],
       { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('recorded')) resolve(); }));
     // Let it write a few megabytes of packets, then kill it without warning.

@@ -2,17 +2,18 @@
 // in (frames with secrets overwritten, data bytes equal), metadata-only reads skip data, one session
 // is read through the index, a file cut at any block boundary reads up to it, the file is 0600 and
 // never replaces an existing one unless told to.
+import { CaptureOpenError } from '../../../src/capture/capture-writer';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PcapngCaptureWriter } from '../../../src/capture/pcapng/pcapng-capture-writer';
 import { captureFormatOf } from '../../../src/capture/pcapng/capture-format-sniffer';
-import { CaptureError } from '../../../src/capture/capture-reader';
 import { readCaptureRanges } from '../../../src/capture/frame-bytes';
 import { readPcapngRanges } from '../../../src/capture/pcapng/pcapng-frame-bytes';
 import type { ProxyEvent } from '../../../src/imap/events';
 import {
+  JSONL_FIXTURE_NAMES,
   bigLiteralSession, blockOffsets, comparable, FIXTURE_NAMES, FIXTURES, fixtureEvents, readPcapng, streamBytes, tmpDir, writePcapng,
 } from './pcapng-support';
 
@@ -47,7 +48,8 @@ test('every fixture round-trips: events out equal events in, in order', async ()
       assert.equal(result.truncated, false);
       assert.equal(result.pcapng.indexed, true);
       assert.equal(captureFormatOf(file), 'pcapng');
-      assert.equal(captureFormatOf(path.join(FIXTURES, `${name}.imapcap`)), 'jsonl');
+      if (JSONL_FIXTURE_NAMES.includes(name)) assert.equal(captureFormatOf(path.join(FIXTURES, `${name}.imapcap`)), 'jsonl');
+      assert.equal(captureFormatOf(path.join(FIXTURES, `${name}.pcapng`)), 'pcapng');
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -136,13 +138,18 @@ test('a file cut anywhere reads up to its last whole block, flagged truncated', 
   }
 });
 
-test('created 0600 and exclusively: an existing file is refused unless overwrite', async () => {
+test('created 0600 and exclusively: an existing file is refused unless overwrite, a symbolic link always', async () => {
   const dir = tmpDir();
   try {
     const file = path.join(dir, 'c.pcapng');
     await writePcapng(file, []);
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
-    assert.throws(() => new PcapngCaptureWriter(file, 't', 1), (err: Error) => err instanceof CaptureError && /already exists/.test(err.message));
+    assert.throws(() => new PcapngCaptureWriter(file, 't', 1), (err: Error) => err instanceof CaptureOpenError && /it exists \(pass --force/.test(err.message));
+    // The same open as the JSON Lines writer's: a link planted where the capture goes is not followed.
+    const link = path.join(dir, 'link.pcapng');
+    fs.symlinkSync(path.join(dir, 'elsewhere'), link);
+    assert.throws(() => new PcapngCaptureWriter(link, 't', 1, { overwrite: true }), (err: Error) => err instanceof CaptureOpenError && /symbolic link/.test(err.message));
+    assert.equal(fs.existsSync(path.join(dir, 'elsewhere')), false);
     fs.chmodSync(file, 0o644);
     const w = new PcapngCaptureWriter(file, 't', 1, { overwrite: true });
     await w.close();
@@ -173,7 +180,7 @@ test('IPv6 peers and a big literal split into segments of at most 65495 bytes ro
 test('readPcapngRanges gives the same bytes as the JSON Lines readCaptureRanges, for frames of every fixture', async () => {
   const dir = tmpDir();
   try {
-    for (const name of ['big-fetch', 'compress', 'login-literal']) {
+    for (const name of JSONL_FIXTURE_NAMES) {
       const events = await fixtureEvents(name);
       const file = path.join(dir, `${name}.pcapng`);
       await writePcapng(file, events);

@@ -17,9 +17,14 @@ export function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'imapdbg-pcapng-'));
 }
 
+/** The fixtures kept in the JSON Lines format too (backward compatibility); the others are pcapng only. */
+export const JSONL_FIXTURE_NAMES = ['compress', 'login-literal', 'idle-updates'];
+
+/** A fixture's events: from its JSON Lines file where one is kept, else from its pcapng file. */
 export async function fixtureEvents(name: string): Promise<ProxyEvent[]> {
   const events: ProxyEvent[] = [];
-  await readCapture(path.join(FIXTURES, `${name}.imapcap`), (e) => { events.push(e); });
+  const ext = JSONL_FIXTURE_NAMES.includes(name) ? 'imapcap' : 'pcapng';
+  await readCapture(path.join(FIXTURES, `${name}.${ext}`), (e) => { events.push(e); });
   return events;
 }
 

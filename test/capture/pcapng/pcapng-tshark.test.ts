@@ -20,7 +20,8 @@ function upstreamPort(events: ProxyEvent[]): number {
 /** The first line of each tagged command and tagged response, as imapdbg framed them (secrets as sent). */
 function taggedLines(events: ProxyEvent[], kind: 'command' | 'tagged'): string[] {
   return events.flatMap((e) => {
-    if (e.type !== 'frame' || e.frame.kind !== kind) return [];
+    // A frame read back from a pcapng fixture has its secrets masked; the packets tshark reads do not.
+    if (e.type !== 'frame' || e.frame.kind !== kind || e.frame.secrets.length > 0) return [];
     const first = e.frame.parts[0];
     return first.type === 'line' ? [first.line.text] : [];
   });
