@@ -53,8 +53,10 @@ export const stderrStatus: StatusLine = {
   get terminal(): boolean { return process.stderr.isTTY === true; },
   show: (text) => {
     if (!stderrStatus.terminal) return;
-    const width = Math.max(10, (process.stderr.columns ?? 80) - 1);
-    process.stderr.write(`\r${oneLineText(text).slice(0, width)}\x1b[K`);
+    // Cut to the width when the terminal tells it (a pseudo-terminal without a size says 0).
+    const columns = process.stderr.columns ?? 0;
+    const line = oneLineText(text);
+    process.stderr.write(`\r${columns > 10 ? line.slice(0, columns - 1) : line}\x1b[K`);
   },
   clear: () => { if (stderrStatus.terminal) process.stderr.write('\r\x1b[K'); },
 };
