@@ -2,6 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { Command } from 'commander';
 import { CaptureError } from '../capture/capture-reader';
 import { readCaptureEvents } from '../capture/capture-export';
+import { IdleWatch } from '../imap/idle-watch';
 import { CAPTURE_FORMAT } from '../capture/format';
 import { captureFormatOf } from '../capture/pcapng/capture-format-sniffer';
 import type { ProxyEvent } from '../imap/events';
@@ -56,9 +57,13 @@ async function runView(file: string, opts: ViewOptions): Promise<void> {
   process.once('SIGTERM', leave(143));
   process.once('SIGINT', leave(130));
   // With --reveal-secrets the frames come from the raw bytes: recorded frames have secrets overwritten.
+  // The IDLE watch derives its timing findings and push-latency relations again (a JSON Lines capture
+  // of an earlier version has none). Not for one session alone: relations need the other sessions,
+  // so then the ones recorded with the capture are kept.
+  const sink = opts.session === undefined ? new IdleWatch(app.sink) : app.sink;
   const loading = readCaptureEvents(file, { revealSecrets: opts.revealSecrets, session: opts.session }, async (event) => {
     if (replay) await replay.wait(eventTime(event));
-    app.sink.handle(event);
+    sink.handle(event);
   }).then((result) => {
     replay?.finish();
     app.model.playing = false;
