@@ -73,6 +73,9 @@ interface Change {
 }
 
 /** What the correlator makes of one event: annotations for the event's frame, and findings of other sessions. */
+/** The output of an event that changes nothing (shared; callers only read it). */
+const NOTHING: PushOutput = Object.freeze({ annotations: Object.freeze([]) as unknown as Annotation[], findings: Object.freeze([]) as unknown as PushOutput['findings'] });
+
 export interface PushOutput {
   annotations: Annotation[];
   findings: Array<{ session: number; timeUs: number; finding: Finding }>;
@@ -98,6 +101,8 @@ export class PushLatencyCorrelator {
   constructor(private readonly timeoutUs: number) {}
 
   observe(event: ProxyEvent): PushOutput {
+    // Most events (data, tls, findings) change nothing here: answer them without allocating.
+    if (event.type !== 'session-open' && event.type !== 'frame' && event.type !== 'session-close') return NOTHING;
     const out: PushOutput = { annotations: [], findings: [] };
     if (event.type === 'session-open') {
       this.sessions.set(event.session.id, { upstream: boundedCopy(event.session.upstream, STORED_STRING_LIMITS.name), idling: false, inFlight: new Map() });
@@ -123,6 +128,7 @@ export class PushLatencyCorrelator {
 
   /** Changes whose timeout passed by `nowUs` with an idling session of their mailbox still not told. */
   expire(nowUs: number): PushOutput['findings'] {
+    if (this.pending.length === 0 || nowUs - this.pending[0].okUs <= this.timeoutUs) return NOTHING.findings;
     const out: PushOutput['findings'] = [];
     while (this.pending.length > 0 && nowUs - this.pending[0].okUs > this.timeoutUs) {
       const c = this.pending.shift() as Change;
