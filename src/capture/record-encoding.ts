@@ -13,8 +13,11 @@ import { directionCode } from './format';
 export function encodeRecord(event: ProxyEvent): string {
   switch (event.type) {
     case 'data':
+      if (event.layer === 'delivered') return ''; // not recorded yet (issue 11 in progress)
       // Fixed key order: frame-bytes.ts finds a session's data records by this prefix.
       return `{"r":"data","t":${event.timeUs},"s":${event.session},"d":"${directionCode(event.direction)}","l":"${event.layer === 'wire' ? 'w' : 'i'}","b":"${event.bytes.toString('base64')}"}\n`;
+    case 'intervention':
+      return '';
     case 'frame':
       return `${JSON.stringify({ r: 'frame', text: frameText(event.frame, { revealSecrets: false }), f: withSecretsOverwritten(event.frame) })}\n`;
     case 'session-open':

@@ -70,6 +70,9 @@ export class Reframer implements EventSink {
         // an unreachable upstream) cannot be, so they are kept.
         if (!derivedFromFrames(event.finding.code)) this.out.handle(event);
         return;
+      case 'intervention':
+        this.out.handle(event);
+        return;
       case 'tls':
         if (event.tls.leg === 'server') this.models.get(event.session)?.tlsStarted();
         this.out.handle(event);

@@ -1,4 +1,5 @@
 import type { Direction, Finding, Frame } from './frame';
+import type { Intervention } from './intervention';
 
 /** A client connection as the proxy saw it open. */
 export interface SessionInfo {
@@ -33,6 +34,9 @@ export interface TlsInfo {
   verdict?: string;
 }
 
+/** Which copy of a direction's bytes a `data` event carries (see ProxyEvent). */
+export type DataLayer = 'wire' | 'inflated' | 'delivered';
+
 /**
  * The one typed event stream. Sockets (live) or a capture reader (offline) produce it; the TUI,
  * the capture writer, the headless printer and the stats collector consume it.
@@ -40,10 +44,15 @@ export interface TlsInfo {
 export type ProxyEvent =
   | { type: 'session-open'; session: SessionInfo }
   /**
-   * Bytes of one direction exactly as forwarded (after TLS decryption). `layer: 'inflated'` marks
-   * the inflated copy of a COMPRESS=DEFLATE stream, which is what the frames' offsets then count.
+   * Bytes of one direction: `wire` exactly as the peer sent them (after TLS decryption), which is
+   * what the frames describe; `inflated` the inflated copy of a COMPRESS=DEFLATE stream, which is
+   * what the frames' offsets then count; `delivered` what imapdbg wrote to the other peer, recorded
+   * only in a session whose conversation imapdbg changes (rules, intercept, scripts), injected
+   * bytes included.
    */
-  | { type: 'data'; session: number; direction: Direction; timeUs: number; bytes: Buffer; layer: 'wire' | 'inflated' }
+  | { type: 'data'; session: number; direction: Direction; timeUs: number; bytes: Buffer; layer: DataLayer }
+  /** A change imapdbg made to the conversation because the user asked (rule, intercept, script). */
+  | { type: 'intervention'; session: number; timeUs: number; intervention: Intervention }
   | { type: 'frame'; frame: Frame }
   /** A finding that belongs to the session rather than to one frame (e.g. at connection end). */
   | { type: 'finding'; session: number; timeUs: number; finding: Finding }

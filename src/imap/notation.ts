@@ -95,7 +95,8 @@ function rawEventLine(event: ProxyEvent, options: NotationOptions): string | und
       const peer = t.peerSubject ? `, upstream certificate ${t.peerSubject} issued by ${t.peerIssuer ?? '?'}: ${t.verdict ?? '?'}` : '';
       return `${clockTime(event.timeUs, options.utc)} #${event.session} -- TLS on the ${t.leg} leg: ${t.version} ${t.cipher}${t.sni ? ` SNI ${t.sni}` : ''}${peer}`;
     }
-    case 'data': return undefined;
+    case 'data':
+    case 'intervention': return undefined;
     default: {
       const never: never = event;
       return never;

@@ -118,7 +118,7 @@ export class SessionStatsCollector implements EventSink {
       }
       case 'data': {
         const acc = this.sessions.get(event.session);
-        if (acc) acc.stats.bytes[event.layer][event.direction] += event.bytes.length;
+        if (acc && event.layer !== 'delivered') acc.stats.bytes[event.layer][event.direction] += event.bytes.length;
         return;
       }
       case 'frame':
@@ -140,6 +140,7 @@ export class SessionStatsCollector implements EventSink {
         return;
       }
       case 'tls':
+      case 'intervention':
         return;
       default: {
         const never: never = event;

@@ -140,7 +140,7 @@ function openRecord(info: SessionInfo): OpenRecord {
 }
 
 /** The record of a non-data event (data travels in packets). Frames must already have their secrets overwritten. */
-export function recordOfEvent(event: Exclude<ProxyEvent, { type: 'data' }>): Exclude<MetadataRecord, StreamRecord> {
+export function recordOfEvent(event: Exclude<ProxyEvent, { type: 'data' } | { type: 'intervention' }>): Exclude<MetadataRecord, StreamRecord> {
   switch (event.type) {
     case 'session-open': return openRecord(event.session);
     case 'frame': return frameRecord(event.frame);

@@ -126,7 +126,10 @@ export class PcapngCaptureWriter implements EventSink {
   handle(event: ProxyEvent): void {
     if (this.failed || this.closing) return;
     switch (event.type) {
+      case 'intervention':
+        break; // not recorded yet (issue 11 in progress)
       case 'data':
+        if (event.layer === 'delivered') break;
         this.data(event.session, event.layer, event.direction, event.timeUs, event.bytes);
         break;
       case 'session-open':

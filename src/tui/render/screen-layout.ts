@@ -1,4 +1,4 @@
-import { FILTER_OPERATORS } from '../filter/filter-parser';
+import { FILTER_OPERATORS } from '../../imap/filter/filter-parser';
 import { KEY_HELP } from '../view-model/key-actions';
 import type { TuiModel } from '../view-model/tui-model';
 import { detailLines } from './detail-render';

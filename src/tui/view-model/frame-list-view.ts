@@ -1,4 +1,4 @@
-import type { CompiledFilter } from '../filter/filter-eval';
+import type { CompiledFilter } from '../../imap/filter/filter-eval';
 import type { FrameStore } from './frame-store';
 import { ListCursor } from './list-cursor';
 

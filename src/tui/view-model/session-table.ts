@@ -60,6 +60,8 @@ export class SessionTable {
         s.lastUs = Math.max(s.lastUs, event.timeUs);
         return;
       }
+      case 'intervention':
+        return;
       default: {
         const never: never = event;
         return never;

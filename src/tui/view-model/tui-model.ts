@@ -1,5 +1,5 @@
 import type { ProxyEvent } from '../../imap/events';
-import { compileFilter, type CompiledFilter } from '../filter/filter-eval';
+import { compileFilter, type CompiledFilter } from '../../imap/filter/filter-eval';
 import type { ByteSource } from './byte-source';
 import { loadDetail, type DetailState } from './detail-state';
 import { FrameListView } from './frame-list-view';
@@ -125,6 +125,7 @@ export class TuiModel {
         return;
       }
       case 'tls':
+      case 'intervention':
         this.latestUs = Math.max(this.latestUs, event.timeUs);
         return;
       default: {

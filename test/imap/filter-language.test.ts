@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileFilter } from '../../src/tui/filter/filter-eval';
-import { parseFilter, parseSize } from '../../src/tui/filter/filter-parser';
-import { tokenizeFilter } from '../../src/tui/filter/filter-tokens';
+import { compileFilter } from '../../src/imap/filter/filter-eval';
+import { parseFilter, parseSize } from '../../src/imap/filter/filter-parser';
+import { tokenizeFilter } from '../../src/imap/filter/filter-tokens';
 import { frameText } from '../../src/imap/frame-text';
 import type { Frame } from '../../src/imap/frame';
-import { makeFrame, sampleConversation } from './frame-samples';
+import { makeFrame, sampleConversation } from '../tui/frame-samples';
 
 const frames = sampleConversation(1);
 /** IDLE period of the sample: frames 7..11 (seq), as the view model derives it. */

@@ -1,4 +1,4 @@
-import type { Frame } from '../../imap/frame';
+import type { Frame } from '../frame';
 import { parseFilter, type FilterNode, type SizeComparison } from './filter-parser';
 import type { FilterSyntaxError } from './filter-tokens';
 
