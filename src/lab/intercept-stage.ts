@@ -56,6 +56,8 @@ export class Interceptor {
   private predicate: FramePredicate | undefined;
   private source: string | undefined;
   private readonly entries = new Map<number, Entry>();
+  /** Held ids by `session:seq`, for marking rows in the frames list. */
+  private readonly byFrame = new Map<string, number>();
   private heldBytes = 0;
   private nextId = 1;
   private readonly listeners = new Set<InterceptListener>();
@@ -78,8 +80,8 @@ export class Interceptor {
 
   /** The held frame with this session and sequence number, if held. */
   find(session: number, seq: number): HeldFrame | undefined {
-    for (const e of this.entries.values()) if (e.held.session === session && e.held.seq === seq) return e.held;
-    return undefined;
+    const id = this.byFrame.get(`${session}:${seq}`);
+    return id === undefined ? undefined : this.entries.get(id)?.held;
   }
 
   /**
@@ -162,6 +164,7 @@ export class Interceptor {
     let settle: (verdict: FrameVerdict) => void = () => undefined;
     const until = new Promise<FrameVerdict>((resolve) => { settle = resolve; });
     this.entries.set(held.id, { held, settle });
+    this.byFrame.set(`${held.session}:${held.seq}`, held.id);
     this.heldBytes += bytes.length;
     this.changed();
     return { verdict: { kind: 'hold', until, source: SOURCE, detail: `held by the intercept filter ${this.source ?? ''}` } };
@@ -177,6 +180,7 @@ export class Interceptor {
     const entry = this.entries.get(id);
     if (!entry) return false;
     this.entries.delete(id);
+    this.byFrame.delete(`${entry.held.session}:${entry.held.seq}`);
     this.heldBytes -= entry.held.bytes.length;
     entry.settle(verdict);
     if (notify) this.changed();
