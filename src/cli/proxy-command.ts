@@ -16,6 +16,7 @@ import { IdleWatch } from '../imap/idle-watch';
 import { PushLatencyCollector, pushLatencyText } from '../imap/push-latency-stats';
 import { addIdleThresholdOptions, idleThresholds, type IdleThresholdOptions } from './idle-options';
 import { stdout, stderr } from '../headless/terminal-output';
+import { Interceptor } from '../lab/intercept-stage';
 
 interface ProxyOptions extends TlsCliOptions, IdleThresholdOptions {
   listen: string;
@@ -91,9 +92,11 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
     throw new UsageError((err as Error).message);
   }
   const limits = { ...DEFAULT_LIMITS, literalDigest: opts.literalDigest };
+  // The TUI's intercept (`i`): its stage gates every session, holding nothing until a filter is set.
+  const intercept = useTui ? new Interceptor() : undefined;
   const proxy = new ProxyServer({ listen, upstream, sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
     handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits,
-    startSession: tls.interception.startSession, sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()] }) });
+    startSession: tls.interception.startSession, sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()], stages: intercept ? [intercept.stage] : [] }) });
   let bound;
   try {
     bound = await proxy.listen();
@@ -104,7 +107,7 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   stderr.write(`imapdbg: listening on ${bound.host}:${bound.port}, forwarding to ${opts.upstream}${opts.record ? `, recording to ${opts.record}` : ''}\n`);
   // Loaded only for the UI: blessed costs ~5 MB of RSS that a headless proxy does not need.
   const tui = useTui ? (await import('../tui/tui-app')).openTui({ source: { mode: 'live', title: `${bound.host}:${bound.port} → ${opts.upstream}`, capturePath: opts.record },
-    revealSecrets: opts.revealSecrets, utc: opts.utc }) : undefined;
+    revealSecrets: opts.revealSecrets, utc: opts.utc, intercept }) : undefined;
   if (tui) bus.add(tui.sink);
   if (tui) {
     warn = (line) => { tui.model.say(line, true); tui.model.onChange(); };
@@ -121,6 +124,8 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
     void tui?.quit.then(stop);
   });
   tui?.destroy();
+  // Quitting the TUI forwarded what the intercept held: let the sessions write it before they are shut.
+  if (intercept) await new Promise<void>((resolve) => setImmediate(resolve));
   await proxy.close();
   clearInterval(watchTimer);
   tls.close();

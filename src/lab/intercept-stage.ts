@@ -46,7 +46,7 @@ interface Entry {
 
 /**
  * The TUI's intercept, one for all sessions: frames (either direction) that match the filter set at
- * run time get a `hold` verdict whose promise settles when the user forwards, drops or edits the
+ * run time get a `hold` verdict (through `stage`, shared by all sessions) whose promise settles when the user forwards, drops or edits the
  * frame. Only the matching frame is held here; the executor keeps each direction's order, so the
  * frames behind a held one in its direction wait for it while other sessions and the other
  * direction flow. Clearing the filter releases (forwards) every held frame, as does `releaseAll`
@@ -136,15 +136,16 @@ export class Interceptor {
     return () => this.listeners.delete(listener);
   }
 
-  /** The stage for one session's pipeline. */
-  stageFor(session: number): FrameStage {
-    return {
-      onFrame: (frame, bytes, context) => this.onFrame(frame, bytes, context),
-      // The frames can no longer reach the peer; they leave the list (forwarded: the executor
-      // reports bytes it cannot deliver, and nobody chose to drop them).
-      onSessionClose: () => this.releaseSession(session),
-    };
-  }
+  /**
+   * The stage, one object for every session's pipeline: the session comes with each frame's context
+   * and with onSessionClose.
+   */
+  readonly stage: FrameStage = {
+    onFrame: (frame, bytes, context) => this.onFrame(frame, bytes, context),
+    // The frames can no longer reach the peer; they leave the list (forwarded: the executor
+    // reports bytes it cannot deliver, and nobody chose to drop them).
+    onSessionClose: (session) => this.releaseSession(session),
+  };
 
   private onFrame(frame: Frame, bytes: Buffer, context: StageContext): StageResult {
     const forward: StageResult = { verdict: { kind: 'forward' } };

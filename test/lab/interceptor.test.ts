@@ -16,7 +16,7 @@ function bytesOf(frame: Frame): Buffer {
 }
 
 function run(interceptor: Interceptor, frame: Frame, bytes = bytesOf(frame)): StageResult {
-  return interceptor.stageFor(frame.session).onFrame(frame, bytes, context(frame));
+  return interceptor.stage.onFrame(frame, bytes, context(frame));
 }
 
 /** The promise of a hold verdict; fails the test when the verdict is not a hold. */
@@ -99,7 +99,7 @@ test('a closing session takes its held frames off the list; other sessions keep 
   i.setFilter('~dir c');
   const a = held(run(i, noop(1, 1)));
   held(run(i, noop(2, 1)));
-  i.stageFor(1).onSessionClose?.(1);
+  i.stage.onSessionClose?.(1);
   assert.deepEqual(await a, { kind: 'forward' });
   assert.deepEqual(i.list().map((h) => h.session), [2]);
 });
@@ -140,7 +140,7 @@ test('the filter sees the stage context: ~idle and text terms', () => {
   const i = new Interceptor();
   i.setFilter('~idle & EXISTS');
   const f = makeFrame(1, 9, 'server', 'untagged', '* 4 EXISTS');
-  const stage = i.stageFor(1);
+  const stage = i.stage;
   assert.equal(stage.onFrame(f, bytesOf(f), { ...context(f), inIdle: false }).verdict.kind, 'forward');
   assert.equal(stage.onFrame(f, bytesOf(f), { ...context(f), inIdle: true }).verdict.kind, 'hold');
 });

@@ -27,7 +27,7 @@ function arrive(m: TuiModel, i: Interceptor, frame: Frame): Promise<FrameVerdict
   m.handle({ type: 'frame', frame });
   const text = frameText(frame, { revealSecrets: true });
   const bytes = Buffer.from(`${frame.parts[0].type === 'line' ? frame.parts[0].line.text : ''}\r\n`, 'latin1');
-  const result = i.stageFor(frame.session).onFrame(frame, bytes, { session: frame.session, inIdle: false, text: () => text });
+  const result = i.stage.onFrame(frame, bytes, { session: frame.session, inIdle: false, text: () => text });
   return result.verdict.kind === 'hold' ? result.verdict.until : undefined;
 }
 
@@ -183,7 +183,7 @@ test('the editor: a private temporary file with the frame, read back and removed
   const frame = makeFrame(1, 5, 'server', 'untagged', `* 1 FETCH (BODY[] {${literal.length}}`, { literals: [literal.length] });
   frame.parts.push({ type: 'line', line: { text: ')', length: 3, offset: 0, truncated: false, ending: 'crlf' } });
   const bytes = Buffer.from(`* 1 FETCH (BODY[] {${literal.length}}\r\n${literal})\r\n`, 'latin1');
-  i.stageFor(1).onFrame(frame, bytes, { session: 1, inIdle: false, text: () => '' });
+  i.stage.onFrame(frame, bytes, { session: 1, inIdle: false, text: () => '' });
   const held = i.list()[0];
   let seen = '';
   const outcome = await editHeldFrame(held, async (file) => {
