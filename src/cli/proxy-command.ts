@@ -94,6 +94,7 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   const limits = { ...DEFAULT_LIMITS, literalDigest: opts.literalDigest };
   // The TUI's intercept (`i`): its stage gates every session, holding nothing until a filter is set.
   const intercept = useTui ? new Interceptor() : undefined;
+  if (intercept) bus.add(intercept);
   const proxy = new ProxyServer({ listen, upstream, sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
     handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits,
     startSession: tls.interception.startSession, sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()], stages: intercept ? [intercept.stage] : [] }) });

@@ -1,3 +1,4 @@
+import type { EventSink, ProxyEvent } from '../imap/events';
 import type { Direction, Frame } from '../imap/frame';
 import type { ChangeSource } from '../imap/intervention';
 import { compileFilter, type FramePredicate } from '../imap/filter/filter-eval';
@@ -52,7 +53,7 @@ interface Entry {
  * direction flow. Clearing the filter releases (forwards) every held frame, as does `releaseAll`
  * when the TUI quits.
  */
-export class Interceptor {
+export class Interceptor implements EventSink {
   private predicate: FramePredicate | undefined;
   private source: string | undefined;
   private readonly entries = new Map<number, Entry>();
@@ -128,6 +129,25 @@ export class Interceptor {
     for (const id of ids) this.settle(id, { kind: 'forward' }, false);
     if (ids.length > 0) this.changed();
     return ids.length;
+  }
+
+  /**
+   * The event stream, to keep the held list true when the executor settles a held frame itself: at
+   * a STARTTLS or COMPRESS boundary it forwards what is held, and a black hole forgets it. Its
+   * `forward`/`drop`/`edit` records (or a session's `blackhole`) take those frames off the list.
+   */
+  handle(event: ProxyEvent): void {
+    if (event.type !== 'intervention' || this.entries.size === 0) return;
+    const { action, frameSeq, source } = event.intervention;
+    let gone: number[] = [];
+    if (action === 'blackhole') {
+      gone = [...this.entries.values()].filter((e) => e.held.session === event.session).map((e) => e.held.id);
+    } else if (source.kind === 'intercept' && frameSeq !== undefined && (action === 'forward' || action === 'drop' || action === 'edit')) {
+      const id = this.byFrame.get(`${event.session}:${frameSeq}`);
+      if (id !== undefined) gone = [id];
+    }
+    for (const id of gone) this.settle(id, { kind: 'forward' }, false);
+    if (gone.length > 0) this.changed();
   }
 
   /** Listen for changes; returns the function that stops listening. */

@@ -144,3 +144,23 @@ test('the filter sees the stage context: ~idle and text terms', () => {
   assert.equal(stage.onFrame(f, bytesOf(f), { ...context(f), inIdle: false }).verdict.kind, 'forward');
   assert.equal(stage.onFrame(f, bytesOf(f), { ...context(f), inIdle: true }).verdict.kind, 'hold');
 });
+
+test('the executor settling a held frame itself (a STARTTLS boundary, a black hole) takes it off the list', async () => {
+  const i = new Interceptor();
+  i.setFilter('~dir s');
+  const a = held(run(i, fetchResponse(1, 2)));
+  held(run(i, fetchResponse(1, 3)));
+  held(run(i, fetchResponse(2, 4)));
+  let calls = 0;
+  i.onChange(() => { calls++; });
+  const intervention = (session: number, action: 'forward' | 'blackhole' | 'hold', frameSeq?: number): void =>
+    i.handle({ type: 'intervention', session, timeUs: 1, intervention: { action, source: { kind: 'intercept' }, toward: 'client', frameSeq, detail: '' } });
+  intervention(1, 'hold', 2);
+  assert.equal(i.count, 3, 'the hold itself changes nothing');
+  intervention(1, 'forward', 2);
+  assert.deepEqual(i.list().map((h) => h.seq), [3, 4]);
+  assert.deepEqual(await a, { kind: 'forward' }, 'settled, though nobody waits any more');
+  i.handle({ type: 'intervention', session: 2, timeUs: 1, intervention: { action: 'blackhole', source: { kind: 'rule', index: 1, text: 'blackhole' }, toward: 'client', detail: '' } });
+  assert.deepEqual(i.list().map((h) => h.seq), [3]);
+  assert.equal(calls, 2);
+});
