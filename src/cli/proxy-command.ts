@@ -97,7 +97,8 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   if (intercept) bus.add(intercept);
   const proxy = new ProxyServer({ listen, upstream, sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
     handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits,
-    startSession: tls.interception.startSession, sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()], stages: intercept ? [intercept.stage] : [] }) });
+    startSession: tls.interception.startSession, sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()], tls: tls.interception,
+      stages: intercept ? [intercept.stage] : [] }) });
   let bound;
   try {
     bound = await proxy.listen();
