@@ -47,6 +47,7 @@ const screen = (m: TuiModel): string => renderScreen(m, 120, 30).lines.join('\n'
 test('i opens the intercept prompt; Enter sets the filter; a bad one reports its column and keeps the old one', () => {
   const i = new Interceptor();
   const m = live(i);
+  assert.match(screen(m), /f filter {2}i intercept {2}p pause/, 'the hints name i when intercept is there');
   keys(m, 'i');
   assert.equal(m.prompt?.kind, 'intercept');
   assert.match(screen(m), /^intercept: /m);

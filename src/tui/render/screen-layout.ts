@@ -104,14 +104,15 @@ function bottomLine(model: TuiModel, w: number): string {
   }
   if (model.message) return colour(cut(cellSafe(model.message.text), w), model.message.error ? 'red-fg' : 'green-fg');
   const held = heldAtCursor(model);
+  const intercept = model.options.intercept ? `i intercept${model.options.intercept.count ? `  ${HELD_KEYS.next} held` : ''}  ` : '';
   if (held && !model.help) {
     return colour(cut(`HELD frame: ${HELD_KEYS.forward} forward  ${HELD_KEYS.drop} drop  ${HELD_KEYS.edit} edit ($EDITOR)  ${HELD_KEYS.next} next held  ? help`, w), 'red-fg bold');
   }
   const hints = model.help ? 'Esc/q/? close help  j/k scroll  Q quit'
     : model.screen === 'timeline' ? 'j/k session  ←/→ mark  +/- zoom  h/l pan  0 fit  Enter frame  t/Esc back  ? help'
-    : model.screen === 'sessions' ? 'Enter open  t timeline  a all frames  / search  f filter  p pause  ? help  Q quit'
+    : model.screen === 'sessions' ? `Enter open  t timeline  a all frames  / search  f filter  ${intercept}p pause  ? help  Q quit`
       : model.detail ? 'j/k move  Tab focus  x hex  F follow  / search  f filter  Esc close  ? help'
-        : 'Enter detail  j/k g/G move  F follow  / n N search  f filter  t timeline  q back  ? help';
+        : `Enter detail  j/k g/G move  F follow  / n N search  f filter  ${intercept}t timeline  q back  ? help`;
   return colour(cut(hints, w), 'gray-fg');
 }
 
