@@ -183,22 +183,19 @@ class RuleParser {
 
   /** `reset`/`close` side: client, server or both (the default). */
   private side(): Direction | 'both' {
-    const save = this.pos;
-    const w = this.next();
-    if (w.kind === 'word') {
-      const v = w.value.toLowerCase();
-      if (v === 'client' || v === 'server' || v === 'both') return v;
+    const w = this.peekWord();
+    const v = w?.value.toLowerCase();
+    if (v === 'client' || v === 'server' || v === 'both') {
+      this.next();
+      return v;
     }
-    this.pos = save;
     return 'both';
   }
 
   /** For actions without arguments: a number or duration right after one is a mistake, not a text filter. */
   private noArgument(action: string): void {
-    const save = this.pos;
-    const w = this.next();
-    this.pos = save;
-    if (w.kind === 'word' && /^\d/.test(w.value)) throw new RuleFailure(`${action} takes no argument (a text filter starting with a digit goes in quotes)`, w.pos);
+    const w = this.peekWord();
+    if (w && /^\d/.test(w.value)) throw new RuleFailure(`${action} takes no argument (a text filter starting with a digit goes in quotes)`, w.pos);
   }
 
   /** The rest of the rule: the filter, then the trigger (which starts at the bare word `after` or `every`). */
@@ -235,6 +232,17 @@ class RuleParser {
   private peekPos(fallback: number): number {
     this.skipSpaces();
     return this.pos < this.text.length ? this.pos : Math.max(fallback, this.text.length);
+  }
+
+  /** The bare word that comes next, without consuming it (quoted text and regexes are the filter's to read). */
+  private peekWord(): Extract<Piece, { kind: 'word' }> | undefined {
+    this.skipSpaces();
+    const c = this.text[this.pos];
+    if (c === undefined || c === '\'' || c === '"' || c === '/') return undefined;
+    const save = this.pos;
+    const w = this.next();
+    this.pos = save;
+    return w.kind === 'word' ? w : undefined;
   }
 
   private expectWord(message: string): Extract<Piece, { kind: 'word' }> {
