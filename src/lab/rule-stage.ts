@@ -102,7 +102,7 @@ export class RuleStage implements FrameStage {
       this.finish();
       const action = ender.rule.action as SessionAction;
       return {
-        verdict: { kind: 'drop', source: ender.source, detail: bounded(`not delivered: ${describeSessionAction(action)} instead`) },
+        verdict: { kind: 'drop', source: ender.source, detail: `not delivered: ${action.kind} instead` },
         commands: [...injects, sessionCommand(action, ender.source)],
       };
     }
