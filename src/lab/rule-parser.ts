@@ -31,6 +31,23 @@ export const RULE_ACTIONS = [
 
 export type RuleActionName = (typeof RULE_ACTIONS)[number];
 
+/** Every action and trigger with its arguments, for `--help` and the README. */
+export const RULE_SYNTAX: ReadonlyArray<readonly [string, string]> = [
+  ['hide-capability NAME...', 'remove names from the greeting, CAPABILITY, [CAPABILITY ...] codes and ENABLED'],
+  ['delay DURATION', 'deliver the frame later (500ms, 2s, 1m); later frames of that direction wait behind it'],
+  ['drop', 'do not deliver the frame'],
+  ["inject [to client|server] 'TEXT'", 'send TEXT (CRLF added) after the frame, or at the time trigger'],
+  ['blackhole', 'deliver nothing more either way, keep both connections open'],
+  ['reset [client|server|both]', 'reset (RST) the connection(s); both by default'],
+  ['close [client|server|both]', 'close (FIN) the connection(s); both by default'],
+  ['slice BYTES', 'deliver the frame in pieces of BYTES (K, M)'],
+  ['throttle RATE', 'deliver the frame at RATE, e.g. 10KB/s'],
+  ["replace /REGEX/flags 'TEXT'", 'replace in lines and literal bodies; {N} counts follow'],
+  ['every N', 'trigger: act on the Nth, 2Nth, ... frame the filter selects (every 2nd)'],
+  ['after DURATION in IDLE', 'trigger: once per IDLE, DURATION after the server\'s +, if still idling'],
+  ['after DURATION', 'trigger: once, DURATION after the session opened'],
+];
+
 /** Actions that act on the session rather than on one frame: the only ones a time trigger can fire. */
 const SESSION_ACTIONS: ReadonlySet<RuleAction['kind']> = new Set(['inject', 'blackhole', 'reset', 'close']);
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FilterNode } from '../../src/imap/filter/filter-parser';
 import type { Rule, RuleAction, RuleTrigger } from '../../src/lab/rule';
-import { parseDuration, parseRule, RULE_ACTIONS } from '../../src/lab/rule-parser';
+import { parseDuration, parseRule, RULE_ACTIONS, RULE_SYNTAX } from '../../src/lab/rule-parser';
 import { prng } from '../imap/transcript';
 
 function parsed(text: string, index = 1): Rule {
@@ -139,6 +139,7 @@ test('every action named in an error message is one the parser accepts', () => {
     reset: 'reset', close: 'close', slice: 'slice 1', throttle: 'throttle 1B/s', replace: "replace /a/ 'b'",
   };
   for (const name of RULE_ACTIONS) assert.equal(parsed(minimal[name]).action.kind, name);
+  assert.deepEqual(RULE_SYNTAX.map(([syntax]) => syntax.split(' ')[0]).slice(0, RULE_ACTIONS.length), [...RULE_ACTIONS], 'the help lists every action');
 });
 
 test('error messages are one terminal-safe line even for hostile rule text', () => {
