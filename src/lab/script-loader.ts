@@ -66,9 +66,10 @@ function hooksOf(namespace: Record<string, unknown>, fail: (reason: string) => S
     ? namespace
     : fallback as Record<string, unknown>;
   const known = new Set<string>(HOOK_NAMES);
+  const lowerKnown = new Set(HOOK_NAMES.map((n) => n.toLowerCase()));
   for (const key of Object.keys(source)) {
-    // A misspelt hook would silently never run: anything that looks like a hook must be one.
-    if (/^on[A-Z_]|^on$/i.test(key) && !known.has(key)) {
+    // A misspelt hook would silently never run: anything named like a hook (`onXxx`, `onframe`) must be one.
+    if ((/^on[A-Z]/.test(key) || lowerKnown.has(key.toLowerCase())) && !known.has(key)) {
       throw fail(`exports '${printableName(key)}', which is not a hook (hooks: ${HOOK_NAMES.join(', ')})`);
     }
   }

@@ -1,0 +1,29 @@
+// @ts-check
+// imapdbg proxy --upstream HOST:143 --script examples/scripts/count-idle-drop-second-exists.js
+//
+// Counts IDLE periods (across all sessions: module scope lives as long as the proxy) and drops
+// every second `* N EXISTS` the server sends in each session, so you can see whether a client
+// notices new mail without the EXISTS (it should not: a client that relies on every EXISTS has to
+// re-sync when a later one jumps).
+'use strict';
+
+/** @typedef {import('../../types/imapdbg-script')} Script */
+
+let idlePeriods = 0;
+
+/** @type {Script['OnIdlePhase']} */
+exports.onIdlePhase = (phase) => {
+  if (phase.name === 'accepted') idlePeriods += 1;
+  return undefined;
+};
+
+/** @type {Script['OnFrame']} */
+exports.onFrame = (frame, ctx) => {
+  if (frame.direction !== 'server' || frame.kind !== 'untagged' || frame.verb !== 'EXISTS') return undefined;
+  const seen = Number(ctx.sessionData.exists ?? 0) + 1;
+  ctx.sessionData.exists = seen;
+  return seen % 2 === 0 ? { action: 'drop' } : undefined;
+};
+
+/** What the script counted (not a hook: for whoever loads the module, such as a test). */
+exports.counts = () => ({ idlePeriods });
