@@ -119,7 +119,7 @@ function frameBytesOf(obj: Record<string, unknown>, name: string): Buffer | stri
   const given = ['text', 'parts', 'bytes'].filter((k) => obj[k] !== undefined);
   if (given.length !== 1) return `'${name}' needs exactly one of text, parts or bytes${given.length > 1 ? ` (got ${given.join(' and ')})` : ''}`;
   let out: Buffer | string;
-  if (obj.text !== undefined) out = typeof obj.text === 'string' ? textBytes(obj.text) : `'${name}' text must be a string (got ${shortValue(obj.text)})`;
+  if (obj.text !== undefined) out = typeof obj.text === 'string' ? (obj.text === '' ? Buffer.alloc(0) : textBytes(obj.text)) : `'${name}' text must be a string (got ${shortValue(obj.text)})`;
   else if (obj.bytes !== undefined) out = obj.bytes instanceof Uint8Array ? Buffer.from(obj.bytes) : `'${name}' bytes must be a Buffer or Uint8Array (got ${shortValue(obj.bytes)})`;
   else out = partsBytes(obj.parts, name);
   if (typeof out !== 'string' && out.length > SCRIPT_ACTION_LIMITS.bytes) return `'${name}' makes ${out.length} bytes (at most ${SCRIPT_ACTION_LIMITS.bytes})`;

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { loadScript } from '../../src/lab/script-loader';
+import { ScriptRunner } from '../../src/lab/script-stage';
+import { changed, frameCommands, runStage } from './stage-harness';
+
+const examples = path.join(__dirname, '..', '..', '..', 'examples', 'scripts');
+
+const DIALOG = `
+  S: * OK [CAPABILITY IMAP4rev1 IDLE] ready
+  C: a1 SELECT INBOX
+  S: * 3 EXISTS
+  S: a1 OK [READ-WRITE] done
+  C: a2 IDLE
+  S: + idling
+  S: * 4 EXISTS
+  S: * 5 EXISTS
+  C: DONE
+  S: a2 OK IDLE terminated
+  C: a3 IDLE
+  S: + idling
+  S: * 6 EXISTS
+  C: DONE
+  S: a3 OK IDLE terminated
+`;
+
+test('count-idle-drop-second-exists.js: drops every second EXISTS per session, counts IDLE periods across sessions', async () => {
+  const file = path.join(examples, 'count-idle-drop-second-exists.js');
+  const script = await loadScript(file);
+  assert.deepEqual(Object.keys(script.hooks).sort(), ['onFrame', 'onIdlePhase']);
+  // The module loaded for the proxy is the one require() sees: its counts are the proxy's.
+  const counts = (require(file) as { counts: () => { idlePeriods: number } }).counts;
+  const before = counts().idlePeriods;
+  const runner = new ScriptRunner(script, { revealSecrets: false });
+  const one = runStage(runner.stageFor(1), DIALOG);
+  assert.deepEqual(changed(one), ['S: * 4 EXISTS -> drop', 'S: * 6 EXISTS -> drop']);
+  assert.deepEqual(frameCommands(one), []);
+  const two = runStage(runner.stageFor(2), DIALOG, 2);
+  assert.deepEqual(changed(two), changed(one), 'per session: the second session starts counting afresh');
+  assert.equal(counts().idlePeriods - before, 4);
+});
+
+test('throws.js: every frame forwarded unchanged, the first errors reported with the script line, the rest counted', async () => {
+  const script = await loadScript(path.join(examples, 'throws.js'));
+  let nowMs = 0;
+  const runner = new ScriptRunner(script, { revealSecrets: false, now: () => nowMs });
+  const run = runStage(runner.stageFor(1), DIALOG);
+  assert.equal(run.frames.length, 15);
+  assert.deepEqual(changed(run), []);
+  const reports = frameCommands(run).flatMap((c) => (c.kind === 'report' ? [c.detail] : []));
+  assert.equal(reports.length, 5);
+  assert.equal(reports[0], 'onFrame threw Error: this script always throws (frame 1) (throws.js:11); frame forwarded unchanged');
+  nowMs = 10_000;
+  const later = frameCommands(runStage(runner.stageFor(2), '  S: * OK hi\n', 2)).flatMap((c) => (c.kind === 'report' ? [c.detail] : []));
+  assert.deepEqual(later, ['onFrame threw Error: this script always throws (frame 1) (throws.js:11); frame forwarded unchanged (10 more hook errors not reported)']);
+});
