@@ -36,9 +36,9 @@ export class ScriptRunner {
     this.limiter = new ReportLimiter(options.reportBurst ?? 5, options.reportRefillMs ?? 10_000, options.now ?? Date.now);
   }
 
-  /** The stage for one session. */
-  stageFor(session: number): ScriptStage {
-    return new ScriptStage(this, session);
+  /** A stage for one new session (the session number comes with onSessionOpen or the first frame). */
+  stage(): ScriptStage {
+    return new ScriptStage(this);
   }
 }
 
@@ -58,15 +58,14 @@ const FORWARD: StageResult = Object.freeze({ verdict: Object.freeze({ kind: 'for
  */
 export class ScriptStage implements FrameStage {
   private readonly idle = new IdleTracker();
-  private readonly sessionView: ScriptSessionView;
+  private sessionView: ScriptSessionView = Object.freeze({ id: 0 });
   private readonly sessionData: Record<string, unknown> = {};
   private emit: ((commands: SessionCommand[]) => void) | undefined;
 
-  constructor(private readonly runner: ScriptRunner, session: number) {
-    this.sessionView = Object.freeze({ id: session });
-  }
+  constructor(private readonly runner: ScriptRunner) {}
 
-  onSessionOpen(_session: number, emit: (commands: SessionCommand[]) => void): void {
+  onSessionOpen(session: number, emit: (commands: SessionCommand[]) => void): void {
+    this.sessionView = Object.freeze({ id: session });
     this.emit = emit;
     const hook = this.runner.script.hooks.onSessionOpen;
     if (!hook) return;
@@ -94,6 +93,7 @@ export class ScriptStage implements FrameStage {
   }
 
   onFrame(frame: Frame, bytes: Buffer, context: StageContext): StageResult {
+    if (this.sessionView.id !== context.session) this.sessionView = Object.freeze({ id: context.session });
     // The tracker sees every frame, hooked or not, so its phases stay right.
     const phases = this.idle.observe(frame);
     const hooks = this.runner.script.hooks;

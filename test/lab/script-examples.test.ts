@@ -33,10 +33,10 @@ test('count-idle-drop-second-exists.js: drops every second EXISTS per session, c
   const counts = (require(file) as { counts: () => { idlePeriods: number } }).counts;
   const before = counts().idlePeriods;
   const runner = new ScriptRunner(script, { revealSecrets: false });
-  const one = runStage(runner.stageFor(1), DIALOG);
+  const one = runStage(runner.stage(), DIALOG);
   assert.deepEqual(changed(one), ['S: * 4 EXISTS -> drop', 'S: * 6 EXISTS -> drop']);
   assert.deepEqual(frameCommands(one), []);
-  const two = runStage(runner.stageFor(2), DIALOG, 2);
+  const two = runStage(runner.stage(), DIALOG, 2);
   assert.deepEqual(changed(two), changed(one), 'per session: the second session starts counting afresh');
   assert.equal(counts().idlePeriods - before, 4);
 });
@@ -45,13 +45,13 @@ test('throws.js: every frame forwarded unchanged, the first errors reported with
   const script = await loadScript(path.join(examples, 'throws.js'));
   let nowMs = 0;
   const runner = new ScriptRunner(script, { revealSecrets: false, now: () => nowMs });
-  const run = runStage(runner.stageFor(1), DIALOG);
+  const run = runStage(runner.stage(), DIALOG);
   assert.equal(run.frames.length, 15);
   assert.deepEqual(changed(run), []);
   const reports = frameCommands(run).flatMap((c) => (c.kind === 'report' ? [c.detail] : []));
   assert.equal(reports.length, 5);
   assert.equal(reports[0], 'onFrame threw Error: this script always throws (frame 1) (throws.js:11); frame forwarded unchanged');
   nowMs = 10_000;
-  const later = frameCommands(runStage(runner.stageFor(2), '  S: * OK hi\n', 2)).flatMap((c) => (c.kind === 'report' ? [c.detail] : []));
+  const later = frameCommands(runStage(runner.stage(), '  S: * OK hi\n', 2)).flatMap((c) => (c.kind === 'report' ? [c.detail] : []));
   assert.deepEqual(later, ['onFrame threw Error: this script always throws (frame 1) (throws.js:11); frame forwarded unchanged (10 more hook errors not reported)']);
 });

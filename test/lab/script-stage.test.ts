@@ -38,7 +38,7 @@ function reports(commands: SessionCommand[]): string[] {
 }
 
 test('no action: every frame forwarded, no command', () => {
-  const run = runStage(runner({ onFrame: () => undefined }).stageFor(1), IDLE_DIALOG);
+  const run = runStage(runner({ onFrame: () => undefined }).stage(), IDLE_DIALOG);
   assert.equal(run.frames.length, 17);
   assert.deepEqual(changed(run), []);
   assert.deepEqual(frameCommands(run), []);
@@ -61,7 +61,7 @@ test('onFrame sees plain frozen views of every frame, secrets masked, bytes as a
         }
       }
     }) as never,
-  }).stageFor(1), IDLE_DIALOG);
+  }).stage(), IDLE_DIALOG);
   assert.equal(seen[1], '2 client command a1 LOGIN - a1 LOGIN alice ********');
   assert.equal(loginBytes, 'a1 LOGIN alice ********\r\n');
   assert.equal(mutated, 'TypeError', 'the view is frozen');
@@ -73,7 +73,7 @@ test('onFrame sees plain frozen views of every frame, secrets masked, bytes as a
 
 test('--reveal-secrets shows the password to the script', () => {
   let login = '';
-  runStage(runner({ onFrame: ((f: { verb?: string; text: string; bytes: Buffer }) => { if (f.verb === 'LOGIN') login = `${f.text}|${f.bytes.toString('latin1')}`; }) as never }, { revealSecrets: true }).stageFor(1), IDLE_DIALOG);
+  runStage(runner({ onFrame: ((f: { verb?: string; text: string; bytes: Buffer }) => { if (f.verb === 'LOGIN') login = `${f.text}|${f.bytes.toString('latin1')}`; }) as never }, { revealSecrets: true }).stage(), IDLE_DIALOG);
   assert.equal(login, 'a1 LOGIN alice s3cret|a1 LOGIN alice s3cret\r\n');
 });
 
@@ -82,7 +82,7 @@ test('onIdlePhase: each phase once, before onFrame of its frame', () => {
   runStage(runner({
     onIdlePhase: ((p: { name: string; tag: string; frame: { seq: number } }) => { calls.push(`${p.name} ${p.tag} #${p.frame.seq}`); }) as never,
     onFrame: ((f: { seq: number; inIdle: boolean }) => { if (f.inIdle) calls.push(`frame #${f.seq}`); }) as never,
-  }).stageFor(1), IDLE_DIALOG);
+  }).stage(), IDLE_DIALOG);
   assert.deepEqual(calls, [
     'requested a3 #7', 'frame #7', 'accepted a3 #8', 'frame #8', 'update a3 #9', 'frame #9', 'update a3 #10', 'frame #10',
     'done a3 #11', 'frame #11', 'ended a3 #12', 'frame #12',
@@ -100,7 +100,7 @@ test('actions become verdicts and commands with the script as source', () => {
       if (f.kind === 'idle-done') return [{ action: 'blackhole' }, { action: 'reset', side: 'server' }, { action: 'close' }];
       return undefined;
     }) as never,
-  }).stageFor(1), IDLE_DIALOG);
+  }).stage(), IDLE_DIALOG);
   assert.deepEqual(changed(run), [
     'S: * OK [CAPABILITY IMAP4rev1 IDLE] ready -> pace',
     'C: a2 SELECT INBOX -> replace',
@@ -124,7 +124,7 @@ test('actions become verdicts and commands with the script as source', () => {
 });
 
 test('a hook that throws: frame forwarded, a hook-error report naming the hook and the error, proxy code unharmed', () => {
-  const run = runStage(runner({ onFrame: ((f: { verb?: string }) => { if (f.verb === 'EXISTS') throw new TypeError('boom'); }) as never }).stageFor(1), IDLE_DIALOG);
+  const run = runStage(runner({ onFrame: ((f: { verb?: string }) => { if (f.verb === 'EXISTS') throw new TypeError('boom'); }) as never }).stage(), IDLE_DIALOG);
   assert.deepEqual(changed(run), []);
   const r = reports(frameCommands(run));
   assert.equal(r.length, 4);
@@ -139,7 +139,7 @@ test('garbage returns: each a hook-error with the reason, frame forwarded', () =
     { action: 'inject', to: 'nobody', text: 'x' }, { get action(): string { throw new Error('getter'); } }];
   const reasons: string[] = [];
   for (const value of garbage) {
-    const run = runStage(runner({ onFrame: ((f: { kind: string }) => (f.kind === 'greeting' ? value : undefined)) as never }).stageFor(1), '  S: * OK hi\n');
+    const run = runStage(runner({ onFrame: ((f: { kind: string }) => (f.kind === 'greeting' ? value : undefined)) as never }).stage(), '  S: * OK hi\n');
     assert.deepEqual(changed(run), [], `forwarded despite ${String(value)}`);
     reasons.push(...reports(frameCommands(run)));
   }
@@ -161,10 +161,10 @@ test('garbage returns: each a hook-error with the reason, frame forwarded', () =
 test('repeated hook errors are rate-limited and the next report counts what was held back', () => {
   let nowMs = 0;
   const r = runner({ onFrame: () => { throw new Error('always'); } }, { reportBurst: 2, reportRefillMs: 1000, now: () => nowMs });
-  const first = reports(frameCommands(runStage(r.stageFor(1), IDLE_DIALOG)));
+  const first = reports(frameCommands(runStage(r.stage(), IDLE_DIALOG)));
   assert.deepEqual(first, ['1 onFrame threw Error: always; frame forwarded unchanged', '2 onFrame threw Error: always; frame forwarded unchanged']);
   nowMs = 1000;
-  const second = runStage(r.stageFor(2), IDLE_DIALOG);
+  const second = runStage(r.stage(), IDLE_DIALOG);
   assert.deepEqual(changed(second), [], 'frames still forwarded');
   assert.deepEqual(reports(frameCommands(second)), ['1 onFrame threw Error: always; frame forwarded unchanged (15 more hook errors not reported)']);
 });
@@ -179,8 +179,8 @@ test('module scope keeps state across sessions; sessionData is per session', () 
       return ctx.sessionData.n % 2 === 0 ? { action: 'drop' } : undefined;
     }) as never,
   });
-  const a = runStage(r.stageFor(1), IDLE_DIALOG);
-  const b = runStage(r.stageFor(2), IDLE_DIALOG, 2);
+  const a = runStage(r.stage(), IDLE_DIALOG);
+  const b = runStage(r.stage(), IDLE_DIALOG, 2);
   assert.equal(total, 8);
   assert.deepEqual(changed(a), ['S: * 4 EXISTS -> drop', 'S: * 6 EXISTS -> drop']);
   assert.deepEqual(changed(b), changed(a));
@@ -190,7 +190,7 @@ test('first frame action wins: onIdlePhase before onFrame, the later one reporte
   const run = runStage(runner({
     onIdlePhase: ((p: { name: string }) => (p.name === 'accepted' ? { action: 'delay', ms: 10 } : undefined)) as never,
     onFrame: ((f: { kind: string }) => (f.kind === 'continuation' ? [{ action: 'drop' }, { action: 'inject', text: '* OK x' }] : undefined)) as never,
-  }).stageFor(1), IDLE_DIALOG);
+  }).stage(), IDLE_DIALOG);
   assert.deepEqual(changed(run), ['S: + idling -> delay', 'S: + idling -> delay']);
   const plus = run.frames[7].result;
   assert.deepEqual(plus.commands?.map((c) => c.kind), ['report', 'inject']);
@@ -201,17 +201,17 @@ test('session hooks: onSessionOpen injects, a frame action there is an error, on
   const run = runStage(runner({
     onSessionOpen: ((s: { id: number }) => ({ action: 'inject', to: 'client', text: `* OK session ${s.id}` })) as never,
     onSessionClose: () => { throw new Error('bye'); },
-  }).stageFor(7), '  S: * OK hi\n', 7);
+  }).stage(), '  S: * OK hi\n', 7);
   assert.deepEqual(run.emitted.map((c) => (c.kind === 'inject' ? c.bytes.toString('latin1') : c.kind === 'report' ? c.detail : c.kind)),
     ['* OK session 7\r\n', 'onSessionClose threw Error: bye']);
-  const bad = runStage(runner({ onSessionOpen: () => ({ action: 'drop' }) }).stageFor(1), '  S: * OK hi\n');
+  const bad = runStage(runner({ onSessionOpen: () => ({ action: 'drop' }) }).stage(), '  S: * OK hi\n');
   assert.deepEqual(reports(bad.emitted), ["- onSessionOpen returned 'drop', which needs a frame (onSessionOpen may return inject, blackhole, reset, close)"]);
 });
 
 test('a hook returning a promise holds the frame until it settles; its commands follow', async () => {
   const run = runStage(runner({
     onFrame: (async (f: { verb?: string }) => (f.verb === 'EXISTS' ? [{ action: 'drop' }, { action: 'inject', text: '* 99 EXISTS' }] : undefined)) as never,
-  }).stageFor(1), '  S: * OK hi\n  S: * 3 EXISTS\n');
+  }).stage(), '  S: * OK hi\n  S: * 3 EXISTS\n');
   assert.deepEqual(changed(run), ['S: * OK hi -> hold', 'S: * 3 EXISTS -> hold']);
   const held = run.frames[1].result.verdict;
   assert.ok(held.kind === 'hold');
@@ -227,7 +227,7 @@ test('a hook returning a promise holds the frame until it settles; its commands 
 test('a promise that rejects or never settles: forwarded after the timeout, reported', async () => {
   const run = runStage(runner({
     onFrame: ((f: { verb?: string }) => (f.verb === 'EXISTS' ? new Promise(() => undefined) : Promise.reject(new RangeError('nope')))) as never,
-  }, { hookTimeoutMs: 20 }).stageFor(1), '  S: * OK hi\n  S: * 3 EXISTS\n');
+  }, { hookTimeoutMs: 20 }).stage(), '  S: * OK hi\n  S: * 3 EXISTS\n');
   const verdicts = await Promise.all(run.frames.map((f) => (f.result.verdict.kind === 'hold' ? f.result.verdict.until : Promise.resolve(f.result.verdict))));
   assert.deepEqual(verdicts.map((v) => v.kind), ['forward', 'forward']);
   await new Promise((resolve) => setImmediate(resolve));
