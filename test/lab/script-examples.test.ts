@@ -35,9 +35,14 @@ test('count-idle-drop-second-exists.js: drops every second EXISTS per session, c
   const runner = new ScriptRunner(script, { revealSecrets: false });
   const one = runStage(runner.stage(), DIALOG);
   assert.deepEqual(changed(one), ['S: * 4 EXISTS -> drop', 'S: * 6 EXISTS -> drop']);
-  assert.deepEqual(frameCommands(one), []);
+  const injected = (run: typeof one): string[] => run.frames.flatMap((f) => (f.result.commands ?? []).map((c) => `${f.line} -> ${c.kind === 'inject' ? `${c.toward} ${c.bytes.toString('latin1')}` : c.kind}`));
+  assert.deepEqual(injected(one), [
+    `S: a2 OK IDLE terminated -> client * OK imapdbg script: ${before + 1} IDLE periods so far\r\n`,
+    `S: a3 OK IDLE terminated -> client * OK imapdbg script: ${before + 2} IDLE periods so far\r\n`,
+  ]);
   const two = runStage(runner.stage(), DIALOG, 2);
   assert.deepEqual(changed(two), changed(one), 'per session: the second session starts counting afresh');
+  assert.match(injected(two)[1], new RegExp(`: ${before + 4} IDLE periods so far`), 'the IDLE count goes on across sessions');
   assert.equal(counts().idlePeriods - before, 4);
 });
 
