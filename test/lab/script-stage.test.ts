@@ -228,9 +228,23 @@ test('a promise that rejects or never settles: forwarded after the timeout, repo
   const run = runStage(runner({
     onFrame: ((f: { verb?: string }) => (f.verb === 'EXISTS' ? new Promise(() => undefined) : Promise.reject(new RangeError('nope')))) as never,
   }, { hookTimeoutMs: 20 }).stage(), '  S: * OK hi\n  S: * 3 EXISTS\n');
-  const verdicts = await Promise.all(run.frames.map((f) => (f.result.verdict.kind === 'hold' ? f.result.verdict.until : Promise.resolve(f.result.verdict))));
-  assert.deepEqual(verdicts.map((v) => v.kind), ['forward', 'forward']);
-  await new Promise((resolve) => setImmediate(resolve));
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(reports(run.emitted), ['1 onFrame threw RangeError: nope; frame forwarded unchanged', '2 onFrame returned a promise that did not settle within 20 ms; frame forwarded unchanged']);
+  // The hook timeout does not keep a process alive (unref'd); in the proxy the sockets do, here this does.
+  const keepAlive = setInterval(() => undefined, 1000);
+  try {
+    const verdicts = await Promise.all(run.frames.map((f) => (f.result.verdict.kind === 'hold' ? f.result.verdict.until : Promise.resolve(f.result.verdict))));
+    assert.deepEqual(verdicts.map((v) => v.kind), ['forward', 'forward']);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(reports(run.emitted), ['1 onFrame threw RangeError: nope; frame forwarded unchanged', '2 onFrame returned a promise that did not settle within 20 ms; frame forwarded unchanged']);
+  } finally {
+    clearInterval(keepAlive);
+  }
+});
+
+test('a hook error naming peer text: the report is one escaped, bounded line', () => {
+  const run = runStage(runner({ onFrame: ((f: { text: string }) => { throw new Error(`${f.text}\n\x1b[2J${'x'.repeat(1000)}`); }) as never }).stage(), '  S: * OK \x1b]0;pwned\x07 hi\n');
+  const [detail] = reports(frameCommands(run));
+  assert.doesNotMatch(detail, /[\x00-\x1f\x7f-\x9f]/);
+  assert.ok(detail.length < 320, `${detail.length} chars`);
+  assert.match(detail, /^1 onFrame threw Error: \* OK \\x1b\]0;pwned\\x07 hi\\n\\x1b\[2Jxxx/);
 });
