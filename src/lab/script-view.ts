@@ -61,33 +61,79 @@ export interface FrameViewOptions {
 
 /** A frozen view of a frame; `bytes` are the frame's bytes as read (masked on each access). */
 export function frameView(frame: Frame, bytes: Buffer, inIdle: boolean, options: FrameViewOptions): ScriptFrameView {
-  const reveal = options.revealSecrets;
-  const lines: string[] = [];
-  const literals: ScriptLiteralView[] = [];
-  frame.parts.forEach((part, index) => {
-    if (part.type === 'literal') literals.push(Object.freeze({ size: part.literal.size, received: part.literal.received }));
-    else lines.push(printable(reveal ? part.line.text : maskLineText(part.line.text, frame.secrets.filter((s) => s.part === index), part.line)));
-  });
-  const view: ScriptFrameView = {
-    session: frame.session,
-    seq: frame.seq,
-    direction: frame.direction,
-    kind: frame.kind,
-    ...(frame.tag !== undefined ? { tag: frame.tag } : {}),
-    ...(frame.verb !== undefined ? { verb: frame.verb } : {}),
-    timeUs: frame.timeUs,
-    length: frame.length,
-    text: frameText(frame, { revealSecrets: reveal }),
-    lines: Object.freeze(lines),
-    literals: Object.freeze(literals),
-    get bytes(): Buffer {
-      // A copy each time: the script may keep or change it; masking reads the frame's secret spans.
-      const copy = Buffer.from(bytes);
-      return reveal || frame.secrets.length === 0 ? copy : maskBytes(copy, frame.offset, secretRanges(frame));
-    },
-    inIdle,
-  };
-  return Object.freeze(view);
+  return new FrozenFrameView(frame, bytes, inIdle, options.revealSecrets);
+}
+
+/**
+ * A class rather than an object literal with getters: V8 keeps its shape fast, and `text` and
+ * `lines` are made on first read (a script that looks only at `verb` costs little per frame).
+ * Frozen; the frame and bytes stay in private fields the script cannot reach.
+ */
+class FrozenFrameView implements ScriptFrameView {
+  readonly session: number;
+  readonly seq: number;
+  readonly direction: Direction;
+  readonly kind: FrameKind;
+  readonly tag?: string;
+  readonly verb?: string;
+  readonly timeUs: number;
+  readonly length: number;
+  readonly literals: readonly ScriptLiteralView[];
+  readonly inIdle: boolean;
+  readonly #frame: Frame;
+  readonly #bytes: Buffer;
+  readonly #reveal: boolean;
+  #text: string | undefined;
+  #lines: readonly string[] | undefined;
+
+  constructor(frame: Frame, bytes: Buffer, inIdle: boolean, reveal: boolean) {
+    const literals: ScriptLiteralView[] = [];
+    for (const part of frame.parts) {
+      if (part.type === 'literal') literals.push(Object.freeze({ size: part.literal.size, received: part.literal.received }));
+    }
+    this.session = frame.session;
+    this.seq = frame.seq;
+    this.direction = frame.direction;
+    this.kind = frame.kind;
+    if (frame.tag !== undefined) this.tag = frame.tag;
+    if (frame.verb !== undefined) this.verb = frame.verb;
+    this.timeUs = frame.timeUs;
+    this.length = frame.length;
+    this.literals = Object.freeze(literals);
+    this.inIdle = inIdle;
+    this.#frame = frame;
+    this.#bytes = bytes;
+    this.#reveal = reveal;
+    Object.freeze(this);
+  }
+
+  get text(): string {
+    return (this.#text ??= frameText(this.#frame, { revealSecrets: this.#reveal }));
+  }
+
+  get lines(): readonly string[] {
+    if (this.#lines) return this.#lines;
+    const frame = this.#frame;
+    const lines: string[] = [];
+    frame.parts.forEach((part, index) => {
+      if (part.type !== 'line') return;
+      const shown = this.#reveal || frame.secrets.length === 0 ? part.line.text : maskLineText(part.line.text, frame.secrets.filter((s) => s.part === index), part.line);
+      lines.push(printable(shown));
+    });
+    return (this.#lines = Object.freeze(lines));
+  }
+
+  /** A copy each time: the script may keep or change it; masking reads the frame's secret spans. */
+  get bytes(): Buffer {
+    const copy = Buffer.from(this.#bytes);
+    return this.#reveal || this.#frame.secrets.length === 0 ? copy : maskBytes(copy, this.#frame.offset, secretRanges(this.#frame));
+  }
+
+  /** What `JSON.stringify(frame)` in a script shows (getters are not own properties). */
+  toJSON(): Record<string, unknown> {
+    const { session, seq, direction, kind, tag, verb, timeUs, length, literals, inIdle } = this;
+    return { session, seq, direction, kind, tag, verb, timeUs, length, text: this.text, lines: this.lines, literals, inIdle };
+  }
 }
 
 const PHASE_NAMES: Record<string, ScriptIdlePhaseName> = {
