@@ -103,7 +103,7 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   const proxy = new ProxyServer({ listen, upstream, sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
     handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits,
     startSession: tls.interception.startSession,
-    sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()], ...(scripts ? { stages: [scripts.stage()] } : {}) }) });
+    sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()], tls: tls.interception, ...(scripts ? { stages: [scripts.stage()] } : {}) }) });
   let bound;
   try {
     bound = await proxy.listen();
