@@ -14,7 +14,11 @@
  * that throws, or returns anything else, changes nothing: the frame goes on unchanged and imapdbg
  * records a `hook-error` (rate-limited). A hook may return a promise: the frame is held until it
  * settles, at most 5 s, then treated as above. Module scope is shared by every session; each
- * session also gets `ctx.sessionData`. Everything a hook receives is a frozen copy.
+ * session also gets `ctx.sessionData`. Everything else a hook receives is a frozen copy.
+ *
+ * Hooks do not see a frame larger than 1 MiB (it streams through unchanged), nor frames after
+ * COMPRESS=DEFLATE starts; onIdlePhase follows the frames hooks see. A script is trusted code: it
+ * runs inside imapdbg with Node's full rights, like a configuration file.
  */
 
 /** Which peer sent a frame, or which peer receives bytes. */
