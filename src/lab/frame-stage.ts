@@ -25,7 +25,13 @@ export type SessionCommand =
   | { kind: 'inject'; toward: Direction; bytes: Buffer; source: ChangeSource; detail: string }
   | { kind: 'blackhole'; source: ChangeSource; detail: string }
   | { kind: 'reset'; side: Direction | 'both'; source: ChangeSource; detail: string }
-  | { kind: 'close'; side: Direction | 'both'; source: ChangeSource; detail: string };
+  | { kind: 'close'; side: Direction | 'both'; source: ChangeSource; detail: string }
+  /**
+   * Nothing to carry out: record an intervention with this action (a script hook that threw or
+   * returned something that is not an action, its frame forwarded unchanged). `toward` is the peer
+   * that receives the frame concerned (the client for a session hook).
+   */
+  | { kind: 'report'; action: 'hook-error'; toward: Direction; frameSeq?: number; source: ChangeSource; detail: string };
 
 /** What the stage sees besides the frame. */
 export interface StageContext {
