@@ -40,6 +40,8 @@ export class Reframer implements EventSink {
       }
       case 'data': {
         this.out.handle(event);
+        // Frames describe what each peer sent; what imapdbg delivered instead is not framed again.
+        if (event.layer === 'delivered') return;
         const model = this.models.get(event.session);
         // Wire bytes until COMPRESS (the rest of the chunk that carried its OK is compressed), then inflated ones.
         if (!model || (event.layer === 'inflated') !== this.compressed.has(event.session)) return;
