@@ -16,7 +16,7 @@ export const DROP_EXISTS: Intervention['source'] = { kind: 'rule', index: 2, tex
 export const INJECT_BYE: Intervention['source'] = { kind: 'rule', index: 3, text: "inject '* BYE imapdbg says bye' after 5s in IDLE" };
 
 /** The events of the changed session, in the order the proxy emits them, and its frames. */
-export function changedSessionEvents(): { events: ProxyEvent[]; frames: Frame[] } {
+export function changedSessionEvents(options: { forget?: boolean; expunge?: boolean } = { forget: true }): { events: ProxyEvent[]; frames: Frame[] } {
   const events: ProxyEvent[] = [];
   const frames: Frame[] = [];
   let t = T0;
@@ -49,6 +49,10 @@ export function changedSessionEvents(): { events: ProxyEvent[]; frames: Frame[] 
   both('server', '* 2 EXISTS\r\na2 OK [READ-WRITE] done\r\n');
   wire('client', 'a3 NOOP\r\n');
   change({ action: 'drop', source: DROP_NOOP, toward: 'server', frameSeq: lastSeq(), detail: 'a3 NOOP' });
+  // As the executor does when it drops a client command: the server never saw it.
+  if (options.forget) model.forgetCommand('a3');
+  // A server EXPUNGE while (as the server knows) no command is in progress: the server's fault, to be flagged.
+  if (options.expunge) both('server', '* 1 EXPUNGE\r\n');
   both('client', 'a4 IDLE\r\n');
   both('server', '+ idling\r\n');
   wire('server', '* 3 EXISTS\r\n');
