@@ -4,8 +4,10 @@ import type { Direction, Finding, Frame } from '../imap/frame';
 import type { EventSink, SessionEnd, SessionInfo } from '../imap/events';
 import { SessionModel, type FrameAnnotator } from '../imap/session-model';
 import type { FramerLimits } from '../imap/direction-framer';
+import type { FrameStage } from '../lab/frame-stage';
 import { nowUs } from './clock';
 import { errorLine, oneLine } from './error-line';
+import { FrameGate, type GateHost } from './frame-gate';
 
 /** Something that can ask the proxy to stop reading for a while (the capture writer when the disk lags). */
 export interface FlowControl {
@@ -42,6 +44,12 @@ export interface ProxySessionOptions {
   flow?: FlowControl;
   /** Layers that may take over the byte stream after a frame (STARTTLS, COMPRESS). */
   layers?: SessionLayer[];
+  /**
+   * Stages that may change the conversation (rules, scripts, intercept). With none, every byte is
+   * forwarded the moment it is read; with some, each frame is held until it is complete (up to
+   * GATE_FRAME_LIMIT) and a FrameGate carries out what the stages decide.
+   */
+  stages?: FrameStage[];
   /** Called once when the session is over and every socket it owned has closed. */
   onClosed?: () => void;
 }
@@ -90,12 +98,17 @@ export class ProxySession {
   private closed = false;
   private boundaryHit: { layer: SessionLayer; frame: Frame } | undefined;
   private readonly decoders: Partial<Record<Direction, StreamDecoder>> = {};
+  /** Present when the session has stages: the executor of what they decide. */
+  private readonly gate: FrameGate | undefined;
 
   constructor(client: Socket, private readonly options: ProxySessionOptions) {
     const out = options.sink;
     const id = options.info.id;
     this.model = new SessionModel(id, {
-      frame: (frame) => out.handle({ type: 'frame', frame }),
+      frame: (frame) => {
+        out.handle({ type: 'frame', frame });
+        this.gate?.frame(frame);
+      },
       finding: (finding, timeUs) => out.handle({ type: 'finding', session: id, timeUs, finding }),
     }, options.annotators, options.limits);
     const layers = options.layers ?? [];
@@ -108,6 +121,8 @@ export class ProxySession {
       };
     }
     out.handle({ type: 'session-open', session: options.info });
+    const stages = options.stages ?? [];
+    if (stages.length > 0) this.gate = new FrameGate(id, stages, this.gateHost());
     this.adopt(client);
     this.attach('client', client);
     // The client may speak before the upstream is there: hold its bytes in the kernel until then.
@@ -212,10 +227,16 @@ export class ProxySession {
     const decode = this.decoders[direction];
     if (decode) {
       const timeUs = nowUs();
-      this.forward(direction, chunk, timeUs);
+      if (this.gate) {
+        this.recordRead(direction, chunk, timeUs);
+        this.gate.passThrough(direction, chunk);
+      } else {
+        this.forward(direction, chunk, timeUs);
+      }
       decode.write(chunk, timeUs);
       return;
     }
+    if (this.gate) { this.receiveGated(this.gate, direction, chunk); return; }
     let rest = chunk;
     while (rest.length > 0) {
       const timeUs = nowUs();
@@ -242,12 +263,39 @@ export class ProxySession {
   }
 
   /**
+   * The same as `receive` for a session with stages: the bytes are recorded as read, framed, and
+   * handed to the gate, which forwards each frame once it is complete and its stages have spoken.
+   */
+  private receiveGated(gate: FrameGate, direction: Direction, chunk: Buffer): void {
+    let rest = chunk;
+    while (rest.length > 0) {
+      const timeUs = nowUs();
+      const consumed = this.model.frameOnly(direction, rest, timeUs);
+      const part = consumed === rest.length ? rest : rest.subarray(0, consumed);
+      this.recordRead(direction, part, timeUs);
+      gate.take(direction, part);
+      this.model.publish();
+      rest = rest.subarray(consumed);
+      const hit = this.boundaryHit;
+      this.boundaryHit = undefined;
+      if (hit) {
+        // The layer changes the byte stream right after this frame: what is queued goes out first.
+        gate.flushForBoundary(direction);
+        if (hit.layer.handle(this, hit.frame, direction, rest)) return;
+      }
+    }
+    gate.afterChunk(direction);
+  }
+
+  /**
    * From now on hand one direction's bytes to `decode` instead of the model (COMPRESS=DEFLATE, see
    * compress-layer.ts): they are still forwarded and recorded exactly as read, and the decoder
    * gives the model the decoded copy through `receiveDecoded`.
    */
   decodeWith(direction: Direction, decode: StreamDecoder): void {
     this.decoders[direction] = decode;
+    this.gate?.flushPending(direction);
+    this.gate?.compressStarted();
   }
 
   /** Bytes a decoder recovered from the wire: recorded as the `inflated` layer, then framed. */
@@ -301,35 +349,80 @@ export class ProxySession {
     const onClose = (): void => this.onSocketClose(direction);
     socket.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
     this.detachers[direction] = () => { socket.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose); };
+    if (this.gate) this.gate.pumpAll();
     if (socket.destroyed) {
       // It failed while it was set up (a reset during the other side's handshake): its 'error' and
       // 'close' are gone, so act on them now.
       const failed = new Error(this.errors.get(socket) ?? `the ${direction} connection closed during the setup`);
       queueMicrotask(() => { this.onError(direction, failed); if (socket.closed) onClose(); });
-    } else if (this.ended[other(direction)] && !socket.writableEnded) {
+    } else if (!this.gate && this.ended[other(direction)] && !socket.writableEnded) {
+      // (With a gate, the FIN waits in the gate's queue behind the bytes still due.)
       // The other side sent its FIN while this one was not attached (connecting, in a handshake).
       socket.end();
     }
   }
 
   private forward(direction: Direction, part: Buffer, timeUs: number): void {
-    if (part.length === 0) return;
+    if (part.length === 0 || !this.write(direction, part, timeUs)) return;
+    this.bytes[direction] += part.length;
+    // Recorded after the write: the capture never stands between a byte and its peer.
+    this.options.sink.handle({ type: 'data', session: this.id, direction, timeUs, bytes: part, layer: 'wire' });
+    this.checkCapture(direction);
+  }
+
+  /** Write one direction's bytes to the other peer; false (and a finding) when it is gone. */
+  private write(direction: Direction, part: Buffer, timeUs: number): boolean {
     const target = this.sockets[other(direction)];
     if (!target || target.destroyed || target.writableEnded) {
       // The other side is gone: these bytes reach nobody, so they are not recorded as forwarded
       // (the raw export must equal what the peer saw), only reported.
       this.reportFinding({ level: 'warning', code: 'bytes-not-delivered', rfc: 'RFC 3501 2.1',
         message: `${part.length} bytes from the ${direction} were not delivered: the ${other(direction)} side is already closed` }, timeUs);
-      return;
+      return false;
     }
-    this.bytes[direction] += part.length;
     // Several writes may return false before one 'drain': one pause and one listener are enough.
     if (!target.write(part) && !this.pausedFor[direction].has('peer-backpressure')) {
       this.pause(direction, 'peer-backpressure');
       target.once('drain', () => this.resume(direction, 'peer-backpressure'));
     }
-    // Recorded after the write: the capture never stands between a byte and its peer.
+    return true;
+  }
+
+  /** Bytes a peer sent, in a session with stages: recorded as read (what the frames describe). */
+  private recordRead(direction: Direction, part: Buffer, timeUs: number): void {
+    if (part.length === 0) return;
+    this.bytes[direction] += part.length;
     this.options.sink.handle({ type: 'data', session: this.id, direction, timeUs, bytes: part, layer: 'wire' });
+    this.checkCapture(direction);
+  }
+
+  /** What the gate needs: writing, closing and pausing the session's sockets, and recording. */
+  private gateHost(): GateHost {
+    return {
+      canDeliver: (direction) => this.detachers[other(direction)] !== undefined,
+      deliver: (direction, bytes) => {
+        const timeUs = nowUs();
+        if (!this.write(direction, bytes, timeUs)) return;
+        this.options.sink.handle({ type: 'data', session: this.id, direction, timeUs, bytes, layer: 'delivered' });
+      },
+      endSide: (side) => {
+        const s = this.sockets[side];
+        if (s && !s.destroyed && !s.writableEnded) s.end();
+      },
+      resetSide: (side) => {
+        const s = this.sockets[side];
+        this.end ??= { by: 'error', side: 'proxy', message: `imapdbg reset the ${side} side (a rule asked)` };
+        if (s && !s.destroyed) resetSocket(s);
+      },
+      pause: (direction, reason) => this.pause(direction, reason),
+      resume: (direction, reason) => this.resume(direction, reason),
+      intervention: (intervention) => this.options.sink.handle({ type: 'intervention', session: this.id, timeUs: nowUs(), intervention }),
+      finding: (f) => this.reportFinding(f, nowUs()),
+    };
+  }
+
+  /** The capture lags behind: stop reading this direction until it catches up. */
+  private checkCapture(direction: Direction): void {
     const flow = this.options.flow;
     if (flow?.congested && !this.pausedFor[direction].has('capture-backpressure')) {
       this.pause(direction, 'capture-backpressure');
@@ -344,6 +437,7 @@ export class ProxySession {
     this.ended[direction] = true;
     this.model.endDirection(direction, nowUs());
     this.end ??= { by: direction === 'client' ? 'client-closed' : 'server-closed' };
+    if (this.gate) { this.gate.endDirection(direction); return; }
     // Half-close the other side the same way; end() flushes what is already queued first. A side
     // not attached (still connecting, or in a TLS handshake) gets it when it is attached.
     const target = this.detachers[other(direction)] ? this.sockets[other(direction)] : undefined;
@@ -352,6 +446,8 @@ export class ProxySession {
 
   private onError(direction: Direction, err: NodeJS.ErrnoException): void {
     this.end ??= { by: 'error', side: direction, message: errorLine(err) };
+    // A black hole forgot the connection: the other peer hears nothing of this one's reset.
+    if (this.gate?.isBlackholed) return;
     const target = this.sockets[other(direction)];
     if (!target || target.destroyed) return;
     // Mirror a reset as a reset, but only after what was read from the failing side is delivered
@@ -381,6 +477,7 @@ export class ProxySession {
     if (this.closed) return;
     this.closed = true;
     for (const d of ['client', 'server'] as const) this.decoders[d]?.flush();
+    this.gate?.close();
     const timeUs = nowUs();
     for (const d of ['client', 'server'] as const) {
       if (!this.ended[d]) {

@@ -7,7 +7,7 @@ export interface RuleInfo {
   rfc: string;
   summary: string;
   /** Which part of imapdbg raises it (the framer and the pairing raise a few before the linter runs). */
-  source: 'framer' | 'pairing' | 'lint' | 'compress';
+  source: 'framer' | 'pairing' | 'lint' | 'compress' | 'lab';
 }
 
 /**
@@ -82,6 +82,12 @@ export const RULES = {
     summary: 'AUTHENTICATE with a -PLUS (channel binding) mechanism: through imapdbg\'s TLS interception the bindings differ and it fails by design' },
   'mailbox-name-bad-utf7': { level: 'info', rfc: 'RFC 3501 5.1.3', source: 'lint',
     summary: 'a mailbox name that is not valid modified UTF-7 (shown raw)' },
+  'lab-frame-not-held': { level: 'info', rfc: 'imapdbg lab', source: 'lab',
+    summary: 'a frame larger than the rules\' hold limit (1 MiB) was forwarded as it came, unchanged: rules, scripts and intercept act on frames up to that size (nothing is buffered beyond it)' },
+  'lab-after-compress': { level: 'info', rfc: 'RFC 4978 3', source: 'lab',
+    summary: 'after COMPRESS=DEFLATE, rules, scripts and intercept no longer change frames (only blackhole, reset and close act): hide-capability COMPRESS=DEFLATE keeps them working' },
+  'lab-stage-failed': { level: 'warning', rfc: 'imapdbg lab', source: 'lab',
+    summary: 'a rule, script or intercept stage threw on a frame: that frame was forwarded unchanged' },
 } as const satisfies Record<string, Omit<RuleInfo, 'code'>>;
 
 /** A finding code from the catalog. */
