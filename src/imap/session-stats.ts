@@ -36,8 +36,8 @@ export interface CommandStats {
   latency: DurationSummary;
   /** Sent but never answered by a tagged response (commands imapdbg dropped are not counted here). */
   unanswered: number;
-  /** Sent by the client and dropped by imapdbg (a rule, the intercept or a script): the server never saw them. */
-  dropped: number;
+  /** Sent by the client and dropped by imapdbg (a rule, the intercept or a script): the server never saw them. Absent when none. */
+  dropped?: number;
 }
 
 /** How often one source of changes did one action in a session (rules, intercept, scripts). */
@@ -319,7 +319,8 @@ function summarise(acc: SessionAccumulator): SessionStats {
     const answered = c.latency.count;
     // A command seen only by its response (the capture began mid-session) counts once.
     const count = Math.max(c.sent, answered);
-    return { command, count, latency: c.latency.summary(), unanswered: Math.max(0, c.sent - answered - c.dropped), dropped: c.dropped };
+    return { command, count, latency: c.latency.summary(), unanswered: Math.max(0, c.sent - answered - c.dropped),
+      ...(c.dropped > 0 ? { dropped: c.dropped } : {}) };
   }).sort((a, b) => Number(a.command === OTHER_NAMES) - Number(b.command === OTHER_NAMES)
     || b.count - a.count || a.command.localeCompare(b.command));
   // Open periods count up to the session's end; added to a copy-free digest only at summary time.
