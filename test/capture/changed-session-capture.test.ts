@@ -10,6 +10,7 @@ import { CaptureWriter } from '../../src/capture/capture-writer';
 import type { ProxyEvent } from '../../src/imap/events';
 import type { Direction } from '../../src/imap/frame';
 import { changedSessionEvents, SESSION } from './changed-session';
+import { redactPcapng } from '../../src/capture/pcapng/pcapng-redact';
 import { tmpDir, writePcapng } from './pcapng/pcapng-support';
 
 async function writeJsonl(file: string, events: ProxyEvent[]): Promise<void> {
@@ -114,6 +115,28 @@ test('pcapng: the session filter keeps its interventions and delivered bytes', a
     await readCapture(file, (e) => { got.push(e); }, { session: SESSION });
     assert.equal(interventions(got).length, 4);
     assert.match(stream(got, 'delivered', 'server'), /BYE/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('pcapng --redact overwrites secrets in the delivered stream too, at its own offsets', async () => {
+  const dir = tmpDir();
+  try {
+    const { events } = changedSessionEvents();
+    // The delivered copy is shifted: imapdbg injected a line before the LOGIN reached the server.
+    const at = events.findIndex((e) => e.type === 'data' && e.layer === 'delivered' && e.bytes.toString('latin1').startsWith('a1 LOGIN'));
+    events.splice(at, 0, { type: 'data', session: SESSION, direction: 'client', timeUs: 1, bytes: Buffer.from('x0 NOOP\r\n'), layer: 'delivered' });
+    const file = path.join(dir, 'changed.pcapng');
+    await writePcapng(file, events);
+    const out = path.join(dir, 'redacted.pcapng');
+    const r = await redactPcapng(file, out);
+    assert.equal(r.spans, 1);
+    const back = await readAll(out);
+    assert.equal(stream(back.events, 'wire', 'client').includes('secret'), false);
+    assert.equal(stream(back.events, 'delivered', 'client').includes('secret'), false);
+    assert.match(stream(back.events, 'delivered', 'client'), /^x0 NOOP\r\na1 LOGIN alice \*{6}\r\n/);
+    assert.equal(fs.readFileSync(out).includes('secret'), false);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
