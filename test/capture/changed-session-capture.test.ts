@@ -11,7 +11,7 @@ import type { ProxyEvent } from '../../src/imap/events';
 import type { Direction } from '../../src/imap/frame';
 import { changedSessionEvents, SESSION } from './changed-session';
 import { redactPcapng } from '../../src/capture/pcapng/pcapng-redact';
-import { tmpDir, writePcapng } from './pcapng/pcapng-support';
+import { followRaw, tmpDir, writePcapng } from './pcapng/pcapng-support';
 
 async function writeJsonl(file: string, events: ProxyEvent[]): Promise<void> {
   const writer = new CaptureWriter(file, 'imapdbg test', 1);
@@ -139,5 +139,23 @@ test('pcapng --redact overwrites secrets in the delivered stream too, at its own
     assert.equal(fs.readFileSync(out).includes('secret'), false);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('tshark follows the delivered bytes as their own TCP stream beside the wire stream', () => {
+  const dir = tmpDir();
+  try {
+    const file = path.join(dir, 'changed.pcapng');
+    return writePcapng(file, changedSessionEvents().events).then(() => {
+      const wire = followRaw(file, 0);
+      const delivered = followRaw(file, 1);
+      assert.match(wire.server.toString('latin1'), /\+ idling\r\n\* 3 EXISTS\r\n$/);
+      assert.match(delivered.server.toString('latin1'), /\+ idling\r\n\* BYE imapdbg says bye\r\n$/);
+      assert.doesNotMatch(delivered.client.toString('latin1'), /a3 NOOP/);
+      assert.match(wire.client.toString('latin1'), /a3 NOOP/);
+    }).finally(() => fs.rmSync(dir, { recursive: true, force: true }));
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
   }
 });

@@ -7,6 +7,10 @@ import type { ProxyEvent } from '../../src/imap/events';
 import { IdleWatch } from '../../src/imap/idle-watch';
 import { SessionStatsCollector, statsText } from '../../src/imap/session-stats';
 import { Reframer } from '../../src/capture/reframer';
+import { SessionModel } from '../../src/imap/session-model';
+import { defaultAnnotators } from '../../src/imap/default-annotators';
+import { DEFAULT_IDLE_THRESHOLDS } from '../../src/imap/idle-thresholds';
+import type { Intervention } from '../../src/imap/intervention';
 import { changedSessionEvents, SESSION } from '../capture/changed-session';
 
 function findingCodes(events: ProxyEvent[]): string[] {
@@ -91,4 +95,28 @@ test('stats: change kinds per session are bounded', () => {
   assert.ok(s.changes.length <= 101);
   assert.equal(s.changes.reduce((n, c) => n + c.count, 0), 500);
   assert.ok(s.changes.every((c) => c.source.length < 3000));
+});
+
+test('IDLE timing: a DONE imapdbg delayed counts from its delivery; one it dropped is never "unanswered"', () => {
+  const run = (change: ProxyEvent | undefined): string[] => {
+    const open: ProxyEvent = { type: 'session-open', session: { id: 1, startUs: 0, client: 'c:1', upstream: 's:2', listen: 'l:3' } };
+    const out: ProxyEvent[] = [];
+    const watch = new IdleWatch({ handle: (e) => { out.push(e); } }, { ...DEFAULT_IDLE_THRESHOLDS, doneTimeoutUs: 1_000_000 });
+    watch.handle(open);
+    const model = new SessionModel(1, { frame: (frame) => watch.handle({ type: 'frame', frame }), finding: () => undefined }, defaultAnnotators());
+    model.push('server', Buffer.from('* OK [CAPABILITY IMAP4rev1 IDLE] hi\r\n'), 1_000);
+    model.push('client', Buffer.from('a IDLE\r\n'), 2_000);
+    model.push('server', Buffer.from('+ idling\r\n'), 3_000);
+    model.push('client', Buffer.from('DONE\r\n'), 4_000);
+    if (change) watch.handle(change);
+    // The server answers 1.5 s after the client's DONE.
+    model.push('server', Buffer.from('a OK done\r\n'), 1_504_000);
+    return findingCodes(out);
+  };
+  const change = (action: Intervention['action'], ms?: number): ProxyEvent => ({ type: 'intervention', session: 1, timeUs: 4_001, intervention: {
+    action, ...(ms !== undefined ? { amount: ms } : {}), toward: 'server', frameSeq: 4, detail: 'DONE', source: { kind: 'rule', index: 1, text: `${action} ~c DONE` } } });
+  assert.deepEqual(run(undefined), ['done-unanswered']);
+  assert.deepEqual(run(change('delay', 1000)), []);
+  assert.deepEqual(run(change('delay', 100)), ['done-unanswered']);
+  assert.deepEqual(run(change('drop')), []);
 });

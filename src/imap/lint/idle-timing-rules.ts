@@ -53,8 +53,9 @@ export class IdleTimingRules {
   /**
    * A change imapdbg made (rules, intercept, scripts): findings it would cause are not raised
    * against a peer. A client frame dropped or held in IDLE (DONE among them) may never have reached
-   * the server: no done-unanswered. A server frame dropped (the IDLE's tagged response) never reached
-   * the client: no push-gap after it. A close, reset, blackhole or injection: no idle-connection-lost.
+   * the server: no done-unanswered; a DONE delayed counts from when it was delivered. A server frame
+   * dropped (the IDLE's tagged response) never reached the client: no push-gap after it. A close,
+   * reset, blackhole or injection toward the client: no idle-connection-lost.
    */
   intervened(c: Intervention): void {
     switch (c.action) {
@@ -69,6 +70,10 @@ export class IdleTimingRules {
         return;
       case 'inject':
         if (c.toward === 'client') this.endedByImapdbg = true;
+        return;
+      case 'delay':
+        // A DONE imapdbg held back reached the server that much later: the server's time to answer starts then.
+        if (c.toward === 'server' && c.amount !== undefined && this.idle?.doneUs !== undefined) this.idle.doneUs += c.amount * 1000;
         return;
       case 'drop':
       case 'hold':
