@@ -34,8 +34,10 @@ test('replay --serve plays the delivered server stream: no dropped EXISTS, the i
     try {
       const socket = net.connect(Number(match[1]), '127.0.0.1');
       let got = '';
+      // A bound, not a timed assertion: a replay that never sends the line fails instead of hanging.
       const waitFor = (re: RegExp): Promise<void> => new Promise((resolve, reject) => {
-        const check = (): void => { if (re.test(got)) { socket.off('data', onData); resolve(); } };
+        const timer = setTimeout(() => reject(new Error(`no ${re} within 20 s; got: ${got}`)), 20_000);
+        const check = (): void => { if (re.test(got)) { clearTimeout(timer); socket.off('data', onData); resolve(); } };
         const onData = (d: Buffer): void => { got += d.toString('latin1'); check(); };
         socket.on('data', onData);
         socket.once('close', () => (re.test(got) ? resolve() : reject(new Error(`closed before ${re}: ${got}`))));
