@@ -95,8 +95,8 @@ export interface FoldedSessions {
   commands: number;
   unanswered: number;
   findings: Record<FindingLevel, number>;
-  /** Changes imapdbg made in them, all sources and actions together. */
-  changes: number;
+  /** Changes imapdbg made in them, all sources and actions together (absent when none). */
+  changes?: number;
 }
 
 interface CommandAccumulator {
@@ -195,8 +195,8 @@ export class SessionStatsCollector implements EventSink {
   }
 
   private fold(s: SessionStats): void {
-    const f = this.foldedSessions ??= { sessions: 0, frames: 0, bytes: { client: 0, server: 0 }, commands: 0, unanswered: 0, findings: { error: 0, warning: 0, info: 0 }, changes: 0 };
-    for (const c of s.changes) f.changes += c.count;
+    const f = this.foldedSessions ??= { sessions: 0, frames: 0, bytes: { client: 0, server: 0 }, commands: 0, unanswered: 0, findings: { error: 0, warning: 0, info: 0 } };
+    for (const c of s.changes) f.changes = (f.changes ?? 0) + c.count;
     f.sessions += 1;
     f.frames += s.frames;
     f.bytes.client += s.bytes.wire.client;
