@@ -93,7 +93,7 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   const limits = { ...DEFAULT_LIMITS, literalDigest: opts.literalDigest };
   const proxy = new ProxyServer({ listen, upstream, sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
     handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits,
-    startSession: tls.interception.startSession, sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()] }) });
+    startSession: tls.interception.startSession, sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()], tls: tls.interception }) });
   let bound;
   try {
     bound = await proxy.listen();

@@ -35,7 +35,7 @@ export interface ProxyServerOptions {
    */
   startSession?: (session: ProxySession, upstream: HostPort) => void;
   /** Extra per-session options: layers (STARTTLS, COMPRESS) and stages (rules, scripts, intercept). */
-  sessionOptions?: () => Pick<ProxySessionOptions, 'layers' | 'stages'>;
+  sessionOptions?: () => Pick<ProxySessionOptions, 'layers' | 'stages' | 'tls' | 'inflateBounds'>;
 }
 
 /**

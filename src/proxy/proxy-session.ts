@@ -8,6 +8,8 @@ import type { FrameStage } from '../lab/frame-stage';
 import { nowUs } from './clock';
 import { errorLine, oneLine } from './error-line';
 import { FrameGate, type GateHost } from './frame-gate';
+import { DEFAULT_INFLATE_BOUNDS, SessionInflation, type InflateBounds } from './compress-layer';
+import type { LayerCommand, SessionLayer } from './session-layer';
 
 /** Something that can ask the proxy to stop reading for a while (the capture writer when the disk lags). */
 export interface FlowControl {
@@ -15,18 +17,11 @@ export interface FlowControl {
   whenDrained(): Promise<void>;
 }
 
-/**
- * A change of byte layer after a frame: STARTTLS's or COMPRESS's tagged OK (RFC 3501 6.2.1,
- * RFC 4978). The model stops at the boundary frame so the layer can take over at that exact byte.
- */
-export interface SessionLayer {
-  /** True for the frame after which this layer changes the byte stream. */
-  isBoundary(frame: Frame): boolean;
-  /**
-   * Take over after the boundary. `rest` holds the bytes of the same chunk after it. Return true
-   * when the layer consumed `rest`; false to have it framed as before.
-   */
-  handle(session: ProxySession, frame: Frame, direction: Direction, rest: Buffer): boolean;
+/** Carries out the TLS upgrades that the STARTTLS layers ask for (TlsInterception). Never throws: a failure ends the session. */
+export interface TlsUpgrader {
+  prepare(): void;
+  afterStartTls(session: ProxySession, serverRest: Buffer, clientHeld: Buffer): void;
+  upstreamStartTls(session: ProxySession, serverRest: Buffer): void;
 }
 
 /** Decodes one direction's wire bytes for the model (COMPRESS=DEFLATE); may defer work to later turns. */
@@ -50,6 +45,10 @@ export interface ProxySessionOptions {
    * GATE_FRAME_LIMIT) and a FrameGate carries out what the stages decide.
    */
   stages?: FrameStage[];
+  /** Who carries out the STARTTLS layers' upgrades (absent: no TLS interception configured). */
+  tls?: TlsUpgrader;
+  /** Bounds on the inflated copy under COMPRESS. */
+  inflateBounds?: InflateBounds;
   /** Called once when the session is over and every socket it owned has closed. */
   onClosed?: () => void;
 }
@@ -258,7 +257,37 @@ export class ProxySession {
       // often ends the chunk exactly (`A1 OK Begin TLS\r\n` alone), so the rest may be empty.
       const hit = this.boundaryHit;
       this.boundaryHit = undefined;
-      if (hit && hit.layer.handle(this, hit.frame, direction, rest)) return;
+      if (hit && this.atBoundary(hit, direction, rest)) return;
+    }
+  }
+
+  /** A layer's boundary frame: let it decide, carry out its commands; true when it took `rest`. */
+  private atBoundary(hit: { layer: SessionLayer; frame: Frame }, direction: Direction, rest: Buffer): boolean {
+    const decision = hit.layer.atBoundary(hit.frame, direction, rest);
+    for (const command of decision.commands) this.execute(command);
+    return decision.consumed;
+  }
+
+  private execute(command: LayerCommand): void {
+    switch (command.kind) {
+      case 'pause': this.pause(command.direction, command.reason); return;
+      case 'resume': this.resume(command.direction, command.reason); return;
+      case 'receive': this.receive(command.direction, command.bytes); return;
+      case 'prepare-tls': this.options.tls?.prepare(); return;
+      case 'starttls': this.options.tls?.afterStartTls(this, command.serverRest, command.clientHeld); return;
+      case 'upstream-starttls': this.options.tls?.upstreamStartTls(this, command.serverRest); return;
+      case 'inflate': {
+        const inflation = new SessionInflation(this, this.options.inflateBounds ?? DEFAULT_INFLATE_BOUNDS);
+        for (const d of ['client', 'server'] as const) this.decodeWith(d, inflation.decoder(d));
+        return;
+      }
+      case 'fail':
+        this.upstreamFailed(command.message, command.finding);
+        return;
+      default: {
+        const never: never = command;
+        return never;
+      }
     }
   }
 
@@ -281,7 +310,7 @@ export class ProxySession {
       if (hit) {
         // The layer changes the byte stream right after this frame: what is queued goes out first.
         gate.flushForBoundary(direction);
-        if (hit.layer.handle(this, hit.frame, direction, rest)) return;
+        if (this.atBoundary(hit, direction, rest)) return;
       }
     }
     gate.afterChunk(direction);
