@@ -8,7 +8,11 @@ import type { ChangeSource } from '../imap/intervention';
 export type FrameVerdict =
   | { kind: 'forward' }
   /** Deliver these bytes instead of the frame's. */
-  | { kind: 'replace'; bytes: Buffer; source: ChangeSource; action: 'replace' | 'hide-capability' | 'edit'; detail: string }
+  | {
+    kind: 'replace'; bytes: Buffer; source: ChangeSource; action: 'replace' | 'hide-capability' | 'edit'; detail: string;
+    /** When several rules changed the bytes together (rewrites compose): all of them in order, `source` first. */
+    contributors?: ChangeSource[];
+  }
   | { kind: 'drop'; source: ChangeSource; detail: string }
   | { kind: 'delay'; ms: number; source: ChangeSource; detail: string }
   /** Deliver in pieces and/or at a rate. */
