@@ -18,6 +18,7 @@ import { addIdleThresholdOptions, idleThresholds, type IdleThresholdOptions } fr
 import { stdout, stderr } from '../headless/terminal-output';
 import { loadScript, ScriptLoadError } from '../lab/script-loader';
 import { ScriptRunner } from '../lab/script-stage';
+import { Interceptor } from '../lab/intercept-stage';
 
 interface ProxyOptions extends TlsCliOptions, IdleThresholdOptions {
   listen: string;
@@ -100,10 +101,15 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
     throw new UsageError((err as Error).message);
   }
   const limits = { ...DEFAULT_LIMITS, literalDigest: opts.literalDigest };
+  // The TUI's intercept (`i`): its stage gates every session, holding nothing until a filter is set.
+  const intercept = useTui ? new Interceptor() : undefined;
+  if (intercept) bus.add(intercept);
   const proxy = new ProxyServer({ listen, upstream, sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
     handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits,
     startSession: tls.interception.startSession,
-    sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()], tls: tls.interception, ...(scripts ? { stages: [scripts.stage()] } : {}) }) });
+    // The user's hand first, then the script, then the rules: the first verdict that changes a frame wins.
+    sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()], tls: tls.interception,
+      stages: [...(intercept ? [intercept.stage] : []), ...(scripts ? [scripts.stage()] : [])] }) });
   let bound;
   try {
     bound = await proxy.listen();
@@ -115,7 +121,7 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   stderr.write(`imapdbg: listening on ${bound.host}:${bound.port}, forwarding to ${opts.upstream}${opts.record ? `, recording to ${opts.record}` : ''}\n`);
   // Loaded only for the UI: blessed costs ~5 MB of RSS that a headless proxy does not need.
   const tui = useTui ? (await import('../tui/tui-app')).openTui({ source: { mode: 'live', title: `${bound.host}:${bound.port} → ${opts.upstream}`, capturePath: opts.record },
-    revealSecrets: opts.revealSecrets, utc: opts.utc }) : undefined;
+    revealSecrets: opts.revealSecrets, utc: opts.utc, intercept }) : undefined;
   if (tui) bus.add(tui.sink);
   if (tui) {
     warn = (line) => { tui.model.say(line, true); tui.model.onChange(); };
@@ -132,6 +138,8 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
     void tui?.quit.then(stop);
   });
   tui?.destroy();
+  // Quitting the TUI forwarded what the intercept held: let the sessions write it before they are shut.
+  if (intercept) await new Promise<void>((resolve) => setImmediate(resolve));
   await proxy.close();
   clearInterval(watchTimer);
   tls.close();

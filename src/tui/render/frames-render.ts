@@ -61,6 +61,8 @@ interface Badge {
 /** Literal sizes, the IDLE period's (live-ticking) duration and phase, findings, a response's latency. */
 function badgesOf(model: TuiModel, index: number, frame: Frame): Badge[] {
   const out: Badge[] = [];
+  // First, so a narrow row still shows it.
+  if (model.options.intercept?.find(frame.session, frame.seq)) out.push({ text: 'HELD', style: 'white-fg red-bg bold' });
   for (const p of frame.parts) {
     if (p.type === 'literal') out.push({ text: `{${formatBytes(p.literal.size)}${p.literal.received < p.literal.size ? ' cut' : ''}}`, style: 'magenta-fg' });
   }
