@@ -19,8 +19,10 @@ import { stdout, stderr } from '../headless/terminal-output';
 import { loadScript, ScriptLoadError } from '../lab/script-loader';
 import { ScriptRunner } from '../lab/script-stage';
 import { Interceptor } from '../lab/intercept-stage';
+import { createRuleStage } from '../lab/rule-stage';
+import { addRuleOptions, rulesFrom, type RuleCliOptions } from './rule-options';
 
-interface ProxyOptions extends TlsCliOptions, IdleThresholdOptions {
+interface ProxyOptions extends TlsCliOptions, IdleThresholdOptions, RuleCliOptions {
   listen: string;
   upstream?: string;
   record?: string;
@@ -52,6 +54,7 @@ export function registerProxyCommand(program: Command): void {
       .choices(['sha256', 'none']).default('none'))
     .option('--script <file>', 'a JavaScript module (ES or CommonJS) whose hooks may change the conversation (types: types/imapdbg-script.d.ts)');
   addIdleThresholdOptions(proxy);
+  addRuleOptions(proxy);
   addTlsOptions(proxy)
     .addHelpText('after', `
 Examples:
@@ -72,7 +75,8 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  // Before anything is created or listens: a script that cannot run stops the proxy with one line.
+  // Before anything is created or listens: a rule or a script that cannot run stops the proxy with one line.
+  const rules = rulesFrom(opts);
   const script = opts.script === undefined ? undefined : await loadScript(opts.script).catch((err: unknown) => {
     throw err instanceof ScriptLoadError ? new UsageError(err.message) : err;
   });
@@ -108,8 +112,11 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
     handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits,
     startSession: tls.interception.startSession,
     // The user's hand first, then the script, then the rules: the first verdict that changes a frame wins.
+    // A session is gated (its frames held until complete) only when something may change it: the
+    // intercept applies to sessions that open while its filter is set.
     sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()], tls: tls.interception,
-      stages: [...(intercept ? [intercept.stage] : []), ...(scripts ? [scripts.stage()] : [])] }) });
+      stages: [...(intercept?.filterSource !== undefined ? [intercept.stage] : []), ...(scripts ? [scripts.stage()] : []),
+        ...(rules.length > 0 ? [createRuleStage(rules)] : [])] }) });
   let bound;
   try {
     bound = await proxy.listen();
@@ -118,6 +125,7 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   }
   stderr.write(`imapdbg: TLS: ${tls.description}\n`);
   if (script) stderr.write(`imapdbg: script ${opts.script}: ${Object.keys(script.hooks).join(', ')}\n`);
+  for (const r of rules) stderr.write(`imapdbg: rule ${r.index}: ${r.text}\n`);
   stderr.write(`imapdbg: listening on ${bound.host}:${bound.port}, forwarding to ${opts.upstream}${opts.record ? `, recording to ${opts.record}` : ''}\n`);
   // Loaded only for the UI: blessed costs ~5 MB of RSS that a headless proxy does not need.
   const tui = useTui ? (await import('../tui/tui-app')).openTui({ source: { mode: 'live', title: `${bound.host}:${bound.port} → ${opts.upstream}`, capturePath: opts.record },

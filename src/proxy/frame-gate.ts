@@ -31,7 +31,7 @@ export interface GateHost {
 
 type QueueItem =
   | { kind: 'bytes'; bytes: Buffer; notBeforeMs?: number; sliceBytes?: number; bytesPerSecond?: number }
-  | { kind: 'held'; bytes: Buffer; frame: Frame; until: Promise<FrameVerdict>; verdict?: FrameVerdict }
+  | { kind: 'held'; bytes: Buffer; frame: Frame; until: Promise<FrameVerdict>; source: ChangeSource; verdict?: FrameVerdict }
   | { kind: 'end' };
 
 interface DirectionGate {
@@ -221,7 +221,7 @@ export class FrameGate {
         return;
       case 'hold':
         this.record('hold', verdict.source, toward, verdict.detail, { frameSeq: frame.seq });
-        this.enqueue(direction, { kind: 'held', bytes, frame, until: verdict.until });
+        this.enqueue(direction, { kind: 'held', bytes, frame, until: verdict.until, source: verdict.source });
         return;
       default: {
         const never: never = verdict;
@@ -378,7 +378,7 @@ export class FrameGate {
     switch (verdict.kind) {
       case 'forward':
         d.queue[0] = { kind: 'bytes', bytes: item.bytes };
-        this.record('forward', { kind: 'intercept' }, toward, `frame ${frameSeq} forwarded after being held`, { frameSeq });
+        this.record('forward', item.source, toward, `frame ${frameSeq} forwarded after being held`, { frameSeq });
         return;
       case 'drop':
         d.queue.shift();
@@ -399,7 +399,7 @@ export class FrameGate {
         return;
       case 'hold':
         // Held again: wait for the new promise.
-        d.queue[0] = { kind: 'held', bytes: item.bytes, frame: item.frame, until: verdict.until };
+        d.queue[0] = { kind: 'held', bytes: item.bytes, frame: item.frame, until: verdict.until, source: verdict.source };
         verdict.until.then((v) => { (d.queue[0] as { verdict?: FrameVerdict }).verdict = v; }, () => undefined)
           .finally(() => { d.waiting = false; this.pump(direction); });
         d.waiting = true;
