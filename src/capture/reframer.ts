@@ -113,5 +113,6 @@ const RECENT_COMMAND_TAGS = 256;
 /** True for finding codes that framing and annotating the bytes again reproduces. */
 function derivedFromFrames(code: string): boolean {
   const rule = (RULES as Readonly<Record<string, { source: string }>>)[code];
-  return rule !== undefined && rule.source !== 'compress';
+  // The proxy's own (TLS, COMPRESS, connection, lab) come from what only the live session saw.
+  return rule !== undefined && (rule.source === 'framer' || rule.source === 'pairing' || rule.source === 'lint');
 }

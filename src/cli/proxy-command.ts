@@ -16,6 +16,9 @@ import { IdleWatch } from '../imap/idle-watch';
 import { PushLatencyCollector, pushLatencyText } from '../imap/push-latency-stats';
 import { addIdleThresholdOptions, idleThresholds, type IdleThresholdOptions } from './idle-options';
 import { stdout, stderr } from '../headless/terminal-output';
+import { loadScript, ScriptLoadError } from '../lab/script-loader';
+import { ScriptRunner } from '../lab/script-stage';
+import { Interceptor } from '../lab/intercept-stage';
 
 interface ProxyOptions extends TlsCliOptions, IdleThresholdOptions {
   listen: string;
@@ -28,6 +31,7 @@ interface ProxyOptions extends TlsCliOptions, IdleThresholdOptions {
   handshakeTimeout: number;
   utc: boolean;
   literalDigest: 'sha256' | 'none';
+  script?: string;
 }
 
 export function registerProxyCommand(program: Command): void {
@@ -45,7 +49,8 @@ export function registerProxyCommand(program: Command): void {
       positiveInt('--handshake-timeout'), DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000)
     .option('--utc', 'print times in UTC', false)
     .addOption(new Option('--literal-digest <digest>', 'digest each literal body while forwarding (costs CPU); readers compute it from the capture when asked')
-      .choices(['sha256', 'none']).default('none'));
+      .choices(['sha256', 'none']).default('none'))
+    .option('--script <file>', 'a JavaScript module (ES or CommonJS) whose hooks may change the conversation (types: types/imapdbg-script.d.ts)');
   addIdleThresholdOptions(proxy);
   addTlsOptions(proxy)
     .addHelpText('after', `
@@ -67,6 +72,11 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  // Before anything is created or listens: a script that cannot run stops the proxy with one line.
+  const script = opts.script === undefined ? undefined : await loadScript(opts.script).catch((err: unknown) => {
+    throw err instanceof ScriptLoadError ? new UsageError(err.message) : err;
+  });
+  const scripts = script ? new ScriptRunner(script, { revealSecrets: opts.revealSecrets }) : undefined;
   const bus = new EventBus();
   // A full disk stops recording, not forwarding: say so at once (stderr, or the TUI's status line once it is up).
   let warn = (line: string): void => { stderr.write(`imapdbg: ${line}\n`); };
@@ -91,9 +101,15 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
     throw new UsageError((err as Error).message);
   }
   const limits = { ...DEFAULT_LIMITS, literalDigest: opts.literalDigest };
+  // The TUI's intercept (`i`): its stage gates every session, holding nothing until a filter is set.
+  const intercept = useTui ? new Interceptor() : undefined;
+  if (intercept) bus.add(intercept);
   const proxy = new ProxyServer({ listen, upstream, sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
     handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits,
-    startSession: tls.interception.startSession, sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()], tls: tls.interception }) });
+    startSession: tls.interception.startSession,
+    // The user's hand first, then the script, then the rules: the first verdict that changes a frame wins.
+    sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()], tls: tls.interception,
+      stages: [...(intercept ? [intercept.stage] : []), ...(scripts ? [scripts.stage()] : [])] }) });
   let bound;
   try {
     bound = await proxy.listen();
@@ -101,10 +117,11 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
     throw new UsageError(`cannot listen on ${opts.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   stderr.write(`imapdbg: TLS: ${tls.description}\n`);
+  if (script) stderr.write(`imapdbg: script ${opts.script}: ${Object.keys(script.hooks).join(', ')}\n`);
   stderr.write(`imapdbg: listening on ${bound.host}:${bound.port}, forwarding to ${opts.upstream}${opts.record ? `, recording to ${opts.record}` : ''}\n`);
   // Loaded only for the UI: blessed costs ~5 MB of RSS that a headless proxy does not need.
   const tui = useTui ? (await import('../tui/tui-app')).openTui({ source: { mode: 'live', title: `${bound.host}:${bound.port} → ${opts.upstream}`, capturePath: opts.record },
-    revealSecrets: opts.revealSecrets, utc: opts.utc }) : undefined;
+    revealSecrets: opts.revealSecrets, utc: opts.utc, intercept }) : undefined;
   if (tui) bus.add(tui.sink);
   if (tui) {
     warn = (line) => { tui.model.say(line, true); tui.model.onChange(); };
@@ -121,6 +138,8 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
     void tui?.quit.then(stop);
   });
   tui?.destroy();
+  // Quitting the TUI forwarded what the intercept held: let the sessions write it before they are shut.
+  if (intercept) await new Promise<void>((resolve) => setImmediate(resolve));
   await proxy.close();
   clearInterval(watchTimer);
   tls.close();

@@ -273,6 +273,10 @@ export class FrameGate {
           if (c.side !== 'both') this.enqueue(c.side, { kind: 'end' });
           continue;
         }
+        case 'report':
+          // Nothing to carry out (a script hook failed, its frame went on unchanged): only recorded.
+          this.record(c.action, c.source, c.toward, c.detail, { frameSeq: c.frameSeq ?? frameSeq });
+          continue;
         default: {
           const never: never = c;
           return never;
