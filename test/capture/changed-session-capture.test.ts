@@ -159,3 +159,21 @@ test('tshark follows the delivered bytes as their own TCP stream beside the wire
     throw err;
   }
 });
+
+test('pcapng --redact: in a session with stages but no change, the delivered copy is masked like the wire', async () => {
+  const dir = tmpDir();
+  try {
+    const events = changedSessionEvents({ forget: false }).events
+      .filter((e) => e.type !== 'intervention' && !(e.type === 'data' && e.layer === 'delivered'))
+      .flatMap((e): ProxyEvent[] => (e.type === 'data' ? [e, { ...e, layer: 'delivered' }] : [e]));
+    const file = path.join(dir, 'unchanged.pcapng');
+    await writePcapng(file, events);
+    const out = path.join(dir, 'redacted.pcapng');
+    await redactPcapng(file, out);
+    const back = await readAll(out);
+    assert.equal(stream(back.events, 'delivered', 'client'), stream(back.events, 'wire', 'client'));
+    assert.equal(fs.readFileSync(out).includes('secret'), false);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -15,6 +15,7 @@ import type { FrameStage, StageResult } from '../../src/lab/frame-stage';
 import { ProxyServer } from '../../src/proxy/proxy-server';
 import { appendMessage, makeMessage, startDovecot, type DovecotInstance } from '../harness/dovecot';
 import { readUntil } from '../harness/lines';
+import { startImapdbgProxy } from '../harness/imapdbg-process';
 import { runCli, startCli } from '../fixtures-tools/run-cli';
 
 let dovecot: DovecotInstance;
@@ -119,6 +120,54 @@ test('a dropped EXISTS and an injected BYE are recorded, shown, counted and repl
     replayed.write('a3 IDLE\r\n');
     lines.push(...await readUntil(replayed, (l) => l.startsWith('* BYE')));
     assert.deepEqual(lines, ['+ idling', '* BYE imapdbg says bye']);
+    replayed.destroy();
+  } finally {
+    child.kill();
+  }
+});
+
+test('the real command line with --script: headless marks the drop and the injected BYE; the capture, stats and replay agree', async () => {
+  const script = path.join(dir, 'drop-exists.cjs');
+  fs.writeFileSync(script, `exports.onFrame = (frame) => {
+  if (frame.direction !== 'server' || frame.verb !== 'EXISTS' || !frame.inIdle) return undefined;
+  return [{ action: 'drop' }, { action: 'inject', text: '* BYE imapdbg says bye' }, { action: 'close' }];
+};
+`);
+  const capture = path.join(dir, 'script.pcapng');
+  const proxy = await startImapdbgProxy(['--upstream', `${dovecot.host}:${dovecot.port}`, '--headless', '--utc', '--record', capture, '--script', script]);
+  try {
+    const sock = net.connect(proxy.port, '127.0.0.1');
+    await readUntil(sock, (l) => l.startsWith('* OK'));
+    sock.write(`a1 LOGIN alice ${dovecot.users.alice}\r\n`);
+    await readUntil(sock, (l) => l.startsWith('a1 '));
+    sock.write('a2 SELECT INBOX\r\n');
+    await readUntil(sock, (l) => l.startsWith('a2 '));
+    sock.write('a3 IDLE\r\n');
+    await readUntil(sock, (l) => l.startsWith('+'));
+    await appendMessage(dovecot, 'alice', 'INBOX', makeMessage(500, 'pushed by script'));
+    assert.deepEqual(await readUntil(sock, (l) => l.startsWith('* BYE')), ['* BYE imapdbg says bye']);
+    sock.destroy();
+    // An event to wait for (the session's end in the headless output), bounded, not a timed assertion.
+    for (let waited = 0; waited < 20_000 && !/#1 -- session closed/.test(proxy.stdout()); waited += 50) await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    await proxy.stop('SIGINT');
+  }
+  const live = proxy.stdout();
+  assert.match(live, /#1 S: \* \d+ EXISTS[^\n]*\n[^\n]*#1 xx dropped by script [^\n]*drop-exists\.cjs:onFrame \(frame \d+, toward the client\)/, live);
+  assert.match(live, /#1 P>C: [^\n]*BYE imapdbg says bye[^\n]*\[injected by script [^\n]*drop-exists\.cjs:onFrame/, live);
+  assert.doesNotMatch(live, /idle-connection-lost/);
+  const stats = await runCli(['stats', capture]);
+  assert.match(stats.stdout, /changes {3}script [^\n]*drop-exists\.cjs:onFrame: close 1, drop 1, inject 1 \(24 bytes\)\n/, stats.stdout);
+  const { child, match } = await startCli(['replay', capture, '--serve', '127.0.0.1:0'], /on 127\.0\.0\.1:(\d+)\n/);
+  try {
+    const replayed = net.connect(Number(match[1]), '127.0.0.1');
+    await readUntil(replayed, (l) => l.startsWith('* OK'));
+    replayed.write(`a1 LOGIN alice ${dovecot.users.alice}\r\n`);
+    await readUntil(replayed, (l) => l.startsWith('a1 '));
+    replayed.write('a2 SELECT INBOX\r\n');
+    await readUntil(replayed, (l) => l.startsWith('a2 '));
+    replayed.write('a3 IDLE\r\n');
+    assert.deepEqual(await readUntil(replayed, (l) => l.startsWith('* BYE')), ['+ idling', '* BYE imapdbg says bye']);
     replayed.destroy();
   } finally {
     child.kill();

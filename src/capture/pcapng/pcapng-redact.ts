@@ -44,13 +44,15 @@ export async function redactPcapng(input: string, output: string, options: Redac
   const changed = new Set<number>();
   let spans = 0;
   await readPcapngCapture(input, (event) => {
+    if (event.type === 'intervention') changed.add(event.session);
     if (event.type !== 'frame' || event.frame.secrets.length === 0) return;
     const key = `${event.frame.session}/${event.frame.direction}`;
     const found = secretRanges(event.frame);
     spans += found.length;
     ranges.set(key, [...(ranges.get(key) ?? []), ...found]);
-  }, { data: false, onProgress: options.onProgress, packets: (p) => { if (p.layer === 'delivered') changed.add(p.session); } });
-  // Sessions imapdbg changed also carry what it delivered to each peer: their secrets, at their own offsets.
+  }, { data: false, onProgress: options.onProgress });
+  // What imapdbg delivered to each peer is the wire stream itself in a session it recorded no change
+  // in; where it changed something, the delivered bytes are framed again for their own offsets.
   const delivered = await deliveredSecretRanges(input, changed, options.onProgress);
   try {
     copyFileSync(input, output, options.overwrite ? 0 : constants.COPYFILE_EXCL);
@@ -64,7 +66,8 @@ export async function redactPcapng(input: string, output: string, options: Redac
     fchmodSync(fd, 0o600);
     const patch = (p: PacketPlace): void => {
       if (p.layer === 'inflated') return;
-      for (const [start, end] of (p.layer === 'wire' ? ranges : delivered).get(`${p.session}/${p.direction}`) ?? []) {
+      const secrets = p.layer === 'delivered' && changed.has(p.session) ? delivered : ranges;
+      for (const [start, end] of secrets.get(`${p.session}/${p.direction}`) ?? []) {
         const from = Math.max(start, p.streamOffset);
         const to = Math.min(end, p.streamOffset + p.length);
         if (from >= to) continue;
