@@ -16,9 +16,13 @@ import { IdleWatch } from '../imap/idle-watch';
 import { PushLatencyCollector, pushLatencyText } from '../imap/push-latency-stats';
 import { addIdleThresholdOptions, idleThresholds, type IdleThresholdOptions } from './idle-options';
 import { stdout, stderr } from '../headless/terminal-output';
+import { loadScript, ScriptLoadError } from '../lab/script-loader';
+import { ScriptRunner } from '../lab/script-stage';
 import { Interceptor } from '../lab/intercept-stage';
+import { createRuleStage } from '../lab/rule-stage';
+import { addRuleOptions, rulesFrom, type RuleCliOptions } from './rule-options';
 
-interface ProxyOptions extends TlsCliOptions, IdleThresholdOptions {
+interface ProxyOptions extends TlsCliOptions, IdleThresholdOptions, RuleCliOptions {
   listen: string;
   upstream?: string;
   record?: string;
@@ -29,6 +33,7 @@ interface ProxyOptions extends TlsCliOptions, IdleThresholdOptions {
   handshakeTimeout: number;
   utc: boolean;
   literalDigest: 'sha256' | 'none';
+  script?: string;
 }
 
 export function registerProxyCommand(program: Command): void {
@@ -46,8 +51,10 @@ export function registerProxyCommand(program: Command): void {
       positiveInt('--handshake-timeout'), DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000)
     .option('--utc', 'print times in UTC', false)
     .addOption(new Option('--literal-digest <digest>', 'digest each literal body while forwarding (costs CPU); readers compute it from the capture when asked')
-      .choices(['sha256', 'none']).default('none'));
+      .choices(['sha256', 'none']).default('none'))
+    .option('--script <file>', 'a JavaScript module (ES or CommonJS) whose hooks may change the conversation (types: types/imapdbg-script.d.ts)');
   addIdleThresholdOptions(proxy);
+  addRuleOptions(proxy);
   addTlsOptions(proxy)
     .addHelpText('after', `
 Examples:
@@ -68,6 +75,12 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  // Before anything is created or listens: a rule or a script that cannot run stops the proxy with one line.
+  const rules = rulesFrom(opts);
+  const script = opts.script === undefined ? undefined : await loadScript(opts.script).catch((err: unknown) => {
+    throw err instanceof ScriptLoadError ? new UsageError(err.message) : err;
+  });
+  const scripts = script ? new ScriptRunner(script, { revealSecrets: opts.revealSecrets }) : undefined;
   const bus = new EventBus();
   // A full disk stops recording, not forwarding: say so at once (stderr, or the TUI's status line once it is up).
   let warn = (line: string): void => { stderr.write(`imapdbg: ${line}\n`); };
@@ -97,8 +110,13 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   if (intercept) bus.add(intercept);
   const proxy = new ProxyServer({ listen, upstream, sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
     handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits,
-    startSession: tls.interception.startSession, sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()], tls: tls.interception,
-      stages: intercept ? [intercept.stage] : [] }) });
+    startSession: tls.interception.startSession,
+    // The user's hand first, then the script, then the rules: the first verdict that changes a frame wins.
+    // A session is gated (its frames held until complete) only when something may change it: the
+    // intercept applies to sessions that open while its filter is set.
+    sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()], tls: tls.interception,
+      stages: [...(intercept?.filterSource !== undefined ? [intercept.stage] : []), ...(scripts ? [scripts.stage()] : []),
+        ...(rules.length > 0 ? [createRuleStage(rules)] : [])] }) });
   let bound;
   try {
     bound = await proxy.listen();
@@ -106,6 +124,8 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
     throw new UsageError(`cannot listen on ${opts.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   stderr.write(`imapdbg: TLS: ${tls.description}\n`);
+  if (script) stderr.write(`imapdbg: script ${opts.script}: ${Object.keys(script.hooks).join(', ')}\n`);
+  for (const r of rules) stderr.write(`imapdbg: rule ${r.index}: ${r.text}\n`);
   stderr.write(`imapdbg: listening on ${bound.host}:${bound.port}, forwarding to ${opts.upstream}${opts.record ? `, recording to ${opts.record}` : ''}\n`);
   // Loaded only for the UI: blessed costs ~5 MB of RSS that a headless proxy does not need.
   const tui = useTui ? (await import('../tui/tui-app')).openTui({ source: { mode: 'live', title: `${bound.host}:${bound.port} → ${opts.upstream}`, capturePath: opts.record },

@@ -31,7 +31,7 @@ export interface GateHost {
 
 type QueueItem =
   | { kind: 'bytes'; bytes: Buffer; notBeforeMs?: number; sliceBytes?: number; bytesPerSecond?: number }
-  | { kind: 'held'; bytes: Buffer; frame: Frame; until: Promise<FrameVerdict>; verdict?: FrameVerdict }
+  | { kind: 'held'; bytes: Buffer; frame: Frame; until: Promise<FrameVerdict>; source: ChangeSource; verdict?: FrameVerdict }
   | { kind: 'end' };
 
 interface DirectionGate {
@@ -221,7 +221,7 @@ export class FrameGate {
         return;
       case 'hold':
         this.record('hold', verdict.source, toward, verdict.detail, { frameSeq: frame.seq });
-        this.enqueue(direction, { kind: 'held', bytes, frame, until: verdict.until });
+        this.enqueue(direction, { kind: 'held', bytes, frame, until: verdict.until, source: verdict.source });
         return;
       default: {
         const never: never = verdict;
@@ -273,6 +273,10 @@ export class FrameGate {
           if (c.side !== 'both') this.enqueue(c.side, { kind: 'end' });
           continue;
         }
+        case 'report':
+          // Nothing to carry out (a script hook failed, its frame went on unchanged): only recorded.
+          this.record(c.action, c.source, c.toward, c.detail, { frameSeq: c.frameSeq ?? frameSeq });
+          continue;
         default: {
           const never: never = c;
           return never;
@@ -374,7 +378,7 @@ export class FrameGate {
     switch (verdict.kind) {
       case 'forward':
         d.queue[0] = { kind: 'bytes', bytes: item.bytes };
-        this.record('forward', { kind: 'intercept' }, toward, `frame ${frameSeq} forwarded after being held`, { frameSeq });
+        this.record('forward', item.source, toward, `frame ${frameSeq} forwarded after being held`, { frameSeq });
         return;
       case 'drop':
         d.queue.shift();
@@ -395,7 +399,7 @@ export class FrameGate {
         return;
       case 'hold':
         // Held again: wait for the new promise.
-        d.queue[0] = { kind: 'held', bytes: item.bytes, frame: item.frame, until: verdict.until };
+        d.queue[0] = { kind: 'held', bytes: item.bytes, frame: item.frame, until: verdict.until, source: verdict.source };
         verdict.until.then((v) => { (d.queue[0] as { verdict?: FrameVerdict }).verdict = v; }, () => undefined)
           .finally(() => { d.waiting = false; this.pump(direction); });
         d.waiting = true;

@@ -5,6 +5,7 @@ import type { EventSink, SessionEnd, SessionInfo } from '../imap/events';
 import { SessionModel, type FrameAnnotator } from '../imap/session-model';
 import type { FramerLimits } from '../imap/direction-framer';
 import type { FrameStage } from '../lab/frame-stage';
+import { finding as catalogFinding, type RuleCode } from '../imap/lint/rule-catalog';
 import { nowUs } from './clock';
 import { errorLine, oneLine } from './error-line';
 import { FrameGate, type GateHost } from './frame-gate';
@@ -191,15 +192,14 @@ export class ProxySession {
    * understands) and close. The BYE is the proxy's own, and recorded as such. TLS interception
    * passes its own finding code (a rejected certificate) and the side that failed.
    */
-  upstreamFailed(text: string, finding: Pick<Finding, 'code' | 'rfc'> = { code: 'upstream-unreachable', rfc: 'RFC 3501 7.1.5' },
-    side: Direction | 'proxy' = 'server'): void {
+  upstreamFailed(text: string, code: RuleCode = 'upstream-unreachable', side: Direction | 'proxy' = 'server'): void {
     if (this.closed) return;
     const message = oneLine(text);
     const client = this.sockets.client;
     const tell = client !== undefined && !client.destroyed && client.writable;
     this.end ??= { by: 'error', side, message };
     this.options.sink.handle({ type: 'finding', session: this.id, timeUs: nowUs(),
-      finding: { level: 'error', ...finding, message: tell ? `imapdbg sent * BYE: ${message}` : message } });
+      finding: catalogFinding(code, tell ? `imapdbg sent * BYE: ${message}` : message) });
     if (tell) {
       // Destroyed once the BYE is flushed (the paused, half-open client socket would otherwise
       // stay), or after a grace period when the client does not read it.
@@ -282,7 +282,7 @@ export class ProxySession {
         return;
       }
       case 'fail':
-        this.upstreamFailed(command.message, command.finding);
+        this.upstreamFailed(command.message, command.code);
         return;
       default: {
         const never: never = command;
@@ -405,8 +405,8 @@ export class ProxySession {
     if (!target || target.destroyed || target.writableEnded) {
       // The other side is gone: these bytes reach nobody, so they are not recorded as forwarded
       // (the raw export must equal what the peer saw), only reported.
-      this.reportFinding({ level: 'warning', code: 'bytes-not-delivered', rfc: 'RFC 3501 2.1',
-        message: `${part.length} bytes from the ${direction} were not delivered: the ${other(direction)} side is already closed` }, timeUs);
+      this.reportFinding(catalogFinding('bytes-not-delivered',
+        `${part.length} bytes from the ${direction} were not delivered: the ${other(direction)} side is already closed`), timeUs);
       return false;
     }
     // Several writes may return false before one 'drain': one pause and one listener are enough.

@@ -1,4 +1,5 @@
-import type { Direction, Finding, Frame } from '../imap/frame';
+import type { Direction, Frame } from '../imap/frame';
+import type { RuleCode } from '../imap/lint/rule-catalog';
 
 /**
  * What a byte layer (STARTTLS, COMPRESS) asks of its session at a boundary frame. Layers decide;
@@ -22,7 +23,7 @@ export type LayerCommand =
   /** Both directions carry DEFLATE from here (COMPRESS): forward them as they are, inflate a copy for the model. */
   | { kind: 'inflate' }
   /** End the session with an IMAP BYE to the client: the server leg cannot be used. */
-  | { kind: 'fail'; message: string; finding: Pick<Finding, 'code' | 'rfc'> };
+  | { kind: 'fail'; message: string; code: RuleCode };
 
 /** A layer's answer at its boundary: whether it took the rest of the chunk, and what to do. */
 export interface LayerDecision {

@@ -87,7 +87,7 @@ test('upstream STARTTLS: OK greeting asks for imapdbg\'s STARTTLS; PREAUTH fails
   assert.deepEqual(kinds(ok[0]), ['upstream-starttls']);
   assert.ok(ok[0].commands[0].kind === 'upstream-starttls' && ok[0].commands[0].serverRest.toString() === 'leftover');
   const preauth = drive(new UpstreamStartTlsLayer(), [['server', '* PREAUTH welcome\r\n']]);
-  assert.ok(preauth[0].commands[0].kind === 'fail' && preauth[0].commands[0].finding.code === 'preauth-instead-of-starttls');
+  assert.ok(preauth[0].commands[0].kind === 'fail' && preauth[0].commands[0].code === 'preauth-instead-of-starttls');
   const bye = drive(new UpstreamStartTlsLayer(), [['server', '* BYE busy\r\n']]);
   assert.deepEqual(kinds(bye[0]), ['resume']);
   assert.equal(bye[0].consumed, false);

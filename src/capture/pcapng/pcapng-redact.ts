@@ -2,6 +2,7 @@ import { closeSync, copyFileSync, constants, fchmodSync, openSync, writeSync } f
 import { CaptureError, type ReadProgress } from '../capture-error';
 import type { Frame } from '../../imap/frame';
 import { readPcapngCapture, type PacketPlace } from './pcapng-capture-reader';
+import { deliveredSecretRanges } from './delivered-secrets';
 
 export interface RedactOptions {
   /** Replace an existing output (default: refuse it). */
@@ -40,14 +41,19 @@ function secretRanges(frame: Frame): Array<[number, number]> {
  */
 export async function redactPcapng(input: string, output: string, options: RedactOptions = {}): Promise<RedactSummary> {
   const ranges = new Map<string, Array<[number, number]>>();
+  const changed = new Set<number>();
   let spans = 0;
   await readPcapngCapture(input, (event) => {
+    if (event.type === 'intervention') changed.add(event.session);
     if (event.type !== 'frame' || event.frame.secrets.length === 0) return;
     const key = `${event.frame.session}/${event.frame.direction}`;
     const found = secretRanges(event.frame);
     spans += found.length;
     ranges.set(key, [...(ranges.get(key) ?? []), ...found]);
   }, { data: false, onProgress: options.onProgress });
+  // What imapdbg delivered to each peer is the wire stream itself in a session it recorded no change
+  // in; where it changed something, the delivered bytes are framed again for their own offsets.
+  const delivered = await deliveredSecretRanges(input, changed, options.onProgress);
   try {
     copyFileSync(input, output, options.overwrite ? 0 : constants.COPYFILE_EXCL);
   } catch (err) {
@@ -59,8 +65,9 @@ export async function redactPcapng(input: string, output: string, options: Redac
   try {
     fchmodSync(fd, 0o600);
     const patch = (p: PacketPlace): void => {
-      if (p.layer !== 'wire') return;
-      for (const [start, end] of ranges.get(`${p.session}/${p.direction}`) ?? []) {
+      if (p.layer === 'inflated') return;
+      const secrets = p.layer === 'delivered' && changed.has(p.session) ? delivered : ranges;
+      for (const [start, end] of secrets.get(`${p.session}/${p.direction}`) ?? []) {
         const from = Math.max(start, p.streamOffset);
         const to = Math.min(end, p.streamOffset + p.length);
         if (from >= to) continue;

@@ -221,7 +221,7 @@ export class TlsInterception implements TlsUpgrader {
       // No BYE: the client is not speaking TLS with imapdbg. The session releases every socket.
       raw.destroy();
       session.upstreamFailed(`client TLS handshake failed: ${errorLine(err)} (does the client trust the imapdbg CA? see "imapdbg ca show")`,
-        startTlsFinding('client-tls-failed', ''), 'client');
+        'client-tls-failed', 'client');
       return false;
     }
   }
@@ -236,7 +236,7 @@ export class TlsInterception implements TlsUpgrader {
     if (!raw) return;
     const onLeave = (): void => {
       raw.destroy();
-      session.upstreamFailed('client TLS handshake failed: the client closed the connection before the TLS handshake', startTlsFinding('client-tls-failed', ''), 'client');
+      session.upstreamFailed('client TLS handshake failed: the client closed the connection before the TLS handshake', 'client-tls-failed', 'client');
     };
     raw.once('end', onLeave).once('close', onLeave);
     up.stopWatchingClient = () => { raw.off('end', onLeave).off('close', onLeave); };
@@ -245,7 +245,7 @@ export class TlsInterception implements TlsUpgrader {
   /** Close the session over the (TLS) client leg because the server leg cannot be used; the session destroys the server sockets. */
   failServer(session: ProxySession, up: Upgrade): void {
     const problem = up.serverProblem ?? { code: 'upstream-tls-failed' as const, message: 'no TLS with the server' };
-    session.upstreamFailed(problem.message, startTlsFinding(problem.code, ''));
+    session.upstreamFailed(problem.message, problem.code);
   }
 
   /** Implicit TLS on either leg (and the start of `--upstream-starttls`): connect, then handshakes. */
@@ -299,5 +299,5 @@ function plainConnect(upstream: HostPort, session: ProxySession, timeoutMs: numb
 
 /** A layer or a setup step threw: end the session rather than the process. */
 export function abandon(session: ProxySession, err: unknown): void {
-  session.upstreamFailed(`imapdbg internal error: ${errorLine(err)}`, { code: 'upstream-tls-failed', rfc: 'RFC 3501 6.2.1, RFC 8314' }, 'proxy');
+  session.upstreamFailed(`imapdbg internal error: ${errorLine(err)}`, 'upstream-tls-failed', 'proxy');
 }

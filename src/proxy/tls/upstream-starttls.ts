@@ -90,7 +90,7 @@ export class UpstreamStartTlsLayer implements SessionLayer {
       // text would defeat the point of --upstream-starttls (the PREAUTH downgrade).
       return { consumed: true, commands: [{ kind: 'fail',
         message: 'the server greeted with PREAUTH, so STARTTLS is impossible; imapdbg will not continue in clear text',
-        finding: { code: 'preauth-instead-of-starttls', rfc: 'RFC 3501 6.2.1, 7.1.4' } }] };
+        code: 'preauth-instead-of-starttls' }] };
     }
     // `* BYE`: the server is leaving anyway; let the client see it as it is.
     if (frame.verb !== 'OK') return { consumed: false, commands: [{ kind: 'resume', direction: 'client', reason: UPSTREAM_STARTTLS_PAUSE }] };

@@ -131,8 +131,11 @@ export class TuiModel {
         this.latestUs = Math.max(this.latestUs, event.timeUs);
         return;
       }
-      case 'tls':
       case 'intervention':
+        this.store.addChange(event.session, event.intervention);
+        this.latestUs = Math.max(this.latestUs, event.timeUs);
+        return;
+      case 'tls':
         this.latestUs = Math.max(this.latestUs, event.timeUs);
         return;
       default: {
