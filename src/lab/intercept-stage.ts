@@ -60,6 +60,8 @@ export class Interceptor implements EventSink {
   /** Held ids by `session:seq`, for marking rows in the frames list. */
   private readonly byFrame = new Map<string, number>();
   private heldBytes = 0;
+  /** The caps were reported full; said once until a held frame is settled, not for every frame of a flood. */
+  private fullReported = false;
   private nextId = 1;
   private readonly listeners = new Set<InterceptListener>();
 
@@ -178,7 +180,8 @@ export class Interceptor implements EventSink {
       return forward;
     }
     if (this.entries.size >= limits.frames || this.heldBytes + bytes.length > limits.totalBytes) {
-      this.changed(`${where} not held: ${this.entries.size} frames (${this.heldBytes} bytes) already held; forwarded`);
+      if (!this.fullReported) this.changed(`${where} not held: ${this.entries.size} frames (${this.heldBytes} bytes) already held; forwarded, and so are further matches until one is settled`);
+      this.fullReported = true;
       return forward;
     }
     const held: HeldFrame = { id: this.nextId++, session: context.session, seq: frame.seq, direction: frame.direction, frame, bytes };
@@ -201,6 +204,7 @@ export class Interceptor implements EventSink {
     const entry = this.entries.get(id);
     if (!entry) return false;
     this.entries.delete(id);
+    this.fullReported = false;
     this.byFrame.delete(`${entry.held.session}:${entry.held.seq}`);
     this.heldBytes -= entry.held.bytes.length;
     entry.settle(verdict);

@@ -118,6 +118,8 @@ test('bounds: a frame over the per-frame cap, and frames beyond the total caps, 
   held(run(i, noop(1, 4), Buffer.alloc(10)));
   held(run(i, noop(1, 5), Buffer.alloc(10)));
   assert.deepEqual(run(i, noop(1, 6), Buffer.alloc(1)).verdict, { kind: 'forward' }, 'three frames are the cap');
+  assert.deepEqual(run(i, noop(1, 8), Buffer.alloc(1)).verdict, { kind: 'forward' });
+  assert.equal(notices.length, 2, 'a full hold list is reported once, not for every frame of a flood');
   // Settling frees room again.
   i.forward(i.list()[0].id);
   held(run(i, noop(1, 7), Buffer.alloc(60)));
