@@ -12,6 +12,8 @@ import type { FrameStage, FrameVerdict, SessionCommand, StageContext } from '../
 export const GATE_FRAME_LIMIT = 1024 * 1024;
 /** Bytes waiting in one direction's queue (delayed, paced, held) before that direction stops being read. */
 export const GATE_QUEUE_LIMIT = 8 * 1024 * 1024;
+/** Items waiting in one direction's queue before it stops being read: many tiny frames behind a held one cost more than their bytes. */
+export const GATE_QUEUE_ITEMS = 4096;
 
 /** What the gate needs from its session: the executor's hands. */
 export interface GateHost {
@@ -26,6 +28,8 @@ export interface GateHost {
   pause(direction: Direction, reason: string): void;
   resume(direction: Direction, reason: string): void;
   intervention(intervention: Intervention): void;
+  /** A client command imapdbg dropped: pairing and lint stop waiting for its answer. */
+  forgetCommand(tag: string): void;
   finding(finding: Finding): void;
 }
 
@@ -107,8 +111,9 @@ export class FrameGate {
       this.enqueue(direction, { kind: 'bytes', bytes: this.takePending(direction, rest) });
       return;
     }
-    const bytes = this.takePending(direction, frame.length);
-    if (this.compressed) { this.enqueue(direction, { kind: 'bytes', bytes }); return; }
+    // Under COMPRESS the wire bytes went on as they came; the stages still see the (inflated)
+    // frames, so their timers and session commands work, but they cannot change the frame.
+    const bytes = this.compressed ? Buffer.alloc(0) : this.takePending(direction, frame.length);
     const context: StageContext = { session: this.session, inIdle, text: () => frameText(frame, { revealSecrets: false }) };
     let verdict: FrameVerdict = { kind: 'forward' };
     const commands: SessionCommand[] = [];
@@ -121,6 +126,7 @@ export class FrameGate {
         this.host.finding(finding('lab-stage-failed', `frame ${frame.seq}: ${oneLine(err instanceof Error ? err.message : String(err))}`));
       }
     }
+    if (this.compressed) verdict = { kind: 'forward' };
     this.apply(frame, bytes, verdict);
     this.run(commands, frame);
   }
@@ -209,6 +215,7 @@ export class FrameGate {
         return;
       case 'drop':
         this.record('drop', verdict.source, toward, verdict.detail, { frameSeq: frame.seq });
+        this.forgetIfCommand(frame);
         return;
       case 'delay':
         this.record('delay', verdict.source, toward, verdict.detail, { frameSeq: frame.seq, amount: verdict.ms });
@@ -290,6 +297,10 @@ export class FrameGate {
     this.host.intervention({ action, source, toward, ...extra, detail: oneLine(detail || changeSourceLabel(source)) });
   }
 
+  private forgetIfCommand(frame: Frame): void {
+    if (frame.direction === 'client' && frame.kind === 'command' && frame.tag !== undefined) this.host.forgetCommand(frame.tag);
+  }
+
   private takePending(direction: Direction, count: number): Buffer {
     const d = this.dirs[direction];
     const n = Math.min(count, d.pendingBytes);
@@ -329,7 +340,7 @@ export class FrameGate {
     if (item.kind !== 'end' && item.bytes.length === 0) return;
     d.queue.push(item);
     if (item.kind !== 'end') d.queuedBytes += item.bytes.length;
-    if (d.queuedBytes > GATE_QUEUE_LIMIT) this.host.pause(direction, 'rules-queue');
+    if (d.queuedBytes > GATE_QUEUE_LIMIT || d.queue.length > GATE_QUEUE_ITEMS) this.host.pause(direction, 'rules-queue');
     if (item.kind === 'held') {
       item.until.then((v) => { item.verdict = v; }, () => { item.verdict = { kind: 'forward' }; })
         .finally(() => { if (item === d.queue[0]) { d.waiting = false; this.pump(direction); } });
@@ -384,6 +395,7 @@ export class FrameGate {
         d.queue.shift();
         d.queuedBytes -= item.bytes.length;
         this.record('drop', verdict.source, toward, verdict.detail, { frameSeq });
+        this.forgetIfCommand(item.frame);
         return;
       case 'replace':
         d.queue[0] = { kind: 'bytes', bytes: verdict.bytes };
@@ -414,7 +426,7 @@ export class FrameGate {
   private deliver(direction: Direction, bytes: Buffer): void {
     const d = this.dirs[direction];
     d.queuedBytes -= bytes.length;
-    if (d.queuedBytes <= GATE_QUEUE_LIMIT) this.host.resume(direction, 'rules-queue');
+    if (d.queuedBytes <= GATE_QUEUE_LIMIT && d.queue.length <= GATE_QUEUE_ITEMS) this.host.resume(direction, 'rules-queue');
     this.host.deliver(direction, bytes);
   }
 

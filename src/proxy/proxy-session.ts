@@ -446,6 +446,7 @@ export class ProxySession {
       pause: (direction, reason) => this.pause(direction, reason),
       resume: (direction, reason) => this.resume(direction, reason),
       intervention: (intervention) => this.options.sink.handle({ type: 'intervention', session: this.id, timeUs: nowUs(), intervention }),
+      forgetCommand: (tag) => this.model.forgetCommand(tag),
       finding: (f) => this.reportFinding(f, nowUs()),
     };
   }
