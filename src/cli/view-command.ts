@@ -61,7 +61,9 @@ async function runView(file: string, opts: ViewOptions): Promise<void> {
   // of an earlier version has none). Not for one session alone: relations need the other sessions,
   // so then the ones recorded with the capture are kept.
   const sink = opts.session === undefined ? new IdleWatch(app.sink) : app.sink;
-  const loading = readCaptureEvents(file, { revealSecrets: opts.revealSecrets, session: opts.session }, async (event) => {
+  // The screen needs data events only for byte counts and throughput: a pcapng reader skips the
+  // payloads (the detail pane reads a frame's bytes from the file when it is opened).
+  const loading = readCaptureEvents(file, { revealSecrets: opts.revealSecrets, session: opts.session, data: 'sizes' }, async (event) => {
     if (replay) await replay.wait(eventTime(event));
     sink.handle(event);
   }).then((result) => {
