@@ -1,0 +1,446 @@
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, constants, fchmodSync, openSync, rmSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { Direction, Frame } from '../../imap/frame';
+import { CaptureError, type ReadProgress } from '../capture-error';
+import { BlockSource, type Block } from './block-source';
+import {
+  BLOCK_CUSTOM_COPY, BLOCK_CUSTOM_NOCOPY, BLOCK_EPB, encodeBlock, encodeCustomBlock, encodeOption, forEachOption, imapdbgPayload,
+  OPT_COMMENT, OPT_CUSTOM_BINARY_COPY, pad4, parseImapdbgPayload, PAYLOAD_INDEX, PAYLOAD_RECORDS,
+} from './pcapng-blocks';
+import { PCAPNG_CAPTURE_VERSION } from './pcapng-format';
+import { readPcapngCapture } from './pcapng-capture-reader';
+import { frameOf, type FrameRecord, type MetadataRecord, type StreamRecord } from './metadata-records';
+import { connectionKey, tcpPacketView } from './packet-view';
+import { parseIndex, type CaptureIndex } from './session-index';
+import { FramePseudonymPlanner, type PlannedSpan } from './frame-pseudonym-plan';
+import { PseudonymTable } from './pseudonym-table';
+
+export interface PseudonymizeOptions {
+  overwrite?: boolean;
+  onProgress?: ReadProgress;
+}
+
+export interface PseudonymizeSummary {
+  /** Secret spans overwritten with `*`. */
+  secrets: number;
+  /** Mailbox name spans replaced. */
+  mailboxes: number;
+  /** Literal bodies replaced by fillers. */
+  literals: number;
+  /** Distinct addresses and names replaced. */
+  addresses: number;
+}
+
+type Layer = 'wire' | 'inflated';
+
+/** One stream range to overwrite: [start, end) of a session's layer and direction. */
+interface Patch {
+  start: number;
+  end: number;
+  what: PlannedSpan['action'] | { kind: 'deflated' };
+  /** Literal fillers: the literal's number (by digest), known after the hashing pass. */
+  literal?: LiteralBody;
+}
+
+interface LiteralBody {
+  hash?: Hash;
+  id?: number;
+}
+
+const MASK = 0x2a;
+const CR = 0x0d;
+const LF = 0x0a;
+/** Records per option at most (an option's length is 16 bits); more go in a custom block before the packet. */
+const MAX_OPTION_BODY = 60_000;
+
+const streamKey = (session: number, layer: Layer, direction: Direction): string => `${session}/${layer}/${direction}`;
+
+/**
+ * Writes a copy of a pcapng capture that keeps the protocol and hides who and what: secrets as with
+ * --redact, and with stable placeholders (pseudonym-table.ts) the addresses (the synthetic TCP
+ * endpoints in every packet, and the client, upstream, listen, SNI and certificate names in the
+ * metadata), mailbox names (command arguments, LIST/LSUB/STATUS/ACL responses, status text that
+ * echoes them) and literal bodies (a filler per distinct body, its CR and LF bytes kept so the line
+ * structure Wireshark dissects stays). Ports are kept: they name services, not people. Packet
+ * payloads keep their lengths, so every span, offset and sequence number stays valid; metadata
+ * records are rewritten (their blocks may change length) and the index is rebuilt with the new file
+ * offsets. Under COMPRESS=DEFLATE the wire copy of the compressed bytes is overwritten too (its CR
+ * and LF bytes kept), the inflated copy pseudonymized like plain traffic.
+ *
+ * Three passes: the metadata (names, addresses, what to overwrite where), the packets (digests of
+ * literal bodies, so equal bodies get equal fillers), then the copy.
+ */
+export async function pseudonymizePcapng(input: string, output: string, options: PseudonymizeOptions = {}): Promise<PseudonymizeSummary> {
+  const table = new PseudonymTable();
+  const patches = new Map<string, Patch[]>();
+  const literals = new Map<string, LiteralBody>();
+  const summary: PseudonymizeSummary = { secrets: 0, mailboxes: 0, literals: 0, addresses: 0 };
+  const compress = new Map<number, { commandEnd?: number; wire?: Record<Direction, number> }>();
+  const planner = new FramePseudonymPlanner();
+  const names = new Set<string>();
+  const add = (key: string, p: Patch): void => {
+    let list = patches.get(key);
+    if (!list) { list = []; patches.set(key, list); }
+    list.push(p);
+  };
+
+  // Pass 1: the metadata.
+  await readPcapngCapture(input, (event) => {
+    if (event.type === 'session-open') {
+      for (const t of [event.session.client, event.session.upstream, event.session.listen]) table.endpoint(t);
+      return;
+    }
+    if (event.type === 'tls') {
+      if (event.tls.sni !== undefined) table.host(event.tls.sni);
+      return;
+    }
+    if (event.type !== 'frame') return;
+    const frame = event.frame;
+    const c = compress.get(frame.session) ?? {};
+    compress.set(frame.session, c);
+    if (frame.direction === 'client' && frame.kind === 'command' && frame.verb === 'COMPRESS') c.commandEnd = frame.offset + frame.length;
+    const where = (offset: number): { layer: Layer; offset: number } => {
+      const from = c.wire?.[frame.direction];
+      return from !== undefined && offset >= from ? { layer: 'inflated', offset: offset - from } : { layer: 'wire', offset };
+    };
+    for (const span of planner.plan(frame)) {
+      if (span.action.kind === 'mailbox') { table.noteName(span.action.raw); names.add(span.action.raw); }
+      const at = where(span.streamStart);
+      const key = streamKey(frame.session, at.layer, frame.direction);
+      const patch: Patch = { start: at.offset, end: at.offset + (span.streamEnd - span.streamStart), what: span.action };
+      if (span.action.kind === 'literal') {
+        const body: LiteralBody = {};
+        literals.set(`${frame.session}/${frame.direction}@${span.streamStart}`, body);
+        patch.literal = body;
+        summary.literals += 1;
+      }
+      if (span.action.kind === 'mask') summary.secrets += 1;
+      if (span.action.kind === 'mailbox') summary.mailboxes += 1;
+      add(key, patch);
+    }
+    if (frame.direction === 'server' && frame.annotations.some((a) => a.kind === 'phase' && a.phase === 'compress-active') && c.commandEnd !== undefined) {
+      c.wire = { client: c.commandEnd, server: frame.offset + frame.length };
+      add(streamKey(frame.session, 'wire', 'client'), { start: c.wire.client, end: Number.MAX_SAFE_INTEGER, what: { kind: 'deflated' } });
+      add(streamKey(frame.session, 'wire', 'server'), { start: c.wire.server, end: Number.MAX_SAFE_INTEGER, what: { kind: 'deflated' } });
+    }
+  }, { data: false, onProgress: options.onProgress });
+  for (const list of patches.values()) list.sort((a, b) => a.start - b.start);
+  // Every name gets its placeholder now, so status text met before a name's own argument finds it.
+  for (const name of names) table.mailbox(name);
+
+  // Pass 2: digests of the literal bodies.
+  const offsets = new Map<string, number>();
+  const cursors = new Map<string, number>();
+  if (literals.size > 0) await readPcapngCapture(input, (event) => {
+    if (event.type !== 'data' || event.layer === 'delivered') return;
+    const key = streamKey(event.session, event.layer, event.direction);
+    const start = offsets.get(key) ?? 0;
+    const end = start + event.bytes.length;
+    offsets.set(key, end);
+    forEachOverlap(patches.get(key), cursors, key, start, end, (p, from, to) => {
+      if (!p.literal) return;
+      p.literal.hash ??= createHash('sha256');
+      p.literal.hash.update(event.bytes.subarray(from - start, to - start));
+    });
+  }, { data: true, onProgress: options.onProgress });
+  for (const body of literals.values()) body.id = table.literal(body.hash?.digest('hex') ?? 'empty');
+  summary.addresses = table.knownTexts().length;
+
+  // Pass 3: the copy.
+  let fd: number;
+  try {
+    fd = openSync(output, constants.O_WRONLY | constants.O_CREAT | (options.overwrite ? constants.O_TRUNC : constants.O_EXCL), 0o600);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new CaptureError(e.code === 'EEXIST' ? `${output} already exists (choose another name, or --force to replace it)` : `cannot write ${output}: ${e.message}`);
+  }
+  try {
+    fchmodSync(fd, 0o600);
+    await new PseudonymizedCopy(input, fd, table, patches, literals, options.onProgress).run();
+  } catch (err) {
+    closeSync(fd);
+    rmSync(output, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  return summary;
+}
+
+/** Calls `each` for every patch of `key` that overlaps stream bytes [start, end), walking a cursor forwards. */
+function forEachOverlap(list: Patch[] | undefined, cursors: Map<string, number>, key: string, start: number, end: number,
+  each: (p: Patch, from: number, to: number) => void): void {
+  if (!list) return;
+  let i = cursors.get(key) ?? 0;
+  while (i < list.length && list[i].end <= start) i += 1;
+  cursors.set(key, i);
+  for (let j = i; j < list.length && list[j].start < end; j++) {
+    const p = list[j];
+    const from = Math.max(p.start, start);
+    const to = Math.min(p.end, end);
+    if (from < to) each(p, from, to);
+  }
+}
+
+/** A literal body's filler byte at position `i` of the body: CR and LF stay, the rest spells `<literal N> `. */
+function fillerByte(id: number, i: number, original: number): number {
+  if (original === CR || original === LF) return original;
+  const pattern = `<literal ${id}> `;
+  return pattern.charCodeAt(i % pattern.length);
+}
+
+function deflatedByte(i: number, original: number): number {
+  if (original === CR || original === LF) return original;
+  return '<deflated> '.charCodeAt(i % 11);
+}
+
+/** The third pass: every block copied, packets and records rewritten, the index rebuilt. */
+class PseudonymizedCopy {
+  private readonly streams = new Map<string, { session: number; layer: Layer; direction: Direction }>();
+  private readonly offsets = new Map<string, number>();
+  private readonly cursors = new Map<string, number>();
+  private readonly planner: FramePseudonymPlanner;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private written = 0;
+  /** [old offset, new - old] wherever the difference changed: maps the index's offsets. */
+  private readonly moves: Array<[number, number]> = [[0, 0]];
+
+  constructor(private readonly input: string, private readonly fd: number, private readonly table: PseudonymTable,
+    private readonly patches: Map<string, Patch[]>, private readonly literals: Map<string, LiteralBody>,
+    private readonly onProgress?: ReadProgress) {
+    this.planner = new FramePseudonymPlanner();
+  }
+
+  async run(): Promise<void> {
+    const file = await open(this.input, 'r');
+    try {
+      const size = (await file.stat()).size;
+      const source = new BlockSource(file, size);
+      let offset = 0;
+      let index: CaptureIndex | undefined;
+      let told = 0;
+      while (offset < size) {
+        const block = await source.blockAt(offset, () => false);
+        if (!('type' in block)) break; // cut or corrupt: pass 1 read as far, and so does the copy
+        const delta = this.written - offset;
+        if (delta !== this.moves[this.moves.length - 1][1]) this.moves.push([offset, delta]);
+        const isIndex = block.type === BLOCK_CUSTOM_NOCOPY && parseImapdbgPayload(block.bytes.subarray(8, block.length - 4))?.kind === PAYLOAD_INDEX;
+        if (isIndex) {
+          const payload = parseImapdbgPayload(block.bytes.subarray(8, block.length - 4));
+          index = payload ? parseIndex(payload.body.toString('utf8').replace(/\0+$/, '')) : undefined;
+        } else {
+          this.copy(block);
+        }
+        offset += block.length;
+        if (this.onProgress && offset - told >= 8 * 1024 * 1024) { told = offset; this.onProgress(offset, size); }
+      }
+      const delta = this.written - offset;
+      if (delta !== this.moves[this.moves.length - 1][1]) this.moves.push([offset, delta]);
+      if (index) this.emit(encodeCustomBlock(BLOCK_CUSTOM_NOCOPY, imapdbgPayload(PAYLOAD_INDEX, PCAPNG_CAPTURE_VERSION, Buffer.from(JSON.stringify(this.movedIndex(index)), 'utf8'))));
+      this.flush();
+      this.onProgress?.(size, size);
+    } finally {
+      await file.close();
+    }
+  }
+
+  private copy(block: Block): void {
+    const bytes = block.bytes;
+    if (block.type === BLOCK_CUSTOM_COPY) {
+      const payload = parseImapdbgPayload(bytes.subarray(8, block.length - 4));
+      if (payload?.kind === PAYLOAD_RECORDS) {
+        this.emit(encodeCustomBlock(BLOCK_CUSTOM_COPY, imapdbgPayload(PAYLOAD_RECORDS, payload.version, this.records(payload.body))));
+        return;
+      }
+    }
+    if (block.type !== BLOCK_EPB) { this.emit(Buffer.from(bytes)); return; }
+    const caplen = bytes.readUInt32LE(20);
+    const packet = Buffer.from(bytes.subarray(28, 28 + caplen));
+    const options: Buffer[] = [];
+    const before: Buffer[] = [];
+    forEachOption(bytes.subarray(28 + pad4(caplen), block.length - 4), (code, value) => {
+      if (code === OPT_COMMENT) { options.push(encodeOption(OPT_COMMENT, Buffer.from(this.table.text(value.toString('utf8')), 'utf8'))); return; }
+      const payload = code === OPT_CUSTOM_BINARY_COPY ? parseImapdbgPayload(value) : undefined;
+      if (payload?.kind !== PAYLOAD_RECORDS) { options.push(encodeOption(code, Buffer.from(value))); return; }
+      const body = imapdbgPayload(PAYLOAD_RECORDS, payload.version, this.records(payload.body));
+      // Grown past what an option holds: the records go in a custom block just before (read in the same order).
+      if (body.length > MAX_OPTION_BODY) before.push(encodeCustomBlock(BLOCK_CUSTOM_COPY, body));
+      else options.push(encodeOption(OPT_CUSTOM_BINARY_COPY, body));
+    });
+    this.patchPacket(bytes, packet);
+    for (const b of before) this.emit(b);
+    const head = Buffer.from(bytes.subarray(8, 28));
+    const opts = options.length > 0 ? Buffer.concat([...options, Buffer.alloc(4)]) : Buffer.alloc(0);
+    this.emit(encodeBlock(BLOCK_EPB, Buffer.concat([head, packet, Buffer.alloc(pad4(caplen) - caplen), opts])));
+  }
+
+  /** The packet's payload overwritten where the plan says, its addresses replaced (IPv4 checksum redone). */
+  private patchPacket(block: Buffer, packet: Buffer): void {
+    const view = tcpPacketView(block);
+    if (!view) return;
+    const end = this.streams.get(view.key);
+    if (end && view.payloadLength > 0) {
+      const key = streamKey(end.session, end.layer, end.direction);
+      const start = this.offsets.get(view.key) ?? 0;
+      this.offsets.set(view.key, start + view.payloadLength);
+      const at = view.payloadAt - 28;
+      forEachOverlap(this.patches.get(key), this.cursors, key, start, start + view.payloadLength, (p, from, to) => {
+        const replacement = this.replacement(p, from, to, (i) => packet[at + (i - start)]);
+        replacement.copy(packet, at + (from - start));
+      });
+    }
+    const ethertype = packet.readUInt16BE(12);
+    if (ethertype === 0x0800) {
+      this.table.ip(packet.subarray(26, 30)).copy(packet, 26);
+      this.table.ip(packet.subarray(30, 34)).copy(packet, 30);
+      packet.writeUInt16BE(0, 24);
+      let sum = 0;
+      for (let i = 14; i < 34; i += 2) sum += packet.readUInt16BE(i);
+      while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+      packet.writeUInt16BE(~sum & 0xffff, 24);
+    } else if (ethertype === 0x86dd) {
+      this.table.ip(packet.subarray(22, 38)).copy(packet, 22);
+      this.table.ip(packet.subarray(38, 54)).copy(packet, 38);
+    }
+  }
+
+  /** Bytes for stream range [from, to) of patch `p`; `original(i)` is the byte at stream offset i. */
+  private replacement(p: Patch, from: number, to: number, original: (i: number) => number): Buffer {
+    const out = Buffer.alloc(to - from);
+    const what = p.what;
+    const whole = what.kind === 'mailbox' ? Buffer.from(this.table.mailbox(what.raw), 'latin1')
+      : what.kind === 'text' ? Buffer.from(this.sameLengthText(what.raw), 'latin1') : undefined;
+    for (let i = from; i < to; i++) {
+      const o = original(i);
+      out[i - from] = what.kind === 'mask' ? MASK
+        : what.kind === 'deflated' ? deflatedByte(i - p.start, o)
+          : what.kind === 'literal' ? fillerByte(p.literal?.id ?? 0, i - p.start, o)
+            : (whole?.[i - p.start] ?? o);
+    }
+    return out;
+  }
+
+  /** Status text with the known mailbox names replaced by their placeholders (same lengths). */
+  private sameLengthText(raw: string): string {
+    let out = raw;
+    for (const name of this.table.knownNames()) out = out.split(name).join(this.table.mailbox(name));
+    return out;
+  }
+
+  /** Metadata records rewritten: addresses, names, frames by the same plan as their packets. */
+  private records(body: Buffer): Buffer {
+    const lines: string[] = [];
+    for (const line of body.toString('utf8').replace(/\0+$/, '').split('\n')) {
+      if (line === '') continue;
+      let record: MetadataRecord;
+      try { record = JSON.parse(line) as MetadataRecord; } catch { lines.push(line); continue; }
+      lines.push(JSON.stringify(this.record(record)));
+    }
+    return Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');
+  }
+
+  private record(r: MetadataRecord): MetadataRecord {
+    switch (r.k) {
+      case 'stream': {
+        const layer: Layer = r.layer === 'w' ? 'wire' : 'inflated';
+        const client = connectionKey(r.if, r.cip, r.cp, r.sip, r.sp);
+        const server = connectionKey(r.if, r.sip, r.sp, r.cip, r.cp);
+        this.streams.set(client, { session: r.s, layer, direction: 'client' });
+        this.streams.set(server, { session: r.s, layer, direction: 'server' });
+        this.offsets.delete(client);
+        this.offsets.delete(server);
+        return this.streamRecord(r);
+      }
+      case 'open': return { ...r, client: this.table.endpoint(r.client), upstream: this.table.endpoint(r.upstream), listen: this.table.endpoint(r.listen) };
+      case 'tls': {
+        const out = { ...r };
+        if (out.sni !== undefined) out.sni = this.table.host(out.sni);
+        if (out.subj !== undefined) out.subj = this.table.named('subject', out.subj);
+        if (out.iss !== undefined) out.iss = this.table.named('issuer', out.iss);
+        if (out.verdict !== undefined) out.verdict = this.table.text(out.verdict);
+        return out;
+      }
+      case 'finding': return { ...r, f: { ...r.f, msg: this.table.text(r.f.msg) } };
+      case 'close': return r.end.by === 'error' ? { ...r, end: { ...r.end, msg: this.table.text(r.end.msg) } } : r;
+      case 'frame': return this.frameRecord(r);
+      default: return r;
+    }
+  }
+
+  private streamRecord(r: StreamRecord): StreamRecord {
+    return { ...r, cip: this.table.ip(Buffer.from(r.cip, 'hex')).toString('hex'), sip: this.table.ip(Buffer.from(r.sip, 'hex')).toString('hex') };
+  }
+
+  private frameRecord(r: FrameRecord): FrameRecord {
+    const frame: Frame = frameOf(r);
+    const out: FrameRecord = { ...r, parts: r.parts.map((p) => ('line' in p ? { line: { ...p.line } } : { lit: { ...p.lit } })) };
+    for (const span of this.planner.plan(frame)) {
+      const part = out.parts[span.part];
+      if ('line' in part && span.start !== undefined && span.end !== undefined) {
+        const x = part.line.x;
+        const stop = Math.min(span.end, x.length);
+        if (stop <= span.start) continue;
+        const p: Patch = { start: span.streamStart, end: span.streamEnd, what: span.action };
+        const text = this.replacement(p, span.streamStart, span.streamStart + (stop - span.start), (i) => x.charCodeAt(span.start as number + i - span.streamStart)).toString('latin1');
+        part.line.x = x.slice(0, span.start) + text + x.slice(stop);
+      } else if ('lit' in part) {
+        const lit = part.lit;
+        const body = this.literals.get(`${r.s}/${r.d === 'c' ? 'client' : 'server'}@${span.streamStart}`);
+        const p: Patch = { start: span.streamStart, end: span.streamEnd, what: span.action, literal: body };
+        lit.pre = this.replacement(p, span.streamStart, span.streamStart + lit.pre.length, (i) => lit.pre.charCodeAt(i - span.streamStart)).toString('latin1');
+        lit.sha = '';
+      }
+    }
+    out.ann = r.ann.map((a) => {
+      if ('finding' in a) return { finding: { ...a.finding, msg: this.table.text(a.finding.msg) } };
+      if ('note' in a) return { note: this.table.text(a.note) };
+      if ('phase' in a && a.detail) {
+        const detail: Record<string, string | number | boolean> = {};
+        for (const [k, v] of Object.entries(a.detail)) {
+          detail[k] = typeof v !== 'string' ? v : /mailbox|^(name|decoded|from|to)$/i.test(k) ? this.table.mailbox(v) : this.table.text(v);
+        }
+        return { ...a, detail };
+      }
+      return a;
+    });
+    return out;
+  }
+
+  private movedIndex(index: CaptureIndex): CaptureIndex {
+    const move = (offset: number): number => {
+      let delta = 0;
+      let lo = 0;
+      let hi = this.moves.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (this.moves[mid][0] <= offset) { delta = this.moves[mid][1]; lo = mid + 1; } else hi = mid - 1;
+      }
+      return offset + delta;
+    };
+    return {
+      sessions: index.sessions.map((s) => ({
+        ...s,
+        ranges: s.ranges.map(([a, b]): [number, number] => [move(a), move(b)]),
+        ...(s.streams ? { streams: s.streams.map((r) => this.streamRecord(r)) } : {}),
+        ...(s.marks ? { marks: s.marks.map((m) => ({ ...m, marks: m.marks.map(([so, fo]): [number, number] => [so, move(fo)]) })) } : {}),
+      })),
+    };
+  }
+
+  private emit(buf: Buffer): void {
+    this.pending.push(buf);
+    this.pendingBytes += buf.length;
+    this.written += buf.length;
+    if (this.pendingBytes >= 1024 * 1024) this.flush();
+  }
+
+  private flush(): void {
+    if (this.pendingBytes === 0) return;
+    const all = Buffer.concat(this.pending, this.pendingBytes);
+    let at = 0;
+    while (at < all.length) at += writeSync(this.fd, all, at, all.length - at);
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
