@@ -182,16 +182,18 @@ function forEachOverlap(list: Patch[] | undefined, cursors: Map<string, number>,
   }
 }
 
-/** A literal body's filler byte at position `i` of the body: CR and LF stay, the rest spells `<literal N> `. */
-function fillerByte(id: number, i: number, original: number): number {
-  if (original === CR || original === LF) return original;
-  const pattern = `<literal ${id}> `;
-  return pattern.charCodeAt(i % pattern.length);
-}
-
-function deflatedByte(i: number, original: number): number {
-  if (original === CR || original === LF) return original;
-  return '<deflated> '.charCodeAt(i % 11);
+/**
+ * `pattern` repeated over `original` (its first byte is byte `phase` of the pattern), with the CR and
+ * LF bytes of the original kept where they are: a filler with the line structure of what it hides.
+ */
+function filler(pattern: string, phase: number, original: Buffer): Buffer {
+  const pat = Buffer.from(pattern, 'latin1');
+  const k = phase % pat.length;
+  const out = Buffer.alloc(original.length, Buffer.concat([pat.subarray(k), pat.subarray(0, k)]));
+  for (const b of [CR, LF]) {
+    for (let i = original.indexOf(b); i !== -1; i = original.indexOf(b, i + 1)) out[i] = b;
+  }
+  return out;
 }
 
 /** The third pass: every block copied, packets and records rewritten, the index rebuilt. */
@@ -286,7 +288,7 @@ class PseudonymizedCopy {
       this.offsets.set(view.key, start + view.payloadLength);
       const at = view.payloadAt - 28;
       forEachOverlap(this.patches.get(key), this.cursors, key, start, start + view.payloadLength, (p, from, to) => {
-        const replacement = this.replacement(p, from, to, (i) => packet[at + (i - start)]);
+        const replacement = this.replacement(p, from, packet.subarray(at + (from - start), at + (to - start)));
         replacement.copy(packet, at + (from - start));
       });
     }
@@ -305,20 +307,20 @@ class PseudonymizedCopy {
     }
   }
 
-  /** Bytes for stream range [from, to) of patch `p`; `original(i)` is the byte at stream offset i. */
-  private replacement(p: Patch, from: number, to: number, original: (i: number) => number): Buffer {
-    const out = Buffer.alloc(to - from);
+  /** What replaces `original`, the bytes of patch `p` from stream offset `from` on. */
+  private replacement(p: Patch, from: number, original: Buffer): Buffer {
     const what = p.what;
-    const whole = what.kind === 'mailbox' ? Buffer.from(this.table.mailbox(what.raw), 'latin1')
-      : what.kind === 'text' ? Buffer.from(this.sameLengthText(what.raw), 'latin1') : undefined;
-    for (let i = from; i < to; i++) {
-      const o = original(i);
-      out[i - from] = what.kind === 'mask' ? MASK
-        : what.kind === 'deflated' ? deflatedByte(i - p.start, o)
-          : what.kind === 'literal' ? fillerByte(p.literal?.id ?? 0, i - p.start, o)
-            : (whole?.[i - p.start] ?? o);
+    switch (what.kind) {
+      case 'mask': return Buffer.alloc(original.length, MASK);
+      case 'deflated': return filler('<deflated> ', from - p.start, original);
+      case 'literal': return filler(`<literal ${p.literal?.id ?? 0}> `, from - p.start, original);
+      default: {
+        const whole = Buffer.from(what.kind === 'mailbox' ? this.table.mailbox(what.raw) : this.sameLengthText(what.raw), 'latin1');
+        const out = Buffer.from(original);
+        whole.copy(out, 0, from - p.start, from - p.start + original.length);
+        return out;
+      }
     }
-    return out;
   }
 
   /** Status text with the known mailbox names replaced by their placeholders (same lengths). */
@@ -382,13 +384,13 @@ class PseudonymizedCopy {
         const stop = Math.min(span.end, x.length);
         if (stop <= span.start) continue;
         const p: Patch = { start: span.streamStart, end: span.streamEnd, what: span.action };
-        const text = this.replacement(p, span.streamStart, span.streamStart + (stop - span.start), (i) => x.charCodeAt(span.start as number + i - span.streamStart)).toString('latin1');
+        const text = this.replacement(p, span.streamStart, Buffer.from(x.slice(span.start, stop), 'latin1')).toString('latin1');
         part.line.x = x.slice(0, span.start) + text + x.slice(stop);
       } else if ('lit' in part) {
         const lit = part.lit;
         const body = this.literals.get(`${r.s}/${r.d === 'c' ? 'client' : 'server'}@${span.streamStart}`);
         const p: Patch = { start: span.streamStart, end: span.streamEnd, what: span.action, literal: body };
-        lit.pre = this.replacement(p, span.streamStart, span.streamStart + lit.pre.length, (i) => lit.pre.charCodeAt(i - span.streamStart)).toString('latin1');
+        lit.pre = this.replacement(p, span.streamStart, Buffer.from(lit.pre, 'latin1')).toString('latin1');
         lit.sha = '';
       }
     }
