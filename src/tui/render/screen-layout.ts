@@ -84,7 +84,8 @@ function statusLine(model: TuiModel, w: number): string {
   if (src.mode === 'live') parts.push(`${formatBytes(Math.round(model.throughput.rate(model.now())))}B/s`);
   if (src.capturePath) parts.push(`rec ${src.capturePath}`);
   if (src.mode === 'file' && src.speed !== undefined) parts.push(`speed ${src.speed}×`);
-  parts.push(model.paused ? `PAUSED (${model.heldCount} held)` : model.frames?.following ? 'FOLLOW' : src.mode === 'live' ? 'live' : model.playing ? 'playing' : 'loaded');
+  const loading = model.loading ? `loading ${Math.floor((100 * model.loading.read) / Math.max(1, model.loading.total))}%` : undefined;
+  parts.push(model.paused ? `PAUSED (${model.heldCount} held)` : model.frames?.following ? 'FOLLOW' : src.mode === 'live' ? 'live' : model.playing ? 'playing' : loading ?? 'loaded');
   if (model.filter) parts.push(`filter: ${model.filter.source}`);
   // On a narrow screen the file's directory matters least.
   if (parts.join(' | ').length >= w) parts[0] = parts[0].replace(/[^ ]*\//, '').replace(/ → .*/, '');
