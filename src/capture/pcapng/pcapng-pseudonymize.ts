@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, constants, fchmodSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fchmodSync, openSync, rmSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Direction, Frame } from '../../imap/frame';
 import { CaptureError, type ReadProgress } from '../capture-error';
@@ -72,6 +72,8 @@ const streamKey = (session: number, layer: Layer, direction: Direction): string 
  * literal bodies, so equal bodies get equal fillers), then the copy.
  */
 export async function pseudonymizePcapng(input: string, output: string, options: PseudonymizeOptions = {}): Promise<PseudonymizeSummary> {
+  // Refused before the passes that read the whole input (the copy is opened exclusively again below).
+  if (!options.overwrite && existsSync(output)) throw new CaptureError(`${output} already exists (choose another name, or --force to replace it)`);
   const table = new PseudonymTable();
   const patches = new Map<string, Patch[]>();
   const literals = new Map<string, LiteralBody>();
