@@ -19,8 +19,10 @@ export interface CaptureReadOptions {
   session?: number;
   /**
    * False: the caller needs no data events (recorded frames, findings and session facts only); a
-   * pcapng reader then skips packet payloads. JSON Lines captures still deliver them.
+   * pcapng reader then skips packet payloads. JSON Lines captures still deliver them. 'sizes': data
+   * events whose bytes are zeros of the payload's length (a pcapng reader skips the payloads, and
+   * hands out a packet per event): for callers that only count bytes (stats, the viewer).
    */
-  data?: boolean;
+  data?: boolean | 'sizes';
   onProgress?: ReadProgress;
 }

@@ -21,8 +21,11 @@ export interface TextExportOptions {
 /** How a command wants a capture's events. */
 export interface EventReadOptions {
   revealSecrets: boolean;
-  /** The command uses data events (byte counts, raw bytes); without them a pcapng reader skips packet payloads. */
-  data?: boolean;
+  /**
+   * The command uses data events (byte counts, raw bytes); without them a pcapng reader skips packet
+   * payloads; 'sizes' for byte counts only (CaptureReadOptions.data).
+   */
+  data?: boolean | 'sizes';
   session?: number;
   /**
    * Frame a JSON Lines capture again by today's rules (lint, stats). A pcapng capture's recorded

@@ -15,6 +15,7 @@ import { terminalJson, terminalText } from '../imap/terminal-text';
 interface ExportOptions {
   format: 'text' | 'json' | 'raw' | 'rawlog' | 'pcapng';
   redact: boolean;
+  pseudonymize: boolean;
   force: boolean;
   outPrefix?: string;
   timestamps: boolean;
@@ -38,6 +39,7 @@ export function registerExportCommand(program: Command): void {
     .option('--out-prefix <prefix>', 'rawlog format: write PREFIX.in (client) and PREFIX.out (server); PREFIX-N.* per session when several')
     .option('--no-timestamps', 'rawlog format: no "SECONDS.MICROSECONDS " at line starts (like `rawlog` without -t)')
     .option('--redact', 'pcapng format: overwrite LOGIN passwords and AUTHENTICATE data in the packets too (same lengths)', false)
+    .option('--pseudonymize', 'pcapng format: --redact, and replace addresses, mailbox names and literal bodies with stable placeholders (same lengths in the packets)', false)
     .option('--force', 'pcapng format: replace an existing --out file', false)
     .option('--reveal-secrets', 'show LOGIN passwords and AUTHENTICATE data instead of masking them', false)
     .option('--utc', 'print times in UTC', false)
@@ -48,6 +50,7 @@ Examples:
   imapdbg export session.pcapng --format raw --session 1 --direction server > server.bin
   imapdbg export session.pcapng --format rawlog --out-prefix /tmp/session   # /tmp/session.in, /tmp/session.out
   imapdbg export session.pcapng --format pcapng --redact -o for-bug-report.pcapng
+  imapdbg export session.pcapng --format pcapng --pseudonymize -o anonymous.pcapng
   imapdbg export old.imapcap --format pcapng -o new.pcapng    # a JSON Lines capture of an earlier version
 
 A capture keeps the raw bytes, secrets included; text and JSON output mask them unless --reveal-secrets.`)
@@ -56,11 +59,15 @@ A capture keeps the raw bytes, secrets included; text and JSON output mask them 
         if (opts.out === undefined) throw new UsageError('--format pcapng needs -o OUT.pcapng');
         if (opts.session !== undefined) throw new UsageError('--format pcapng copies the whole capture; --session is not supported with it');
         const out = opts.out;
-        const r = await withProgress(`export ${file}`, (onProgress) => exportPcapng(file, out, { redact: opts.redact, overwrite: opts.force, tool: TOOL, onProgress }));
-        stderr.write(`imapdbg: wrote ${out} (${r.how}${r.redactedSpans === undefined ? '' : `, ${r.redactedSpans} secret spans overwritten`})\n`);
+        const r = await withProgress(`export ${file}`, (onProgress) => exportPcapng(file, out,
+          { redact: opts.redact || opts.pseudonymize, pseudonymize: opts.pseudonymize, overwrite: opts.force, tool: TOOL, onProgress }));
+        const p = r.pseudonymized;
+        const what = p ? `, ${p.secrets} secret spans overwritten, ${p.mailboxes} mailbox names, ${p.literals} literal bodies and ${p.addresses} addresses and names replaced`
+          : r.redactedSpans === undefined ? '' : `, ${r.redactedSpans} secret spans overwritten`;
+        stderr.write(`imapdbg: wrote ${out} (${r.how}${what})\n`);
         return;
       }
-      if (opts.redact) throw new UsageError('--redact goes with --format pcapng (text and JSON output mask secrets already)');
+      if (opts.redact || opts.pseudonymize) throw new UsageError(`${opts.redact ? '--redact' : '--pseudonymize'} goes with --format pcapng (text and JSON output mask secrets already)`);
       if (opts.format === 'raw' && (opts.session === undefined || opts.direction === undefined)) {
         throw new UsageError('--format raw needs --session N and --direction client|server');
       }

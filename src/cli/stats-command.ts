@@ -28,8 +28,9 @@ Examples:
       const stats = new SessionStatsCollector();
       const push = new PushLatencyCollector();
       const watch = new IdleWatch(new EventBus().add(stats).add(push), idleThresholds(opts));
-      // Data events too: the byte counts per layer and direction come from them.
-      const result = await readOrUsage(file, { revealSecrets: false, reframeJsonl: true, data: true }, (event) => watch.handle(event), 'stats');
+      // Data events too, for the byte counts per layer and direction: their sizes only (a pcapng
+      // reader skips the payloads).
+      const result = await readOrUsage(file, { revealSecrets: false, reframeJsonl: true, data: 'sizes' }, (event) => watch.handle(event), 'stats');
       const all = stats.summaries();
       if (opts.json) stdoutJson.write(`${JSON.stringify(all, null, 2)}\n`);
       else stdout.write(statsText(all, stats.folded()) + pushLatencyText(push.summaries()));

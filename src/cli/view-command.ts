@@ -61,16 +61,23 @@ async function runView(file: string, opts: ViewOptions): Promise<void> {
   // of an earlier version has none). Not for one session alone: relations need the other sessions,
   // so then the ones recorded with the capture are kept.
   const sink = opts.session === undefined ? new IdleWatch(app.sink) : app.sink;
-  const loading = readCaptureEvents(file, { revealSecrets: opts.revealSecrets, session: opts.session }, async (event) => {
+  // The status line says how far the reading got (a 1 GB capture takes seconds to read through).
+  app.model.loading = { read: 0, total: 1 };
+  const onProgress = (read: number, total: number): void => { app.model.loading = { read, total }; };
+  // The screen needs data events only for byte counts and throughput: a pcapng reader skips the
+  // payloads (the detail pane reads a frame's bytes from the file when it is opened).
+  const loading = readCaptureEvents(file, { revealSecrets: opts.revealSecrets, session: opts.session, data: 'sizes', onProgress }, async (event) => {
     if (replay) await replay.wait(eventTime(event));
     sink.handle(event);
   }).then((result) => {
+    app.model.loading = undefined;
     replay?.finish();
     app.model.playing = false;
     const frames = app.model.store.size;
     app.model.say(result.truncated ? `loaded ${frames} frames; the last record was cut off` : `loaded ${frames} frames`, result.truncated);
     app.model.onChange();
   }, (err: unknown) => {
+    app.model.loading = undefined;
     app.model.playing = false;
     app.model.say(err instanceof CaptureError ? err.message : `cannot read ${file}: ${(err as Error).message}`, true);
     app.model.onChange();

@@ -7,6 +7,7 @@ import { handleKey } from '../../src/tui/view-model/key-actions';
 import { firstArgument, saslUser } from '../../src/tui/view-model/session-identity';
 import { RecentBytes } from '../../src/tui/view-model/recent-bytes';
 import { makeFrame, sampleConversation } from './frame-samples';
+import { renderScreen } from '../../src/tui/render/screen-layout';
 
 function model(mode: 'live' | 'file' = 'file', nowUs = 0): TuiModel {
   return new TuiModel({ source: { mode, title: 'test' }, revealSecrets: false, utc: true, now: () => nowUs });
@@ -235,4 +236,16 @@ test('recent bytes: ranges come back from the ring, dropped ones empty', async (
   assert.equal(kept.toString(), '89abcd');
   assert.equal(short.toString(), 'gh');
   assert.deepEqual((await ring.read(2, 'server', [{ offset: 0, length: 1 }]))[0].length, 0);
+});
+
+test('a capture still being read: the status line says how far, an empty list says it is reading, not that there are no sessions', () => {
+  const m = model('file');
+  const screen = (): string => renderScreen(m, 100, 20).lines.join('\n').replace(/\x1b\[[0-9;]*m/g, '');
+  m.loading = { read: 400, total: 1000 };
+  assert.match(screen(), /loading 40%/);
+  assert.match(screen(), /reading the capture…/);
+  assert.doesNotMatch(screen(), /no sessions in this capture|\| loaded/);
+  m.loading = undefined;
+  assert.match(screen(), /\| loaded/);
+  assert.match(screen(), /no sessions in this capture/);
 });

@@ -17,8 +17,12 @@ import { connectionKey, pushes, tcpPacketView } from './packet-view';
 export interface PcapngReadOptions extends CaptureReadOptions {
   /** Only this session's events; with the file's index, only its blocks are read. */
   session?: number;
-  /** False: no data events, packet payloads are skipped (lint, stats, text export need only metadata). */
-  data?: boolean;
+  /**
+   * False: no data events, packet payloads are skipped (lint, text export need only metadata).
+   * 'sizes': a data event per packet whose bytes are zeros of its payload's length, payloads skipped
+   * (stats and the viewer count bytes only).
+   */
+  data?: boolean | 'sizes';
   /**
    * With `session` and the file's index: start at the index's last seek point at or before this
    * offset of one stream instead of the session's first block (events before it are not delivered:
@@ -57,6 +61,8 @@ const MAX_DATA_EVENT = 16 * 1024 * 1024;
 const PROGRESS_EVERY = 1024 * 1024;
 /** Payloads this small are copied out of the read window, so a kept event does not pin the whole window. */
 const COPY_BELOW = 16 * 1024;
+/** What a 'sizes' data event carries: zeros, shared, as long as the longest payload a packet can have. */
+const ZEROS = Buffer.alloc(65536);
 
 type OnEvent = (event: ProxyEvent) => void | Promise<void>;
 
@@ -108,10 +114,12 @@ class PcapngWalk {
   private truncated = false;
   private stopped = false;
   private readonly wantData: boolean;
+  private readonly wantSizes: boolean;
 
   constructor(private readonly path: string, private readonly source: BlockSource, private readonly onEvent: OnEvent,
     private readonly options: PcapngReadOptions) {
-    this.wantData = options.data !== false;
+    this.wantData = options.data === true || options.data === undefined;
+    this.wantSizes = options.data === 'sizes';
   }
 
   async read(): Promise<PcapngReadResult> {
@@ -295,7 +303,7 @@ class PcapngWalk {
   }
 
   private async packet(block: Block): Promise<void> {
-    if (!this.wantData && !this.options.packets) return;
+    if (!this.wantData && !this.wantSizes && !this.options.packets) return;
     const view = tcpPacketView(block.bytes);
     if (!view || view.payloadLength === 0) return;
     const end = this.streams.get(view.key);
@@ -306,6 +314,12 @@ class PcapngWalk {
       const verdict = this.options.packets({ session: end.session, layer: end.layer, direction: end.direction,
         fileOffset: block.offset + view.payloadAt, streamOffset, length: view.payloadLength });
       if (verdict === 'stop') this.stopped = true;
+    }
+    if (this.wantSizes) {
+      // The payload is never read. An IP packet carries at most 65535 bytes: the cap only guards the shared buffer.
+      const length = Math.min(view.payloadLength, ZEROS.length);
+      await this.onEvent({ type: 'data', session: end.session, direction: end.direction, timeUs: view.timeUs, bytes: ZEROS.subarray(0, length), layer: end.layer });
+      return;
     }
     if (!this.wantData) return;
     let payload = block.whole

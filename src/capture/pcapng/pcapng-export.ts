@@ -4,10 +4,13 @@ import { captureFormatOf } from './capture-format-sniffer';
 import { convertJsonlToPcapng } from './jsonl-to-pcapng';
 import { readPcapngCapture } from './pcapng-capture-reader';
 import { redactPcapng } from './pcapng-redact';
+import { pseudonymizePcapng, type PseudonymizeSummary } from './pcapng-pseudonymize';
 
 export interface PcapngExportOptions {
   /** Overwrite LOGIN passwords and AUTHENTICATE data in the packets too (a copy for a bug report). */
   redact: boolean;
+  /** Also replace addresses, mailbox names and literal bodies with stable placeholders (implies `redact`). */
+  pseudonymize?: boolean;
   /** Replace an existing output file. */
   overwrite: boolean;
   tool: string;
@@ -19,6 +22,8 @@ export interface PcapngExportSummary {
   how: 'copied' | 'converted';
   /** Secret spans overwritten (with `redact`). */
   redactedSpans?: number;
+  /** What `pseudonymize` replaced. */
+  pseudonymized?: PseudonymizeSummary;
 }
 
 /**
@@ -30,6 +35,20 @@ export interface PcapngExportSummary {
 export async function exportPcapng(input: string, output: string, options: PcapngExportOptions): Promise<PcapngExportSummary> {
   if (sameFile(input, output)) throw new CaptureError(`${output} is the input capture itself; name another output file`);
   const kind = captureFormatOf(input);
+  if (options.pseudonymize) {
+    if (kind === 'pcapng') {
+      const r = await pseudonymizePcapng(input, output, { overwrite: options.overwrite, onProgress: options.onProgress });
+      return { how: 'copied', redactedSpans: r.secrets, pseudonymized: r };
+    }
+    const between = `${output}.unredacted-${process.pid}`;
+    try {
+      await convertJsonlToPcapng(input, between, options.tool, true, options.onProgress);
+      const r = await pseudonymizePcapng(between, output, { overwrite: options.overwrite, onProgress: options.onProgress });
+      return { how: 'converted', redactedSpans: r.secrets, pseudonymized: r };
+    } finally {
+      rmSync(between, { force: true });
+    }
+  }
   if (kind === 'pcapng' && !options.redact) {
     await readPcapngCapture(input, () => undefined, { data: false, onProgress: options.onProgress });
     try {

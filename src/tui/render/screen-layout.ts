@@ -85,7 +85,8 @@ function statusLine(model: TuiModel, w: number): string {
   if (src.mode === 'live') parts.push(`${formatBytes(Math.round(model.throughput.rate(model.now())))}B/s`);
   if (src.capturePath) parts.push(`rec ${src.capturePath}`);
   if (src.mode === 'file' && src.speed !== undefined) parts.push(`speed ${src.speed}×`);
-  parts.push(model.paused ? `PAUSED (${model.heldCount} held)` : model.frames?.following ? 'FOLLOW' : src.mode === 'live' ? 'live' : model.playing ? 'playing' : 'loaded');
+  const loading = model.loading ? `loading ${Math.floor((100 * model.loading.read) / Math.max(1, model.loading.total))}%` : undefined;
+  parts.push(model.paused ? `PAUSED (${model.heldCount} held)` : model.frames?.following ? 'FOLLOW' : src.mode === 'live' ? 'live' : model.playing ? 'playing' : loading ?? 'loaded');
   if (model.filter) parts.push(`filter: ${model.filter.source}`);
   const intercept = model.options.intercept;
   if (intercept && (intercept.filterSource !== undefined || intercept.count > 0)) {

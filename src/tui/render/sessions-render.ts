@@ -76,6 +76,6 @@ export function sessionsRows(model: TuiModel, width: number, height: number): st
     const style = i === cursor.cursor ? 'inverse' : s.closed ? 'gray-fg' : model.store.bands.openBand(s.info.id) ? 'green-fg' : '';
     rows.push(colour(text, style));
   }
-  if (list.length === 0) rows.push(colour(model.options.source.mode === 'live' ? 'waiting for a client to connect…' : 'no sessions in this capture', 'gray-fg'));
+  if (list.length === 0) rows.push(colour(model.options.source.mode === 'live' ? 'waiting for a client to connect…' : model.loading ? 'reading the capture…' : 'no sessions in this capture', 'gray-fg'));
   return rows;
 }

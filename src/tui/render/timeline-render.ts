@@ -41,7 +41,7 @@ export function timelineLines(model: TuiModel, width: number, height: number): s
   const lines = [axisLine(model, view, label, plot)];
   const { from, to } = state.rows.visible(list.length);
   for (let i = from; i < to; i++) lines.push(sessionRow(model, list[i], i === state.rows.cursor, view, label, plot, now));
-  if (list.length === 0) lines.push(colour(model.options.source.mode === 'live' ? 'waiting for a client to connect…' : 'no sessions in this capture', 'gray-fg'));
+  if (list.length === 0) lines.push(colour(model.options.source.mode === 'live' ? 'waiting for a client to connect…' : model.loading ? 'reading the capture…' : 'no sessions in this capture', 'gray-fg'));
   while (lines.length < height - 1) lines.push('');
   lines.length = height - 1;
   lines.push(markLine(model, width));

@@ -74,6 +74,8 @@ export class TuiModel {
   playing: boolean;
   /** Time of the newest event seen, for offline clocks. */
   latestUs = 0;
+  /** A capture file still being read: bytes behind the reader of its total (the status line shows how far). */
+  loading: { read: number; total: number } | undefined;
   /** Called when something changed that is worth a redraw (bytes arrived for the detail pane). */
   onChange: () => void = () => undefined;
 

@@ -106,3 +106,24 @@ function renumber(e: ProxyEvent, id: number): ProxyEvent {
     default: return { ...e, session: id };
   }
 }
+
+test("data: 'sizes' gives each packet's payload length without reading it (stats and the viewer count bytes only)", async () => {
+  for (const name of ['compress', 'big-fetch']) {
+    const file = path.join(FIXTURES, `${name}.pcapng`);
+    const full: ProxyEvent[] = [];
+    const sized: ProxyEvent[] = [];
+    await readCapture(file, (e) => { full.push(e); }, { data: true });
+    await readCapture(file, (e) => { sized.push(e); }, { data: 'sizes' });
+    const totals = (events: ProxyEvent[]): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const e of events) if (e.type === 'data') out[`${e.session}/${e.layer}/${e.direction}`] = (out[`${e.session}/${e.layer}/${e.direction}`] ?? 0) + e.bytes.length;
+      return out;
+    };
+    assert.deepEqual(totals(sized), totals(full), name);
+    assert.ok(Object.values(totals(full)).some((n) => n > 0), name);
+    // The payloads were not read: zeros stand for them.
+    assert.ok(sized.every((e) => e.type !== 'data' || e.bytes.every((b) => b === 0)), `${name}: sizes only`);
+    const others = (events: ProxyEvent[]) => events.filter((e) => e.type !== 'data');
+    assert.deepStrictEqual(others(sized), others(full), name);
+  }
+});
