@@ -16,8 +16,9 @@ import { IdleWatch } from '../imap/idle-watch';
 import { PushLatencyCollector, pushLatencyText } from '../imap/push-latency-stats';
 import { addIdleThresholdOptions, idleThresholds, type IdleThresholdOptions } from './idle-options';
 import { stdout, stderr } from '../headless/terminal-output';
+import { addFrontEndOptions, startFrontEnds, wantsFrontEnds, type FrontEndCliOptions } from './front-end-cli';
 
-interface ProxyOptions extends TlsCliOptions, IdleThresholdOptions {
+interface ProxyOptions extends TlsCliOptions, IdleThresholdOptions, FrontEndCliOptions {
   listen: string;
   upstream?: string;
   record?: string;
@@ -47,6 +48,7 @@ export function registerProxyCommand(program: Command): void {
     .addOption(new Option('--literal-digest <digest>', 'digest each literal body while forwarding (costs CPU); readers compute it from the capture when asked')
       .choices(['sha256', 'none']).default('none'));
   addIdleThresholdOptions(proxy);
+  addFrontEndOptions(proxy);
   addTlsOptions(proxy)
     .addHelpText('after', `
 Examples:
@@ -54,16 +56,21 @@ Examples:
   imapdbg proxy --listen 127.0.0.1:1143 --upstream 127.0.0.1:143 --record session.pcapng
   then point the mail client at 127.0.0.1:1143.
   imapdbg proxy --tls --listen 127.0.0.1:1993 --upstream imap.example.org:993 --upstream-tls --keylog keys.log
-  then let the client trust the CA that "imapdbg ca show" prints and point it at 127.0.0.1:1993.`)
+  then let the client trust the CA that "imapdbg ca show" prints and point it at 127.0.0.1:1993.
+  imapdbg proxy --socks 127.0.0.1:1080 --record all.pcapng
+  then set 127.0.0.1:1080 as the mail client's SOCKS5 proxy (remote DNS): every account is seen as
+  it is, under its real server name; ports 143/993 are IMAP, other ports (SMTP...) opaque sessions.
+  imapdbg proxy --route 127.0.0.1:1143=imap.a.example:143 --route 127.0.0.1:1993=imap.b.example:993`)
     .action(async (opts: ProxyOptions) => runProxy(opts));
 }
 
 async function runProxy(opts: ProxyOptions): Promise<void> {
-  if (!opts.upstream) throw new UsageError('--upstream HOST:PORT is required (the real IMAP server)');
+  const frontEnds = wantsFrontEnds(opts);
+  if (!opts.upstream && !frontEnds) throw new UsageError('--upstream HOST:PORT is required (the real IMAP server), or --socks HOST:PORT, or --route LISTEN=SERVER');
   let listen, upstream;
   try {
     listen = parseHostPort(opts.listen, '--listen');
-    upstream = parseHostPort(opts.upstream, '--upstream');
+    upstream = parseHostPort(opts.upstream ?? '0', '--upstream');
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -84,26 +91,40 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   // IDLE timing and push latency across sessions; the timer flags a silent IDLE while it is silent.
   const watch = new IdleWatch(bus, idleThresholds(opts));
   const watchTimer = setInterval(() => watch.tick(nowUs()), 1000).unref();
+  const limits = { ...DEFAULT_LIMITS, literalDigest: opts.literalDigest };
+  // --socks and --route (front-end-cli.ts): several listeners, the server chosen per connection or per route.
+  let listeners: { close(): Promise<void>; title: string };
   let tls;
   try {
-    tls = await setUpTls(opts, upstream, listen, bus);
+    if (frontEnds) {
+      const started = await startFrontEnds(opts, { sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
+        handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits, extraLayers: () => [new CompressLayer()], warn: (line) => warn(line) });
+      tls = started.tls;
+      listeners = started;
+      stderr.write(`imapdbg: TLS: by server port; implicit on --tls-ports, STARTTLS intercepted on other IMAP ports; server ${tls.description.slice(tls.description.indexOf('certificate '))}\n`);
+      for (const line of started.lines) stderr.write(`imapdbg: ${line}\n`);
+      if (opts.record) stderr.write(`imapdbg: recording to ${opts.record}\n`);
+    } else {
+      const single = await setUpTls(opts, upstream, listen, bus);
+      tls = single;
+      const proxy = new ProxyServer({ listen, upstream, sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
+        handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits,
+        startSession: single.interception.startSession, sessionOptions: () => ({ layers: [...single.interception.layers(), new CompressLayer()] }) });
+      let bound;
+      try {
+        bound = await proxy.listen();
+      } catch (err) {
+        throw new Error(`cannot listen on ${opts.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      stderr.write(`imapdbg: TLS: ${tls.description}\n`);
+      stderr.write(`imapdbg: listening on ${bound.host}:${bound.port}, forwarding to ${opts.upstream}${opts.record ? `, recording to ${opts.record}` : ''}\n`);
+      listeners = { close: () => proxy.close(), title: `${bound.host}:${bound.port} → ${opts.upstream}` };
+    }
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const limits = { ...DEFAULT_LIMITS, literalDigest: opts.literalDigest };
-  const proxy = new ProxyServer({ listen, upstream, sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
-    handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits,
-    startSession: tls.interception.startSession, sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()] }) });
-  let bound;
-  try {
-    bound = await proxy.listen();
-  } catch (err) {
-    throw new UsageError(`cannot listen on ${opts.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  stderr.write(`imapdbg: TLS: ${tls.description}\n`);
-  stderr.write(`imapdbg: listening on ${bound.host}:${bound.port}, forwarding to ${opts.upstream}${opts.record ? `, recording to ${opts.record}` : ''}\n`);
   // Loaded only for the UI: blessed costs ~5 MB of RSS that a headless proxy does not need.
-  const tui = useTui ? (await import('../tui/tui-app')).openTui({ source: { mode: 'live', title: `${bound.host}:${bound.port} → ${opts.upstream}`, capturePath: opts.record },
+  const tui = useTui ? (await import('../tui/tui-app')).openTui({ source: { mode: 'live', title: listeners.title, capturePath: opts.record },
     revealSecrets: opts.revealSecrets, utc: opts.utc }) : undefined;
   if (tui) bus.add(tui.sink);
   if (tui) {
@@ -121,7 +142,7 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
     void tui?.quit.then(stop);
   });
   tui?.destroy();
-  await proxy.close();
+  await listeners.close();
   clearInterval(watchTimer);
   tls.close();
   await bus.close();

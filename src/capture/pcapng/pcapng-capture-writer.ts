@@ -201,7 +201,8 @@ export class PcapngCaptureWriter implements EventSink {
     if (conn) return conn;
     // Data of a session whose opening this writer never saw (a converted, cut capture) gets made-up ends.
     const info = this.sessions.get(session) ?? { client: `192.0.2.1:${40000 + (session % 20000)}`, upstream: '192.0.2.2:143' };
-    const wire = syntheticAddresses(info.client, info.upstream);
+    // A server named by host name (SOCKS5) still has the address imapdbg really connected to.
+    const wire = syntheticAddresses(info.client, ('upstreamAddress' in info ? info.upstreamAddress : undefined) ?? info.upstream);
     const addresses = layer === 'wire' ? wire : inflatedAddresses(wire);
     const iface = layer === 'wire' ? WIRE_INTERFACE : INFLATED_INTERFACE;
     conn = { tcp: new SyntheticTcpConnection(addresses, session * 2 + (layer === 'wire' ? 0 : 1), EPB_HEAD), iface, session,
