@@ -103,7 +103,7 @@ export async function startFrontEnds(opts: FrontEndCliOptions & TlsCliOptions & 
       }
       const where = formatHostPort(bound.host, bound.port);
       titles.push(`SOCKS5 ${where}`);
-      lines.push(`SOCKS5 on ${where}${credentials ? ' (username/password required)' : ''}: IMAP ports ${[...imapPorts].join(',')}, implicit TLS ports ${[...tlsPorts].join(',')}, other ports relayed as opaque sessions`);
+      lines.push(`SOCKS5 proxy listening on ${where}${credentials ? ' (username/password required)' : ''}: IMAP ports ${[...imapPorts].join(',')}, implicit TLS ports ${[...tlsPorts].join(',')}, other ports relayed as opaque sessions`);
     }
   } catch (err) {
     await routeListeners.close();
