@@ -184,4 +184,11 @@ test('the capture (read back) shows every session under the server name asked fo
   assert.match(out, new RegExp(`upstream ${TEST_NAME.replace(/\./g, '\\.')}:${dovecot.port} \\(127\\.0\\.0\\.1:${dovecot.port}\\)`));
   assert.match(out, new RegExp(`upstream localhost:${echoPort}.* -- opaque, not IMAP`));
   assert.match(out, /S: \* OK .*Dovecot/);
+  // In the pcapng, each session's TCP stream goes to the address imapdbg really connected to, not to
+  // the documentation address a host name used to get.
+  const syn = await run('tshark', ['-r', capture, '-Y', 'tcp.flags.syn==1 && tcp.flags.ack==0', '-T', 'fields', '-e', 'ip.dst', '-e', 'tcp.dstport']);
+  assert.equal(syn.code, 0, syn.err);
+  const streams = syn.out.trim().split('\n');
+  assert.ok(streams.includes(`127.0.0.1\t${echoPort}`) && streams.includes(`127.0.0.1\t${dovecot.tlsPort}`), syn.out);
+  assert.ok(!syn.out.includes('192.0.2.'), syn.out);
 });
