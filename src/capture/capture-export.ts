@@ -1,6 +1,6 @@
 import type { Direction } from '../imap/frame';
 import { eventLine } from '../imap/notation';
-import type { ProxyEvent } from '../imap/events';
+import type { DataLayer, ProxyEvent } from '../imap/events';
 import { readCapture, type CaptureReadResult } from './capture-reader';
 import type { ReadProgress } from './capture-error';
 import { captureFormatOf } from './pcapng/capture-format-sniffer';
@@ -65,7 +65,7 @@ export function exportJson(path: string, write: ExportWrite, options: Omit<TextE
 
 /** The exact bytes one direction of one session carried (wire layer: what the peer sent, after TLS). */
 export async function exportRaw(path: string, write: ExportWrite, session: number, direction: Direction,
-  layer: 'wire' | 'inflated' = 'wire', onProgress?: ReadProgress): Promise<CaptureReadResult & { sessions: number[] }> {
+  layer: DataLayer = 'wire', onProgress?: ReadProgress): Promise<CaptureReadResult & { sessions: number[] }> {
   const sessions = new Set<number>();
   const result = await readCapture(path, async (event) => {
     if (event.type === 'session-open') sessions.add(event.session.id);

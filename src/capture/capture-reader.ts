@@ -1,5 +1,6 @@
 import type { ProxyEvent } from '../imap/events';
-import { CAPTURE_FORMAT, CAPTURE_VERSION, directionOf, type CaptureRecord, type HeaderRecord } from './format';
+import { CAPTURE_FORMAT, CAPTURE_VERSION, directionOf, layerOf, type CaptureRecord, type HeaderRecord } from './format';
+import { checkedIntervention, checkedSource } from './intervention-shape';
 import { upgradeRecord } from './format-upgrade';
 import { InputFileError, recordLines } from './record-lines';
 import { CaptureError, type CaptureReadOptions, type CaptureReadResult, type ReadProgress } from './capture-error';
@@ -136,6 +137,8 @@ function shapeProblem(record: CaptureRecord): string | undefined {
     case 'finding':
     case 'tls':
       return num(r.s) && isTime(r.t) ? undefined : `${record.r} record without s and t (whole numbers)`;
+    case 'change':
+      return num(r.s) && isTime(r.t) && typeof r.c === 'object' && r.c !== null ? undefined : 'change record without s, t (whole numbers) and c';
     default:
       return undefined;
   }
@@ -147,7 +150,15 @@ function toEvent(record: CaptureRecord, path: string, lineNo: number): ProxyEven
   switch (record.r) {
     case 'data':
       return { type: 'data', session: record.s, direction: directionOf(record.d), timeUs: record.t,
-        bytes: Buffer.from(record.b, 'base64'), layer: record.l === 'i' ? 'inflated' : 'wire' };
+        bytes: Buffer.from(record.b, 'base64'), layer: layerOf(record.l) };
+    case 'change': {
+      const c = record.c as unknown as Record<string, unknown>;
+      const s = (typeof c.source === 'object' && c.source !== null ? c.source : {}) as Record<string, unknown>;
+      const intervention = checkedIntervention({ action: c.action, toward: c.toward, frameSeq: c.frameSeq, amount: c.amount,
+        deliveredBytes: c.deliveredBytes, detail: c.detail, source: checkedSource(s.kind, s.index, s.text, s.file, s.hook) });
+      if (intervention === undefined) throw new CaptureError(`${path}:${lineNo}: change record without c.action, c.source, c.toward (client|server) and c.detail`);
+      return intervention === 'unknown' ? undefined : { type: 'intervention', session: record.s, timeUs: record.t, intervention };
+    }
     case 'frame':
       return { type: 'frame', frame: record.f };
     case 'session-open':

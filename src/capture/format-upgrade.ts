@@ -2,10 +2,12 @@ import { CAPTURE_VERSION, type CaptureRecord } from './format';
 
 /**
  * Upgrades records of older capture versions to the current one, a step per version
- * (as mitmproxy's io/compat.py chains convert_19_20, convert_20_21). Version 1 is the first
- * format, so the chain is empty; a version 2 adds `1: convertV1toV2` here and keeps a v1 fixture.
+ * (as mitmproxy's io/compat.py chains convert_19_20, convert_20_21). Version 2 only added record
+ * kinds (`change`, the `d` data layer), so a version 1 record is a version 2 record as it is.
  */
-const STEPS: Readonly<Record<number, (record: CaptureRecord) => CaptureRecord>> = {};
+const STEPS: Readonly<Record<number, (record: CaptureRecord) => CaptureRecord>> = {
+  1: (record) => record,
+};
 
 export function upgradeRecord(record: CaptureRecord, fromVersion: number): CaptureRecord {
   let r = record;

@@ -1,5 +1,6 @@
 import type { Direction } from '../imap/frame';
-import { directionCode, type CaptureRecord } from './format';
+import type { DataLayer } from '../imap/events';
+import { directionCode, layerCode, type CaptureRecord } from './format';
 import { recordLines } from './record-lines';
 
 /** A byte range of one direction's stream: frames and literals carry their offset and length. */
@@ -19,14 +20,14 @@ export const MAX_RANGE_BYTES = 1024 * 1024;
  * (yet) come back shorter than asked.
  */
 export async function readCaptureRanges(path: string, session: number, direction: Direction, ranges: ByteRange[],
-  layer: 'wire' | 'inflated' = 'wire'): Promise<Buffer[]> {
+  layer: DataLayer = 'wire'): Promise<Buffer[]> {
   const wanted = ranges.map((r) => ({ offset: r.offset, length: Math.max(0, Math.min(r.length, MAX_RANGE_BYTES)) }));
   const out = wanted.map((r) => Buffer.alloc(r.length));
   const filled = wanted.map(() => 0);
   const lastEnd = Math.max(0, ...wanted.map((r) => r.offset + r.length));
   // Data records are written by hand in a fixed key order (capture-writer.ts), so a prefix test
   // skips every other record without parsing its JSON.
-  const prefix = `"s":${session},"d":"${directionCode(direction)}","l":"${layer === 'wire' ? 'w' : 'i'}"`;
+  const prefix = `"s":${session},"d":"${directionCode(direction)}","l":"${layerCode(layer)}"`;
   let position = 0;
   // Bounded lines (record-lines.ts): leaving the loop early closes the file.
   for await (const { text: line } of recordLines(path, 'capture')) {

@@ -1,10 +1,10 @@
 import type { Frame, FramePart } from '../imap/frame';
 import type { ProxyEvent } from '../imap/events';
 import { frameText } from '../imap/frame-text';
-import { directionCode } from './format';
+import { directionCode, layerCode } from './format';
 
 /**
- * One event as one capture line (format v1, see format.ts). Frames are written with their secrets
+ * One event as one capture line (format v2, see format.ts). Frames are written with their secrets
  * overwritten: the raw `data` records keep every byte, and `--reveal-secrets` re-derives the frames
  * from them, so the frame records need not repeat a password in clear.
  */
@@ -13,11 +13,11 @@ import { directionCode } from './format';
 export function encodeRecord(event: ProxyEvent): string {
   switch (event.type) {
     case 'data':
-      if (event.layer === 'delivered') return ''; // not recorded yet (issue 11 in progress)
       // Fixed key order: frame-bytes.ts finds a session's data records by this prefix.
-      return `{"r":"data","t":${event.timeUs},"s":${event.session},"d":"${directionCode(event.direction)}","l":"${event.layer === 'wire' ? 'w' : 'i'}","b":"${event.bytes.toString('base64')}"}\n`;
+      return `{"r":"data","t":${event.timeUs},"s":${event.session},"d":"${directionCode(event.direction)}","l":"${layerCode(event.layer)}","b":"${event.bytes.toString('base64')}"}\n`;
     case 'intervention':
-      return '';
+      // The detail is masked by whoever made the change; the delivered data records keep the bytes.
+      return `${JSON.stringify({ r: 'change', t: event.timeUs, s: event.session, c: event.intervention })}\n`;
     case 'frame':
       return `${JSON.stringify({ r: 'frame', text: frameText(event.frame, { revealSecrets: false }), f: withSecretsOverwritten(event.frame) })}\n`;
     case 'session-open':

@@ -20,7 +20,7 @@ interface ExportOptions {
   timestamps: boolean;
   session?: number;
   direction?: Direction;
-  layer: 'wire' | 'inflated';
+  layer: 'wire' | 'inflated' | 'delivered';
   out?: string;
   revealSecrets: boolean;
   utc: boolean;
@@ -33,7 +33,7 @@ export function registerExportCommand(program: Command): void {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'raw', 'rawlog', 'pcapng']).default('text'))
     .option('-s, --session <n>', 'session id (raw format; text, json, rawlog: only this session)', positiveInt('--session'))
     .addOption(new Option('-d, --direction <dir>', 'which peer\'s bytes (raw format)').choices(['client', 'server']))
-    .addOption(new Option('--layer <layer>', 'raw bytes as sent, or the inflated copy under COMPRESS').choices(['wire', 'inflated']).default('wire'))
+    .addOption(new Option('--layer <layer>', 'raw bytes as each peer sent them, the inflated copy under COMPRESS, or what imapdbg delivered to the other peer in a session it changed').choices(['wire', 'inflated', 'delivered']).default('wire'))
     .option('-o, --out <file>', 'write to a file instead of standard output')
     .option('--out-prefix <prefix>', 'rawlog format: write PREFIX.in (client) and PREFIX.out (server); PREFIX-N.* per session when several')
     .option('--no-timestamps', 'rawlog format: no "SECONDS.MICROSECONDS " at line starts (like `rawlog` without -t)')

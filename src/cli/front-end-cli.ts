@@ -7,13 +7,13 @@ import type { EventSink } from '../imap/events';
 import type { FramerLimits } from '../imap/direction-framer';
 import type { FrameAnnotator } from '../imap/session-model';
 import { formatHostPort, parseHostPort, type HostPort } from '../proxy/address';
-import type { FlowControl, SessionLayer } from '../proxy/proxy-session';
+import type { FlowControl } from '../proxy/proxy-session';
 import { parseRoute, RouteListeners, type Route } from '../proxy/route-listeners';
 import { isIP } from 'node:net';
 import { layeredResolver, systemResolver, type HostResolver } from '../proxy/socks/host-resolver';
 import type { SocksCredentials } from '../proxy/socks/socks-negotiation';
 import { SocksServer } from '../proxy/socks/socks-server';
-import { DEFAULT_IMAP_PORTS, DEFAULT_TLS_PORTS } from '../proxy/socks/target-session';
+import { DEFAULT_IMAP_PORTS, DEFAULT_TLS_PORTS, type ExtraSessionOptions } from '../proxy/socks/target-session';
 import { proxyNamesFor, setUpTls, type TlsCliOptions, type TlsSetup } from './tls-cli';
 
 export interface FrontEndCliOptions {
@@ -53,8 +53,8 @@ export interface FrontEndShared {
   annotators?: () => FrameAnnotator[];
   idleTimeoutMs: number;
   handshakeTimeoutMs: number;
-  /** Layers after the TLS ones (COMPRESS). */
-  extraLayers: () => SessionLayer[];
+  /** Per-session options besides TLS: layers after the TLS ones (COMPRESS), frame stages (rules, scripts, intercept). */
+  sessionOptions: () => ExtraSessionOptions;
   /** One line about a client that failed the SOCKS negotiation, or a CONNECT that failed. */
   warn: (line: string) => void;
   /** Tests only: resolve names without DNS. */
@@ -85,11 +85,11 @@ export async function startFrontEnds(opts: FrontEndCliOptions & TlsCliOptions & 
   const { clientLeg: _c, upstreamLeg: _u, upstream: _up, ...tlsShared } = tls.interception.options;
   const common = { sink: shared.sink, flow: shared.flow, limits: shared.limits, annotators: shared.annotators,
     idleTimeoutMs: shared.idleTimeoutMs, handshakeTimeoutMs: shared.handshakeTimeoutMs };
-  const routeListeners = new RouteListeners(routes, { ...common, tls: tlsShared, tlsPorts, extraLayers: shared.extraLayers, namesFor: (l) => proxyNamesFor(l.host) });
+  const routeListeners = new RouteListeners(routes, { ...common, tls: tlsShared, tlsPorts, extraOptions: shared.sessionOptions, namesFor: (l) => proxyNamesFor(l.host) });
   // A client of the SOCKS front end never addresses imapdbg by its own name: the leaf carries the server's names only.
   const socks = socksListen ? new SocksServer({ ...common, listen: socksListen, credentials, resolver, onProblem: shared.warn,
     tls: { ...tlsShared, proxyNames: [] }, ports: { imapPorts: new Set([...imapPorts, ...tlsPorts]), tlsPorts },
-    sessionOptions: () => ({ layers: shared.extraLayers() }), nextSessionId: () => routeListeners.allocateId() }) : undefined;
+    sessionOptions: shared.sessionOptions, nextSessionId: () => routeListeners.allocateId() }) : undefined;
   const lines: string[] = [];
   const titles: string[] = [];
   try {

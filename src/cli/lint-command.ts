@@ -6,7 +6,7 @@ import type { EventSink, ProxyEvent } from '../imap/events';
 import type { Finding, FindingLevel, Frame } from '../imap/frame';
 import { printable } from '../imap/frame-text';
 import { levelRank, ruleList, type RuleInfo } from '../imap/lint/rule-catalog';
-import { STARTTLS_RULES } from '../imap/lint/starttls-lint';
+
 import { clockTime, frameLine, type NotationOptions } from '../imap/notation';
 import { UsageError } from './usage-error';
 import { IDLE_WATCH_CODES, IdleWatch } from '../imap/idle-watch';
@@ -123,7 +123,7 @@ function withoutAnnotations(frame: Frame): Frame {
 
 function rulesText(): string {
   const rules: Array<Pick<RuleInfo, 'code' | 'level' | 'rfc' | 'summary'>> = [
-    ...ruleList(), ...Object.entries(STARTTLS_RULES).map(([code, r]) => ({ code, ...r })),
+    ...ruleList(),
   ];
   const width = Math.max(...rules.map((r) => r.code.length));
   const rfcWidth = Math.max(...rules.map((r) => r.rfc.length));

@@ -16,9 +16,15 @@ import { IdleWatch } from '../imap/idle-watch';
 import { PushLatencyCollector, pushLatencyText } from '../imap/push-latency-stats';
 import { addIdleThresholdOptions, idleThresholds, type IdleThresholdOptions } from './idle-options';
 import { stdout, stderr } from '../headless/terminal-output';
+import { loadScript, ScriptLoadError } from '../lab/script-loader';
+import { ScriptRunner } from '../lab/script-stage';
+import { Interceptor } from '../lab/intercept-stage';
+import { createRuleStage } from '../lab/rule-stage';
+import { addRuleOptions, rulesFrom, type RuleCliOptions } from './rule-options';
+import type { FrameStage } from '../lab/frame-stage';
 import { addFrontEndOptions, startFrontEnds, wantsFrontEnds, type FrontEndCliOptions } from './front-end-cli';
 
-interface ProxyOptions extends TlsCliOptions, IdleThresholdOptions, FrontEndCliOptions {
+interface ProxyOptions extends TlsCliOptions, IdleThresholdOptions, RuleCliOptions, FrontEndCliOptions {
   listen: string;
   upstream?: string;
   record?: string;
@@ -29,6 +35,7 @@ interface ProxyOptions extends TlsCliOptions, IdleThresholdOptions, FrontEndCliO
   handshakeTimeout: number;
   utc: boolean;
   literalDigest: 'sha256' | 'none';
+  script?: string;
 }
 
 export function registerProxyCommand(program: Command): void {
@@ -46,8 +53,10 @@ export function registerProxyCommand(program: Command): void {
       positiveInt('--handshake-timeout'), DEFAULT_HANDSHAKE_TIMEOUT_MS / 1000)
     .option('--utc', 'print times in UTC', false)
     .addOption(new Option('--literal-digest <digest>', 'digest each literal body while forwarding (costs CPU); readers compute it from the capture when asked')
-      .choices(['sha256', 'none']).default('none'));
+      .choices(['sha256', 'none']).default('none'))
+    .option('--script <file>', 'a JavaScript module (ES or CommonJS) whose hooks may change the conversation (types: types/imapdbg-script.d.ts)');
   addIdleThresholdOptions(proxy);
+  addRuleOptions(proxy);
   addFrontEndOptions(proxy);
   addTlsOptions(proxy)
     .addHelpText('after', `
@@ -74,6 +83,12 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  // Before anything is created or listens: a rule or a script that cannot run stops the proxy with one line.
+  const rules = rulesFrom(opts);
+  const script = opts.script === undefined ? undefined : await loadScript(opts.script).catch((err: unknown) => {
+    throw err instanceof ScriptLoadError ? new UsageError(err.message) : err;
+  });
+  const scripts = script ? new ScriptRunner(script, { revealSecrets: opts.revealSecrets }) : undefined;
   const bus = new EventBus();
   // A full disk stops recording, not forwarding: say so at once (stderr, or the TUI's status line once it is up).
   let warn = (line: string): void => { stderr.write(`imapdbg: ${line}\n`); };
@@ -92,24 +107,30 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   const watch = new IdleWatch(bus, idleThresholds(opts));
   const watchTimer = setInterval(() => watch.tick(nowUs()), 1000).unref();
   const limits = { ...DEFAULT_LIMITS, literalDigest: opts.literalDigest };
+  // The TUI's intercept (`i`): its stage gates every session, holding nothing until a filter is set.
+  const intercept = useTui ? new Interceptor() : undefined;
+  if (intercept) bus.add(intercept);
+  // The user's hand first, then the script, then the rules: the first verdict that changes a frame wins.
+  // A session is gated (its frames held until complete) only when something may change it: the
+  // intercept applies to sessions that open while its filter is set.
+  const stages = (): FrameStage[] => [...(intercept?.filterSource !== undefined ? [intercept.stage] : []), ...(scripts ? [scripts.stage()] : []),
+    ...(rules.length > 0 ? [createRuleStage(rules)] : [])];
   // --socks and --route (front-end-cli.ts): several listeners, the server chosen per connection or per route.
-  let listeners: { close(): Promise<void>; title: string };
+  let listeners: { close(): Promise<void>; title: string; lines: string[] };
   let tls;
   try {
     if (frontEnds) {
       const started = await startFrontEnds(opts, { sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
-        handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits, extraLayers: () => [new CompressLayer()], warn: (line) => warn(line) });
+        handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits, sessionOptions: () => ({ layers: [new CompressLayer()], stages: stages() }), warn: (line) => warn(line) });
       tls = started.tls;
       listeners = started;
       stderr.write(`imapdbg: TLS: by server port; implicit on --tls-ports, STARTTLS intercepted on other IMAP ports; server ${tls.description.slice(tls.description.indexOf('certificate '))}\n`);
-      for (const line of started.lines) stderr.write(`imapdbg: ${line}\n`);
-      if (opts.record) stderr.write(`imapdbg: recording to ${opts.record}\n`);
     } else {
       const single = await setUpTls(opts, upstream, listen, bus);
       tls = single;
       const proxy = new ProxyServer({ listen, upstream, sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
-        handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits,
-        startSession: single.interception.startSession, sessionOptions: () => ({ layers: [...single.interception.layers(), new CompressLayer()] }) });
+        handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits, startSession: single.interception.startSession,
+        sessionOptions: () => ({ layers: [...single.interception.layers(), new CompressLayer()], tls: single.interception, stages: stages() }) });
       let bound;
       try {
         bound = await proxy.listen();
@@ -117,15 +138,19 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
         throw new Error(`cannot listen on ${opts.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
       stderr.write(`imapdbg: TLS: ${tls.description}\n`);
-      stderr.write(`imapdbg: listening on ${bound.host}:${bound.port}, forwarding to ${opts.upstream}${opts.record ? `, recording to ${opts.record}` : ''}\n`);
-      listeners = { close: () => proxy.close(), title: `${bound.host}:${bound.port} → ${opts.upstream}` };
+      listeners = { close: () => proxy.close(), title: `${bound.host}:${bound.port} → ${opts.upstream}`,
+        lines: [`listening on ${bound.host}:${bound.port}, forwarding to ${opts.upstream}${opts.record ? `, recording to ${opts.record}` : ''}`] };
     }
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  if (script) stderr.write(`imapdbg: script ${opts.script}: ${Object.keys(script.hooks).join(', ')}\n`);
+  for (const r of rules) stderr.write(`imapdbg: rule ${r.index}: ${r.text}\n`);
+  for (const line of listeners.lines) stderr.write(`imapdbg: ${line}\n`);
+  if (frontEnds && opts.record) stderr.write(`imapdbg: recording to ${opts.record}\n`);
   // Loaded only for the UI: blessed costs ~5 MB of RSS that a headless proxy does not need.
   const tui = useTui ? (await import('../tui/tui-app')).openTui({ source: { mode: 'live', title: listeners.title, capturePath: opts.record },
-    revealSecrets: opts.revealSecrets, utc: opts.utc }) : undefined;
+    revealSecrets: opts.revealSecrets, utc: opts.utc, intercept }) : undefined;
   if (tui) bus.add(tui.sink);
   if (tui) {
     warn = (line) => { tui.model.say(line, true); tui.model.onChange(); };
@@ -142,6 +167,8 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
     void tui?.quit.then(stop);
   });
   tui?.destroy();
+  // Quitting the TUI forwarded what the intercept held: let the sessions write it before they are shut.
+  if (intercept) await new Promise<void>((resolve) => setImmediate(resolve));
   await listeners.close();
   clearInterval(watchTimer);
   tls.close();

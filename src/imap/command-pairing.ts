@@ -15,6 +15,8 @@ interface PendingCommand {
  * not grow the proxy, so past this the oldest is forgotten (and counted).
  */
 export const MAX_PENDING_COMMANDS = 10_000;
+/** Tags of commands imapdbg sent itself that pairing remembers while it waits for their responses. */
+const MAX_INJECTED_TAGS = 1000;
 
 /**
  * Pairs each tagged response with its command (RFC 3501 2.2.2) and measures the latency from the
@@ -24,6 +26,8 @@ export const MAX_PENDING_COMMANDS = 10_000;
 export class CommandPairing {
   private readonly pending = new Map<string, PendingCommand>();
   private forgotten = 0;
+  /** Tags of commands imapdbg itself sent to the server (rules, scripts), awaiting their tagged response. */
+  private readonly injected = new Set<string>();
 
   constructor(private readonly maxPending = MAX_PENDING_COMMANDS) {}
 
@@ -52,6 +56,9 @@ export class CommandPairing {
     if (frame.kind !== 'tagged' || frame.tag === undefined) return [];
     const tag = frame.tag.length > STORED_STRING_LIMITS.tag ? boundedCopy(frame.tag, STORED_STRING_LIMITS.tag) : frame.tag;
     const p = this.pending.get(tag);
+    if (!p && this.injected.delete(tag)) {
+      return [{ kind: 'note', text: `answers ${tag}, a command imapdbg sent to the server itself (the client never sent it)` }];
+    }
     if (!p) {
       if (this.forgotten > 0) {
         return [{ kind: 'finding', finding: finding('unknown-tag',
@@ -61,6 +68,20 @@ export class CommandPairing {
     }
     this.pending.delete(tag);
     return [{ kind: 'pair', commandSeq: p.seq, command: p.verb, latencyUs: Math.max(0, frame.timeUs - p.sentUs) }];
+  }
+
+  /**
+   * The command with this tag never reached the server (imapdbg dropped it): no response is
+   * awaited, and a later response with that tag is the server's answer to something else.
+   */
+  forget(tag: string): void {
+    this.pending.delete(boundedCopy(tag, STORED_STRING_LIMITS.tag));
+  }
+
+  /** imapdbg itself sent the server a command with this tag: its tagged response answers imapdbg, not the client. */
+  expectInjected(tag: string): void {
+    if (this.injected.size >= MAX_INJECTED_TAGS) this.injected.delete(this.injected.values().next().value as string);
+    this.injected.add(boundedCopy(tag, STORED_STRING_LIMITS.tag));
   }
 
   /** The session ended: how many commands were forgotten unanswered, if any. */

@@ -1,4 +1,5 @@
 import { isScramServerFinalLine } from './sasl/scram-decoder';
+import { finding as catalogFinding, type RuleCode } from './lint/rule-catalog';
 import { DirectionFramer, DEFAULT_LIMITS, type FramerLimits, type LiteralGate, type RawSegment } from './direction-framer';
 import type { Annotation, Direction, Frame, FrameKind, SecretSpan } from './frame';
 import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
@@ -80,7 +81,7 @@ export class ConversationFramer {
     if (!pending) return;
     this.pendingSync = undefined;
     if (pending.granted) return;
-    this.pendingClientNotes.push(finding('error', 'sync-literal-before-continuation', 'RFC 3501 7.5',
+    this.pendingClientNotes.push(finding('sync-literal-before-continuation',
       `literal body of ${pending.tag} sent before the server's "+" continuation request`));
   }
 
@@ -159,7 +160,7 @@ export class ConversationFramer {
     if (!this.greetingSeen) {
       this.greetingSeen = true;
       if (isGreeting(line)) kind = 'greeting';
-      else annotations.push(finding('error', 'bad-greeting', 'RFC 3501 7.1', 'the first server line is not a greeting (* OK, * PREAUTH or * BYE)'));
+      else annotations.push(finding('bad-greeting', 'the first server line is not a greeting (* OK, * PREAUTH or * BYE)'));
     }
     if (line.kind === 'continuation' && this.pendingSync) this.pendingSync.granted = true;
     if (line.kind === 'tagged') {
@@ -218,6 +219,6 @@ export class ConversationFramer {
   }
 }
 
-function finding(level: 'error' | 'warning' | 'info', code: string, rfc: string, message: string): Annotation {
-  return { kind: 'finding', finding: { level, code, rfc, message } };
+function finding(code: RuleCode, message: string): Annotation {
+  return { kind: 'finding', finding: catalogFinding(code, message) };
 }

@@ -34,6 +34,11 @@ export class SessionAnnotators implements FrameAnnotator {
     this.capabilities.tlsStarted();
   }
 
+  forgetCommand(tag: string): void {
+    this.idle.forgetCommand(tag);
+    for (const r of this.rules) r.forgetCommand?.(tag);
+  }
+
   end(timeUs: number): Finding[] {
     return [...this.trackers, ...this.rules].flatMap((t) => t.end?.(timeUs) ?? []);
   }

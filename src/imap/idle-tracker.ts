@@ -60,6 +60,19 @@ export class IdleTracker implements FrameAnnotator {
     return this.all;
   }
 
+  /**
+   * imapdbg dropped the command with this tag (SessionModel.forgetCommand): an IDLE it names never
+   * reached the server, so no IDLE is in progress there and none is awaited.
+   */
+  forgetCommand(tag: string): void {
+    const st = this.state;
+    if (st.kind !== 'none' && st.period.tag === tag && st.period.acceptedUs === undefined) {
+      this.state = { kind: 'none' };
+      const i = this.all.indexOf(st.period);
+      if (i >= 0) this.all.splice(i, 1);
+    }
+  }
+
   observe(frame: Frame): Annotation[] {
     if (frame.direction === 'client') return this.observeClient(frame);
     return this.observeServer(frame);

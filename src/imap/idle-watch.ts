@@ -48,6 +48,9 @@ export class IdleWatch implements EventSink {
         event.frame.annotations.push(...pushed.annotations);
         break;
       }
+      case 'intervention':
+        this.sessions.get(event.session)?.intervened(event.intervention);
+        break;
       case 'session-close': {
         const rules = this.sessions.get(event.session);
         this.sessions.delete(event.session);

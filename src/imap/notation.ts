@@ -2,6 +2,7 @@ import type { Annotation, Frame } from './frame';
 import { frameText } from './frame-text';
 import { oneLineText } from './terminal-text';
 import type { ProxyEvent, SessionEnd, SessionInfo } from './events';
+import { interventionText } from './intervention-text';
 
 /** Options shared by every textual view of frames (headless, export, lint). */
 export interface NotationOptions {
@@ -100,8 +101,10 @@ function rawEventLine(event: ProxyEvent, options: NotationOptions): string | und
       const peer = t.peerSubject ? `, upstream certificate ${t.peerSubject} issued by ${t.peerIssuer ?? '?'}: ${t.verdict ?? '?'}` : '';
       return `${clockTime(event.timeUs, options.utc)} #${event.session} -- TLS on the ${t.leg} leg: ${t.version} ${t.cipher}${t.sni ? ` SNI ${t.sni}` : ''}${peer}`;
     }
-    case 'data':
-    case 'intervention': return undefined;
+    case 'intervention':
+      // What imapdbg changed, apart from what the peers sent (their lines are C: and S:).
+      return `${clockTime(event.timeUs, options.utc)} #${event.session} ${interventionText(event.intervention)}`;
+    case 'data': return undefined;
     default: {
       const never: never = event;
       return never;

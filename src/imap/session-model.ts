@@ -13,6 +13,8 @@ export interface FrameAnnotator {
   end?(timeUs: number): Finding[];
   /** The server leg is TLS from here on without a STARTTLS in the conversation (implicit TLS, imapdbg's own STARTTLS). */
   tlsStarted?(): void;
+  /** The command with this tag never reached the server (SessionModel.forgetCommand): stop waiting for its answer. */
+  forgetCommand?(tag: string): void;
 }
 
 /** Where the model sends what it learns. */
@@ -36,6 +38,8 @@ export class SessionModel {
   boundary: ((frame: Frame) => boolean) | undefined;
   /** Framed and paired, not yet annotated and published. */
   private readonly queued: Frame[] = [];
+  /** Tags to forget in the annotators once the frames queued now (their commands among them) are published. */
+  private forgetAfterPublish: string[] = [];
 
   constructor(
     readonly session: number,
@@ -65,6 +69,32 @@ export class SessionModel {
       for (const a of this.annotators) frame.annotations.push(...a.observe(frame));
       this.output.frame(frame);
     }
+    for (const tag of this.forgetAfterPublish.splice(0)) this.forgetInAnnotators(tag);
+  }
+
+  /**
+   * imapdbg dropped the client command with this tag (a rule, the intercept, a script): the server
+   * never received it, so nothing may blame the server for not answering it. Pairing stops waiting
+   * for it now; the annotators (lint's commands in progress, the IDLE tracker) once the command's
+   * frame is published, so they see the command and then forget it. The executor calls this when it
+   * carries out a `drop` verdict on a client frame of kind `command`, with that frame's tag.
+   */
+  forgetCommand(tag: string): void {
+    this.pairing.forget(tag);
+    if (this.queued.length > 0) this.forgetAfterPublish.push(tag);
+    else this.forgetInAnnotators(tag);
+  }
+
+  /**
+   * imapdbg itself sent the server a command with this tag (an `inject` toward the server): its
+   * tagged response is annotated as answering imapdbg instead of being an unknown tag.
+   */
+  injectedCommand(tag: string): void {
+    this.pairing.expectInjected(tag);
+  }
+
+  private forgetInAnnotators(tag: string): void {
+    for (const a of this.annotators) a.forgetCommand?.(tag);
   }
 
   /** Body bytes still to come of the literal a direction is inside (0 outside a literal). */

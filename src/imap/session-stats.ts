@@ -2,6 +2,8 @@ import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import { DurationDigest, type DurationSummary } from './duration-digest';
 import type { EventSink, ProxyEvent } from './events';
 import type { Direction, Finding, FindingLevel, Frame } from './frame';
+import type { ChangeAction, Intervention } from './intervention';
+import { changeSourceText } from './intervention-text';
 import { formatLatency } from './notation';
 
 export { summary, type DurationSummary } from './duration-digest';
@@ -16,6 +18,10 @@ export const STATS_LIMITS = {
   findingCodes: 100,
   openIdlePeriods: 1000,
   itemisedSessions: 1000,
+  /** Distinct (source, action) pairs of changes counted per session; more are summed under OTHER_NAMES. */
+  changeKinds: 100,
+  /** Recent command frames remembered per session, to match a drop that names one by its sequence number. */
+  recentCommands: 256,
 } as const;
 
 /** The name under which commands (or finding codes) past the per-session limit are summed. */
@@ -28,8 +34,23 @@ export interface CommandStats {
   count: number;
   /** Latency from the command's last byte to its tagged response (answered commands only). */
   latency: DurationSummary;
-  /** Sent but never answered by a tagged response. */
+  /** Sent but never answered by a tagged response (commands imapdbg dropped are not counted here). */
   unanswered: number;
+  /** Sent by the client and dropped by imapdbg (a rule, the intercept or a script): the server never saw them. Absent when none. */
+  dropped?: number;
+}
+
+/** How often one source of changes did one action in a session (rules, intercept, scripts). */
+export interface ChangeCount {
+  /** `rule 2: drop ~dir s EXISTS`, `intercept`, `script hooks.js:onFrame` (bounded); OTHER_NAMES past the limit. */
+  source: string;
+  kind: 'rule' | 'intercept' | 'script' | 'other';
+  /** The rule's position (from 1), for rules. */
+  rule?: number;
+  action: ChangeAction | typeof OTHER_NAMES;
+  count: number;
+  /** Bytes imapdbg delivered of its own (injected) or instead of a frame (replaced, edited), where told. */
+  deliveredBytes: number;
 }
 
 /** The IDLE periods of a session (RFC 2177). */
@@ -62,6 +83,8 @@ export interface SessionStats {
   commands: CommandStats[];
   idle: IdleStats;
   findings: Record<FindingLevel, number> & { byCode: Record<string, number> };
+  /** What imapdbg changed in the conversation, by source and action (empty when it changed nothing). */
+  changes: ChangeCount[];
 }
 
 /** Sessions summed rather than itemised (the oldest closed ones, past STATS_LIMITS.itemisedSessions). */
@@ -72,15 +95,23 @@ export interface FoldedSessions {
   commands: number;
   unanswered: number;
   findings: Record<FindingLevel, number>;
+  /** Changes imapdbg made in them, all sources and actions together (absent when none). */
+  changes?: number;
 }
 
 interface CommandAccumulator {
   sent: number;
+  dropped: number;
   latency: DurationDigest;
 }
 
 interface SessionAccumulator {
-  stats: Omit<SessionStats, 'commands' | 'idle'>;
+  stats: Omit<SessionStats, 'commands' | 'idle' | 'changes'>;
+  changes: Map<string, ChangeCount>;
+  /** Command name by frame sequence number, the most recent STATS_LIMITS.recentCommands. */
+  recentCommands: Map<number, string>;
+  /** Client frames imapdbg dropped whose frame has not come yet (a change may be told before its frame). */
+  droppedEarly: Set<number>;
   commands: Map<string, CommandAccumulator>;
   idleStarts: Map<string, number>;
   idle: { periods: number; ended: number; rejected: number; updates: number; durations: DurationDigest; gaps: DurationDigest };
@@ -111,7 +142,7 @@ export class SessionStatsCollector implements EventSink {
             bytes: { wire: { client: 0, server: 0 }, inflated: { client: 0, server: 0 } },
             findings: { error: 0, warning: 0, info: 0, byCode: {} },
           },
-          commands: new Map(), idleStarts: new Map(),
+          commands: new Map(), idleStarts: new Map(), changes: new Map(), recentCommands: new Map(), droppedEarly: new Set(),
           idle: { periods: 0, ended: 0, rejected: 0, updates: 0, durations: new DurationDigest(), gaps: new DurationDigest() },
         });
         return;
@@ -139,8 +170,12 @@ export class SessionStatsCollector implements EventSink {
         if (this.closed.length > this.itemisedSessions) this.fold(this.closed.shift() as SessionStats);
         return;
       }
+      case 'intervention': {
+        const acc = this.sessions.get(event.session);
+        if (acc) countChange(acc, event.intervention);
+        return;
+      }
       case 'tls':
-      case 'intervention':
         return;
       default: {
         const never: never = event;
@@ -161,6 +196,7 @@ export class SessionStatsCollector implements EventSink {
 
   private fold(s: SessionStats): void {
     const f = this.foldedSessions ??= { sessions: 0, frames: 0, bytes: { client: 0, server: 0 }, commands: 0, unanswered: 0, findings: { error: 0, warning: 0, info: 0 } };
+    for (const c of s.changes) f.changes = (f.changes ?? 0) + c.count;
     f.sessions += 1;
     f.frames += s.frames;
     f.bytes.client += s.bytes.wire.client;
@@ -180,7 +216,11 @@ export class SessionStatsCollector implements EventSink {
     acc.stats.frames += 1;
     acc.stats.endUs = Math.max(acc.stats.endUs ?? 0, frame.endUs);
     if (frame.direction === 'client' && frame.kind === 'command' && frame.verb) {
-      commandEntry(acc, frame.verb).sent += 1;
+      const entry = commandEntry(acc, frame.verb);
+      entry.sent += 1;
+      if (acc.droppedEarly.delete(frame.seq)) entry.dropped += 1;
+      acc.recentCommands.set(frame.seq, frame.verb);
+      if (acc.recentCommands.size > STATS_LIMITS.recentCommands) acc.recentCommands.delete(acc.recentCommands.keys().next().value as number);
     }
     for (const a of frame.annotations) {
       switch (a.kind) {
@@ -223,6 +263,31 @@ function idlePhase(acc: SessionAccumulator, phase: string, detail: Record<string
   }
 }
 
+/**
+ * A change counted under its source and action; a client command imapdbg dropped is counted as
+ * dropped, not as unanswered (the server never saw it: its silence is not the server's doing).
+ */
+function countChange(acc: SessionAccumulator, c: Intervention): void {
+  if (c.action === 'drop' && c.toward === 'server' && c.frameSeq !== undefined) {
+    const verb = acc.recentCommands.get(c.frameSeq);
+    if (verb !== undefined) commandEntry(acc, verb).dropped += 1;
+    else if (acc.droppedEarly.size < STATS_LIMITS.recentCommands) acc.droppedEarly.add(c.frameSeq);
+  }
+  const source = changeSourceText(c.source);
+  let key = `${source}\n${c.action}`;
+  if (!acc.changes.has(key) && acc.changes.size >= STATS_LIMITS.changeKinds) key = OTHER_NAMES;
+  let entry = acc.changes.get(key);
+  if (!entry) {
+    entry = key === OTHER_NAMES
+      ? { source: OTHER_NAMES, kind: 'other', action: OTHER_NAMES, count: 0, deliveredBytes: 0 }
+      : { source: boundedCopy(source, 2 * STORED_STRING_LIMITS.name), kind: c.source.kind, ...(c.source.kind === 'rule' ? { rule: c.source.index } : {}),
+        action: c.action, count: 0, deliveredBytes: 0 };
+    acc.changes.set(key, entry);
+  }
+  entry.count += 1;
+  entry.deliveredBytes += c.deliveredBytes ?? 0;
+}
+
 function countFinding(acc: SessionAccumulator, f: Finding): void {
   const byCode = acc.stats.findings.byCode;
   // Codes are ours when live; a capture from elsewhere may carry any number of made-up ones.
@@ -242,7 +307,7 @@ function commandEntry(acc: SessionAccumulator, name: string): CommandAccumulator
   const key = acc.commands.size >= STATS_LIMITS.commandNames ? OTHER_NAMES : boundedCopy(name, STORED_STRING_LIMITS.verb);
   let entry = acc.commands.get(key);
   if (!entry) {
-    entry = { sent: 0, latency: new DurationDigest() };
+    entry = { sent: 0, dropped: 0, latency: new DurationDigest() };
     acc.commands.set(key, entry);
   }
   return entry;
@@ -254,7 +319,8 @@ function summarise(acc: SessionAccumulator): SessionStats {
     const answered = c.latency.count;
     // A command seen only by its response (the capture began mid-session) counts once.
     const count = Math.max(c.sent, answered);
-    return { command, count, latency: c.latency.summary(), unanswered: Math.max(0, c.sent - answered) };
+    return { command, count, latency: c.latency.summary(), unanswered: Math.max(0, c.sent - answered - c.dropped),
+      ...(c.dropped > 0 ? { dropped: c.dropped } : {}) };
   }).sort((a, b) => Number(a.command === OTHER_NAMES) - Number(b.command === OTHER_NAMES)
     || b.count - a.count || a.command.localeCompare(b.command));
   // Open periods count up to the session's end; added to a copy-free digest only at summary time.
@@ -263,7 +329,10 @@ function summarise(acc: SessionAccumulator): SessionStats {
     periods: acc.idle.periods, ended: acc.idle.ended, rejected: acc.idle.rejected, open: acc.idleStarts.size,
     durations, updates: acc.idle.updates, reIdleGaps: acc.idle.gaps.summary(),
   };
-  return { ...acc.stats, findings: { ...acc.stats.findings, byCode: { ...acc.stats.findings.byCode } }, commands, idle };
+  const changes = [...acc.changes.values()].map((c) => ({ ...c }))
+    .sort((a, b) => Number(a.kind === 'other') - Number(b.kind === 'other') || (a.rule ?? Infinity) - (b.rule ?? Infinity)
+      || a.source.localeCompare(b.source) || String(a.action).localeCompare(String(b.action)));
+  return { ...acc.stats, findings: { ...acc.stats.findings, byCode: { ...acc.stats.findings.byCode } }, commands, idle, changes };
 }
 
 /** The summaries as text, a block per session, for `imapdbg stats` and the end of a headless run. */
@@ -276,7 +345,7 @@ export function statsText(all: readonly SessionStats[], folded?: FoldedSessions)
 function foldedText(f: FoldedSessions): string {
   return `${f.sessions} earlier session${f.sessions === 1 ? '' : 's'}, summed (only the last ${STATS_LIMITS.itemisedSessions} closed are itemised): `
     + `${f.frames} frames, bytes client ${f.bytes.client}, server ${f.bytes.server}, ${f.commands} commands (${f.unanswered} unanswered), `
-    + `findings ${f.findings.error} errors, ${f.findings.warning} warnings, ${f.findings.info} info\n`;
+    + `findings ${f.findings.error} errors, ${f.findings.warning} warnings, ${f.findings.info} info${f.changes ? `, ${f.changes} changes by imapdbg` : ''}\n`;
 }
 
 /** A duration for the table; `~` marks a value from the histogram (a session with many answers of one name). */
@@ -299,7 +368,8 @@ function sessionText(s: SessionStats): string {
     for (const c of s.commands) {
       const l = c.latency;
       const cols = l.count > 0 ? [duration(l.medianUs, l.approximate), duration(l.p95Us, l.approximate), formatLatency(l.maxUs)].map((v) => v.padStart(10)).join(' ') : '         -          -          -';
-      lines.push(`            ${c.command.padEnd(width)}  ${String(c.count).padStart(5)} ${cols}${c.unanswered ? `  (${c.unanswered} unanswered)` : ''}`);
+      const notes = [c.unanswered ? `${c.unanswered} unanswered` : '', c.dropped ? `${c.dropped} dropped by imapdbg` : ''].filter((n) => n !== '');
+      lines.push(`            ${c.command.padEnd(width)}  ${String(c.count).padStart(5)} ${cols}${notes.length ? `  (${notes.join(', ')})` : ''}`);
     }
   } else {
     lines.push('  commands  none');
@@ -316,5 +386,16 @@ function sessionText(s: SessionStats): string {
   const f = s.findings;
   const codes = Object.entries(f.byCode).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([c, n]) => `${c} ${n}`);
   lines.push(`  findings  ${f.error} error${f.error === 1 ? '' : 's'}, ${f.warning} warning${f.warning === 1 ? '' : 's'}, ${f.info} info${codes.length ? `: ${codes.join(', ')}` : ''}`);
+  lines.push(...changeLines(s.changes));
   return `${lines.join('\n')}\n`;
+}
+
+/** `changes   rule 2: drop ~dir s EXISTS: drop 3`, a line per source; nothing when imapdbg changed nothing. */
+function changeLines(changes: readonly ChangeCount[]): string[] {
+  const bySource = new Map<string, string[]>();
+  for (const c of changes) {
+    const bytes = c.deliveredBytes > 0 ? ` (${c.deliveredBytes} bytes)` : '';
+    bySource.set(c.source, [...(bySource.get(c.source) ?? []), `${c.action} ${c.count}${bytes}`]);
+  }
+  return [...bySource].map(([source, actions], i) => `  ${i === 0 ? 'changes ' : '        '}  ${source}: ${actions.join(', ')}`);
 }

@@ -8,7 +8,11 @@ import type { ChangeSource } from '../imap/intervention';
 export type FrameVerdict =
   | { kind: 'forward' }
   /** Deliver these bytes instead of the frame's. */
-  | { kind: 'replace'; bytes: Buffer; source: ChangeSource; action: 'replace' | 'hide-capability' | 'edit'; detail: string }
+  | {
+    kind: 'replace'; bytes: Buffer; source: ChangeSource; action: 'replace' | 'hide-capability' | 'edit'; detail: string;
+    /** When several rules changed the bytes together (rewrites compose): all of them in order, `source` first. */
+    contributors?: ChangeSource[];
+  }
   | { kind: 'drop'; source: ChangeSource; detail: string }
   | { kind: 'delay'; ms: number; source: ChangeSource; detail: string }
   /** Deliver in pieces and/or at a rate. */
@@ -21,7 +25,13 @@ export type SessionCommand =
   | { kind: 'inject'; toward: Direction; bytes: Buffer; source: ChangeSource; detail: string }
   | { kind: 'blackhole'; source: ChangeSource; detail: string }
   | { kind: 'reset'; side: Direction | 'both'; source: ChangeSource; detail: string }
-  | { kind: 'close'; side: Direction | 'both'; source: ChangeSource; detail: string };
+  | { kind: 'close'; side: Direction | 'both'; source: ChangeSource; detail: string }
+  /**
+   * Nothing to carry out: record an intervention with this action (a script hook that threw or
+   * returned something that is not an action, its frame forwarded unchanged). `toward` is the peer
+   * that receives the frame concerned (the client for a session hook).
+   */
+  | { kind: 'report'; action: 'hook-error'; toward: Direction; frameSeq?: number; source: ChangeSource; detail: string };
 
 /** What the stage sees besides the frame. */
 export interface StageContext {

@@ -2,7 +2,8 @@ import type { Direction, Frame } from '../imap/frame';
 import { isCompressBoundary } from '../imap/compress-tracker';
 import { finding } from '../imap/lint/rule-catalog';
 import { nowUs } from './clock';
-import type { ProxySession, SessionLayer, StreamDecoder } from './proxy-session';
+import type { ProxySession, StreamDecoder } from './proxy-session';
+import type { LayerDecision, SessionLayer } from './session-layer';
 import { InflateError, RawInflater } from './raw-inflater';
 
 /**
@@ -40,19 +41,14 @@ export const DEFAULT_INFLATE_BOUNDS: InflateBounds = { floorBytes: 16 * 1024 * 1
 export class CompressLayer implements SessionLayer {
   private active = false;
 
-  constructor(private readonly bounds: InflateBounds = DEFAULT_INFLATE_BOUNDS) {}
-
   isBoundary(frame: Frame): boolean {
     return !this.active && isCompressBoundary(frame);
   }
 
-  handle(session: ProxySession, _frame: Frame, direction: Direction, rest: Buffer): boolean {
+  atBoundary(_frame: Frame, direction: Direction, rest: Buffer): LayerDecision {
     this.active = true;
-    const inflation = new SessionInflation(session, this.bounds);
-    for (const d of ['client', 'server'] as const) session.decodeWith(d, inflation.decoder(d));
     // The rest of the chunk that carried the OK is already compressed (the server's first DEFLATE bytes).
-    if (rest.length > 0) session.receive(direction, rest);
-    return true;
+    return { consumed: true, commands: [{ kind: 'inflate' }, ...(rest.length > 0 ? [{ kind: 'receive', direction, bytes: rest } as const] : [])] };
   }
 }
 
@@ -82,7 +78,7 @@ interface QueuedChunk {
  * rest for the next event-loop turns, and the session stops reading both sides until the queue is
  * empty (bytes already read were forwarded before they were queued).
  */
-class SessionInflation {
+export class SessionInflation {
   private readonly dirs: Record<Direction, DirectionState>;
   private readonly queue: QueuedChunk[] = [];
   private scheduled = false;

@@ -34,8 +34,8 @@ export interface ProxyServerOptions {
    * waits for the upstream certificate). Must end in `session.upstreamConnected` or `upstreamFailed`.
    */
   startSession?: (session: ProxySession, upstream: HostPort) => void;
-  /** Extra per-session options (layers for STARTTLS and COMPRESS). */
-  sessionOptions?: () => Pick<ProxySessionOptions, 'layers'>;
+  /** Extra per-session options: layers (STARTTLS, COMPRESS) and stages (rules, scripts, intercept). */
+  sessionOptions?: () => Pick<ProxySessionOptions, 'layers' | 'stages' | 'tls' | 'inflateBounds'>;
   /** Session ids shared by several listeners of one process (`--route`, one capture); default 1, 2, 3... */
   nextSessionId?: () => number;
 }

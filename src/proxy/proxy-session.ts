@@ -4,8 +4,13 @@ import type { Direction, Finding, Frame } from '../imap/frame';
 import type { EventSink, SessionEnd, SessionInfo } from '../imap/events';
 import { SessionModel, type FrameAnnotator } from '../imap/session-model';
 import type { FramerLimits } from '../imap/direction-framer';
+import type { FrameStage } from '../lab/frame-stage';
+import { finding as catalogFinding, type RuleCode } from '../imap/lint/rule-catalog';
 import { nowUs } from './clock';
 import { errorLine, oneLine } from './error-line';
+import { FrameGate, type GateHost } from './frame-gate';
+import { DEFAULT_INFLATE_BOUNDS, SessionInflation, type InflateBounds } from './compress-layer';
+import type { LayerCommand, SessionLayer } from './session-layer';
 
 /** Something that can ask the proxy to stop reading for a while (the capture writer when the disk lags). */
 export interface FlowControl {
@@ -13,18 +18,11 @@ export interface FlowControl {
   whenDrained(): Promise<void>;
 }
 
-/**
- * A change of byte layer after a frame: STARTTLS's or COMPRESS's tagged OK (RFC 3501 6.2.1,
- * RFC 4978). The model stops at the boundary frame so the layer can take over at that exact byte.
- */
-export interface SessionLayer {
-  /** True for the frame after which this layer changes the byte stream. */
-  isBoundary(frame: Frame): boolean;
-  /**
-   * Take over after the boundary. `rest` holds the bytes of the same chunk after it. Return true
-   * when the layer consumed `rest`; false to have it framed as before.
-   */
-  handle(session: ProxySession, frame: Frame, direction: Direction, rest: Buffer): boolean;
+/** Carries out the TLS upgrades that the STARTTLS layers ask for (TlsInterception). Never throws: a failure ends the session. */
+export interface TlsUpgrader {
+  prepare(): void;
+  afterStartTls(session: ProxySession, serverRest: Buffer, clientHeld: Buffer): void;
+  upstreamStartTls(session: ProxySession, serverRest: Buffer): void;
 }
 
 /** Decodes one direction's wire bytes for the model (COMPRESS=DEFLATE); may defer work to later turns. */
@@ -42,6 +40,16 @@ export interface ProxySessionOptions {
   flow?: FlowControl;
   /** Layers that may take over the byte stream after a frame (STARTTLS, COMPRESS). */
   layers?: SessionLayer[];
+  /**
+   * Stages that may change the conversation (rules, scripts, intercept). With none, every byte is
+   * forwarded the moment it is read; with some, each frame is held until it is complete (up to
+   * GATE_FRAME_LIMIT) and a FrameGate carries out what the stages decide.
+   */
+  stages?: FrameStage[];
+  /** Who carries out the STARTTLS layers' upgrades (absent: no TLS interception configured). */
+  tls?: TlsUpgrader;
+  /** Bounds on the inflated copy under COMPRESS. */
+  inflateBounds?: InflateBounds;
   /** Called once when the session is over and every socket it owned has closed. */
   onClosed?: () => void;
 }
@@ -90,12 +98,17 @@ export class ProxySession {
   private closed = false;
   private boundaryHit: { layer: SessionLayer; frame: Frame } | undefined;
   private readonly decoders: Partial<Record<Direction, StreamDecoder>> = {};
+  /** Present when the session has stages: the executor of what they decide. */
+  private readonly gate: FrameGate | undefined;
 
   constructor(client: Socket, private readonly options: ProxySessionOptions) {
     const out = options.sink;
     const id = options.info.id;
     this.model = new SessionModel(id, {
-      frame: (frame) => out.handle({ type: 'frame', frame }),
+      frame: (frame) => {
+        out.handle({ type: 'frame', frame });
+        this.gate?.frame(frame);
+      },
       finding: (finding, timeUs) => out.handle({ type: 'finding', session: id, timeUs, finding }),
     }, options.annotators, options.limits);
     const layers = options.layers ?? [];
@@ -108,6 +121,8 @@ export class ProxySession {
       };
     }
     out.handle({ type: 'session-open', session: options.info });
+    const stages = options.stages ?? [];
+    if (stages.length > 0) this.gate = new FrameGate(id, stages, this.gateHost());
     this.adopt(client);
     this.attach('client', client);
     // The client may speak before the upstream is there: hold its bytes in the kernel until then.
@@ -177,15 +192,14 @@ export class ProxySession {
    * understands) and close. The BYE is the proxy's own, and recorded as such. TLS interception
    * passes its own finding code (a rejected certificate) and the side that failed.
    */
-  upstreamFailed(text: string, finding: Pick<Finding, 'code' | 'rfc'> = { code: 'upstream-unreachable', rfc: 'RFC 3501 7.1.5' },
-    side: Direction | 'proxy' = 'server'): void {
+  upstreamFailed(text: string, code: RuleCode = 'upstream-unreachable', side: Direction | 'proxy' = 'server'): void {
     if (this.closed) return;
     const message = oneLine(text);
     const client = this.sockets.client;
     const tell = client !== undefined && !client.destroyed && client.writable;
     this.end ??= { by: 'error', side, message };
     this.options.sink.handle({ type: 'finding', session: this.id, timeUs: nowUs(),
-      finding: { level: 'error', ...finding, message: tell ? `imapdbg sent * BYE: ${message}` : message } });
+      finding: catalogFinding(code, tell ? `imapdbg sent * BYE: ${message}` : message) });
     if (tell) {
       // Destroyed once the BYE is flushed (the paused, half-open client socket would otherwise
       // stay), or after a grace period when the client does not read it.
@@ -212,10 +226,16 @@ export class ProxySession {
     const decode = this.decoders[direction];
     if (decode) {
       const timeUs = nowUs();
-      this.forward(direction, chunk, timeUs);
+      if (this.gate) {
+        this.recordRead(direction, chunk, timeUs);
+        this.gate.passThrough(direction, chunk);
+      } else {
+        this.forward(direction, chunk, timeUs);
+      }
       decode.write(chunk, timeUs);
       return;
     }
+    if (this.gate) { this.receiveGated(this.gate, direction, chunk); return; }
     let rest = chunk;
     while (rest.length > 0) {
       const timeUs = nowUs();
@@ -237,8 +257,63 @@ export class ProxySession {
       // often ends the chunk exactly (`A1 OK Begin TLS\r\n` alone), so the rest may be empty.
       const hit = this.boundaryHit;
       this.boundaryHit = undefined;
-      if (hit && hit.layer.handle(this, hit.frame, direction, rest)) return;
+      if (hit && this.atBoundary(hit, direction, rest)) return;
     }
+  }
+
+  /** A layer's boundary frame: let it decide, carry out its commands; true when it took `rest`. */
+  private atBoundary(hit: { layer: SessionLayer; frame: Frame }, direction: Direction, rest: Buffer): boolean {
+    const decision = hit.layer.atBoundary(hit.frame, direction, rest);
+    for (const command of decision.commands) this.execute(command);
+    return decision.consumed;
+  }
+
+  private execute(command: LayerCommand): void {
+    switch (command.kind) {
+      case 'pause': this.pause(command.direction, command.reason); return;
+      case 'resume': this.resume(command.direction, command.reason); return;
+      case 'receive': this.receive(command.direction, command.bytes); return;
+      case 'prepare-tls': this.options.tls?.prepare(); return;
+      case 'starttls': this.options.tls?.afterStartTls(this, command.serverRest, command.clientHeld); return;
+      case 'upstream-starttls': this.options.tls?.upstreamStartTls(this, command.serverRest); return;
+      case 'inflate': {
+        const inflation = new SessionInflation(this, this.options.inflateBounds ?? DEFAULT_INFLATE_BOUNDS);
+        for (const d of ['client', 'server'] as const) this.decodeWith(d, inflation.decoder(d));
+        return;
+      }
+      case 'fail':
+        this.upstreamFailed(command.message, command.code);
+        return;
+      default: {
+        const never: never = command;
+        return never;
+      }
+    }
+  }
+
+  /**
+   * The same as `receive` for a session with stages: the bytes are recorded as read, framed, and
+   * handed to the gate, which forwards each frame once it is complete and its stages have spoken.
+   */
+  private receiveGated(gate: FrameGate, direction: Direction, chunk: Buffer): void {
+    let rest = chunk;
+    while (rest.length > 0) {
+      const timeUs = nowUs();
+      const consumed = this.model.frameOnly(direction, rest, timeUs);
+      const part = consumed === rest.length ? rest : rest.subarray(0, consumed);
+      this.recordRead(direction, part, timeUs);
+      gate.take(direction, part);
+      this.model.publish();
+      rest = rest.subarray(consumed);
+      const hit = this.boundaryHit;
+      this.boundaryHit = undefined;
+      if (hit) {
+        // The layer changes the byte stream right after this frame: what is queued goes out first.
+        gate.flushForBoundary(direction);
+        if (this.atBoundary(hit, direction, rest)) return;
+      }
+    }
+    gate.afterChunk(direction);
   }
 
   /**
@@ -248,6 +323,8 @@ export class ProxySession {
    */
   decodeWith(direction: Direction, decode: StreamDecoder): void {
     this.decoders[direction] = decode;
+    this.gate?.flushPending(direction);
+    this.gate?.compressStarted();
   }
 
   /** Bytes a decoder recovered from the wire: recorded as the `inflated` layer, then framed. */
@@ -301,35 +378,80 @@ export class ProxySession {
     const onClose = (): void => this.onSocketClose(direction);
     socket.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
     this.detachers[direction] = () => { socket.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose); };
+    if (this.gate) this.gate.pumpAll();
     if (socket.destroyed) {
       // It failed while it was set up (a reset during the other side's handshake): its 'error' and
       // 'close' are gone, so act on them now.
       const failed = new Error(this.errors.get(socket) ?? `the ${direction} connection closed during the setup`);
       queueMicrotask(() => { this.onError(direction, failed); if (socket.closed) onClose(); });
-    } else if (this.ended[other(direction)] && !socket.writableEnded) {
+    } else if (!this.gate && this.ended[other(direction)] && !socket.writableEnded) {
+      // (With a gate, the FIN waits in the gate's queue behind the bytes still due.)
       // The other side sent its FIN while this one was not attached (connecting, in a handshake).
       socket.end();
     }
   }
 
   private forward(direction: Direction, part: Buffer, timeUs: number): void {
-    if (part.length === 0) return;
+    if (part.length === 0 || !this.write(direction, part, timeUs)) return;
+    this.bytes[direction] += part.length;
+    // Recorded after the write: the capture never stands between a byte and its peer.
+    this.options.sink.handle({ type: 'data', session: this.id, direction, timeUs, bytes: part, layer: 'wire' });
+    this.checkCapture(direction);
+  }
+
+  /** Write one direction's bytes to the other peer; false (and a finding) when it is gone. */
+  private write(direction: Direction, part: Buffer, timeUs: number): boolean {
     const target = this.sockets[other(direction)];
     if (!target || target.destroyed || target.writableEnded) {
       // The other side is gone: these bytes reach nobody, so they are not recorded as forwarded
       // (the raw export must equal what the peer saw), only reported.
-      this.reportFinding({ level: 'warning', code: 'bytes-not-delivered', rfc: 'RFC 3501 2.1',
-        message: `${part.length} bytes from the ${direction} were not delivered: the ${other(direction)} side is already closed` }, timeUs);
-      return;
+      this.reportFinding(catalogFinding('bytes-not-delivered',
+        `${part.length} bytes from the ${direction} were not delivered: the ${other(direction)} side is already closed`), timeUs);
+      return false;
     }
-    this.bytes[direction] += part.length;
     // Several writes may return false before one 'drain': one pause and one listener are enough.
     if (!target.write(part) && !this.pausedFor[direction].has('peer-backpressure')) {
       this.pause(direction, 'peer-backpressure');
       target.once('drain', () => this.resume(direction, 'peer-backpressure'));
     }
-    // Recorded after the write: the capture never stands between a byte and its peer.
+    return true;
+  }
+
+  /** Bytes a peer sent, in a session with stages: recorded as read (what the frames describe). */
+  private recordRead(direction: Direction, part: Buffer, timeUs: number): void {
+    if (part.length === 0) return;
+    this.bytes[direction] += part.length;
     this.options.sink.handle({ type: 'data', session: this.id, direction, timeUs, bytes: part, layer: 'wire' });
+    this.checkCapture(direction);
+  }
+
+  /** What the gate needs: writing, closing and pausing the session's sockets, and recording. */
+  private gateHost(): GateHost {
+    return {
+      canDeliver: (direction) => this.detachers[other(direction)] !== undefined,
+      deliver: (direction, bytes) => {
+        const timeUs = nowUs();
+        if (!this.write(direction, bytes, timeUs)) return;
+        this.options.sink.handle({ type: 'data', session: this.id, direction, timeUs, bytes, layer: 'delivered' });
+      },
+      endSide: (side) => {
+        const s = this.sockets[side];
+        if (s && !s.destroyed && !s.writableEnded) s.end();
+      },
+      resetSide: (side) => {
+        const s = this.sockets[side];
+        this.end ??= { by: 'error', side: 'proxy', message: `imapdbg reset the ${side} side (a rule asked)` };
+        if (s && !s.destroyed) resetSocket(s);
+      },
+      pause: (direction, reason) => this.pause(direction, reason),
+      resume: (direction, reason) => this.resume(direction, reason),
+      intervention: (intervention) => this.options.sink.handle({ type: 'intervention', session: this.id, timeUs: nowUs(), intervention }),
+      finding: (f) => this.reportFinding(f, nowUs()),
+    };
+  }
+
+  /** The capture lags behind: stop reading this direction until it catches up. */
+  private checkCapture(direction: Direction): void {
     const flow = this.options.flow;
     if (flow?.congested && !this.pausedFor[direction].has('capture-backpressure')) {
       this.pause(direction, 'capture-backpressure');
@@ -344,6 +466,7 @@ export class ProxySession {
     this.ended[direction] = true;
     this.model.endDirection(direction, nowUs());
     this.end ??= { by: direction === 'client' ? 'client-closed' : 'server-closed' };
+    if (this.gate) { this.gate.endDirection(direction); return; }
     // Half-close the other side the same way; end() flushes what is already queued first. A side
     // not attached (still connecting, or in a TLS handshake) gets it when it is attached.
     const target = this.detachers[other(direction)] ? this.sockets[other(direction)] : undefined;
@@ -352,6 +475,8 @@ export class ProxySession {
 
   private onError(direction: Direction, err: NodeJS.ErrnoException): void {
     this.end ??= { by: 'error', side: direction, message: errorLine(err) };
+    // A black hole forgot the connection: the other peer hears nothing of this one's reset.
+    if (this.gate?.isBlackholed) return;
     const target = this.sockets[other(direction)];
     if (!target || target.destroyed) return;
     // Mirror a reset as a reset, but only after what was read from the failing side is delivered
@@ -381,6 +506,7 @@ export class ProxySession {
     if (this.closed) return;
     this.closed = true;
     for (const d of ['client', 'server'] as const) this.decoders[d]?.flush();
+    this.gate?.close();
     const timeUs = nowUs();
     for (const d of ['client', 'server'] as const) {
       if (!this.ended[d]) {

@@ -6,7 +6,7 @@
  */
 import { formatHostPort, parseHostPort, type HostPort } from './address';
 import { ProxyServer, type ProxyServerOptions } from './proxy-server';
-import type { SessionLayer } from './proxy-session';
+import type { ExtraSessionOptions } from './socks/target-session';
 import { TlsInterception, type TlsInterceptionOptions } from './tls/tls-interceptor';
 
 export interface Route {
@@ -25,8 +25,8 @@ export function parseRoute(text: string): Route {
 export type RouteContext = Omit<ProxyServerOptions, 'listen' | 'upstream' | 'startSession' | 'sessionOptions' | 'nextSessionId'> & {
   tls: Omit<TlsInterceptionOptions, 'clientLeg' | 'upstreamLeg' | 'upstream'>;
   tlsPorts: ReadonlySet<number>;
-  /** Layers every session gets after the TLS ones (COMPRESS). */
-  extraLayers?: () => SessionLayer[];
+  /** Per-session options besides TLS: layers after the TLS ones (COMPRESS), frame stages (rules...). */
+  extraOptions?: () => ExtraSessionOptions;
   /** Names a client may use for imapdbg at a listen address, added to its leaves. */
   namesFor?: (listen: HostPort) => string[];
 };
@@ -46,14 +46,17 @@ export class RouteListeners {
   private nextId = 1;
 
   constructor(routes: Route[], context: RouteContext) {
-    const { tls, tlsPorts, extraLayers, namesFor, ...shared } = context;
+    const { tls, tlsPorts, extraOptions, namesFor, ...shared } = context;
     const nextSessionId = (): number => this.nextId++;
     this.listeners = routes.map((route) => {
       const leg = tlsPorts.has(route.upstream.port) ? 'tls' as const : 'plain' as const;
       const interception = new TlsInterception({ ...tls, clientLeg: leg, upstreamLeg: leg, upstream: route.upstream,
         proxyNames: namesFor?.(route.listen) ?? tls.proxyNames });
       const server = new ProxyServer({ ...shared, listen: route.listen, upstream: route.upstream, nextSessionId,
-        startSession: interception.startSession, sessionOptions: () => ({ layers: [...interception.layers(), ...(extraLayers?.() ?? [])] }) });
+        startSession: interception.startSession, sessionOptions: () => {
+          const extra = extraOptions?.() ?? {};
+          return { ...extra, layers: [...interception.layers(), ...(extra.layers ?? [])], tls: interception };
+        } });
       return { route, server, mode: leg === 'tls' ? 'implicit TLS' : 'plain, STARTTLS intercepted' };
     });
   }

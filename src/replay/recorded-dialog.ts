@@ -47,9 +47,20 @@ export class DialogError extends Error {}
  * capture's index lets the reader seek to it).
  */
 export async function loadDialog(path: string, session?: number, onProgress?: ReadProgress): Promise<RecordedDialog> {
-  const collector = new SessionCollector(session);
-  await readCapture(path, (event) => collector.reframer.handle(event), { session, onProgress });
-  await collector.reframer.close();
+  // Two views of the same session: what each peer sent (wire), and what imapdbg delivered to each
+  // peer in a session it changed (rules, intercept, scripts). A replay plays what the peers received.
+  const sent = new SessionCollector(session);
+  const received = new SessionCollector(session);
+  const sentReframer = new Reframer(sent);
+  const receivedReframer = new Reframer(received);
+  await readCapture(path, (event) => {
+    sentReframer.handle(event);
+    const asReceived = deliveredAsWire(event);
+    if (asReceived) receivedReframer.handle(asReceived);
+  }, { session, onProgress });
+  await sentReframer.close();
+  await receivedReframer.close();
+  const collector = received.hasData ? received : sent;
   if (!collector.info && session !== undefined) {
     // Only that session was read: list the ones there are from the metadata (no packet payloads).
     await readCapture(path, (event) => { if (event.type === 'session-open') collector.seen.push(event.session.id); }, { data: false });
@@ -61,17 +72,28 @@ export async function loadDialog(path: string, session?: number, onProgress?: Re
   return buildDialog(collector.info, collector.frames, collector.streams());
 }
 
-/** Collects one session's frames and wire bytes from the reframer's output. */
+/**
+ * The event as the delivered view sees it: delivered bytes become that view's wire bytes, the
+ * peers' own bytes (and the inflated copy of them) are left out, everything else passes.
+ */
+function deliveredAsWire(event: ProxyEvent): ProxyEvent | undefined {
+  if (event.type !== 'data') return event;
+  return event.layer === 'delivered' ? { ...event, layer: 'wire' } : undefined;
+}
+
+/** Collects one session's frames and wire bytes from a reframer's output. */
 class SessionCollector implements EventSink {
-  readonly reframer: Reframer;
   info: SessionInfo | undefined;
   readonly frames: Frame[] = [];
   readonly seen: number[] = [];
   private readonly chunks: Record<Direction, Buffer[]> = { client: [], server: [] };
   private readonly inflated: Record<Direction, Buffer[]> = { client: [], server: [] };
 
-  constructor(private readonly wanted: number | undefined) {
-    this.reframer = new Reframer(this);
+  constructor(private readonly wanted: number | undefined) {}
+
+  /** Bytes of the session came in (for the delivered view: imapdbg changed this session). */
+  get hasData(): boolean {
+    return this.chunks.client.length + this.chunks.server.length > 0;
   }
 
   handle(event: ProxyEvent): void {
@@ -81,7 +103,7 @@ class SessionCollector implements EventSink {
       return;
     }
     if (!this.info) return;
-    if (event.type === 'data' && event.session === this.info.id) (event.layer === 'wire' ? this.chunks : this.inflated)[event.direction].push(event.bytes);
+    if (event.type === 'data' && event.session === this.info.id && event.layer !== 'delivered') (event.layer === 'wire' ? this.chunks : this.inflated)[event.direction].push(event.bytes);
     else if (event.type === 'frame' && event.frame.session === this.info.id) this.frames.push(event.frame);
   }
 

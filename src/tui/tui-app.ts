@@ -1,5 +1,6 @@
 import { readCaptureRanges } from '../capture/capture-ranges';
 import type { EventSink, ProxyEvent } from '../imap/events';
+import type { Interceptor } from '../lab/intercept-stage';
 import { TuiScreen } from './tui-screen';
 import { firstOf, type ByteSource } from './view-model/byte-source';
 import { RecentBytes } from './view-model/recent-bytes';
@@ -11,6 +12,8 @@ export interface TuiAppOptions {
   utc: boolean;
   /** The clock for IDLE durations: wall clock live, replay clock offline (default: the newest event). */
   now?: () => number;
+  /** The proxy's intercept (live): the TUI sets its filter and acts on held frames. */
+  intercept?: Interceptor;
 }
 
 /** The event stream consumer that feeds the terminal UI: just another sink, like the capture writer. */
@@ -31,7 +34,7 @@ export interface TuiApp {
   model: TuiModel;
   /** Resolves when the user quits (Q or Ctrl-C). */
   quit: Promise<void>;
-  /** Restore the terminal; idempotent. */
+  /** Restore the terminal and forward every frame the intercept still holds; idempotent. */
   destroy(): void;
 }
 
@@ -48,10 +51,15 @@ export function openTui(options: TuiAppOptions): TuiApp {
   if (capture) sources.push({ read: (s, d, ranges) => readCaptureRanges(capture, s, d, ranges) });
   const model = new TuiModel({
     source: options.source, revealSecrets: options.revealSecrets, utc: options.utc,
-    now: options.now ?? (live ? () => Date.now() * 1000 : () => 0), bytes: firstOf(sources),
+    now: options.now ?? (live ? () => Date.now() * 1000 : () => 0), bytes: firstOf(sources), intercept: options.intercept,
   });
   let quitNow: () => void = () => undefined;
   const quit = new Promise<void>((resolve) => { quitNow = resolve; });
   const screen = new TuiScreen(model, () => quitNow());
-  return { sink: new TuiSink(model, recent, () => screen.scheduleRender()), model, quit, destroy: () => screen.destroy() };
+  const destroy = (): void => {
+    screen.destroy();
+    // Nobody is left to act on held frames.
+    options.intercept?.releaseAll();
+  };
+  return { sink: new TuiSink(model, recent, () => screen.scheduleRender()), model, quit, destroy };
 }

@@ -1,6 +1,8 @@
 import blessed from 'blessed';
 import { renderScreen, type ScreenImage } from './render/screen-layout';
 import { handleKey } from './view-model/key-actions';
+import { applyEdit, type EditRequest } from './view-model/intercept-actions';
+import { editHeldFrame, editorCommand } from './held-frame-editor';
 import type { TuiModel } from './view-model/tui-model';
 import { stderr } from '../headless/terminal-output';
 
@@ -20,6 +22,8 @@ export class TuiScreen {
   private readonly tick: NodeJS.Timeout;
   private image: ScreenImage | undefined;
   private destroyed = false;
+  /** The editor is open on a held frame: keys wait until it closes. */
+  private editing = false;
   private readonly restore = (): void => this.destroy();
   private readonly crash = (err: unknown): void => {
     this.destroy();
@@ -86,13 +90,35 @@ export class TuiScreen {
   }
 
   private keys(...names: string[]): void {
+    if (this.editing) return;
     for (const name of names) {
-      if (handleKey(this.model, name) === 'quit') {
+      const outcome = handleKey(this.model, name);
+      if (outcome === 'quit') {
         this.onQuit();
+        return;
+      }
+      if (outcome) {
+        this.edit(outcome);
         return;
       }
     }
     this.render();
+  }
+
+  /** Suspend the screen, run $EDITOR on the held frame, then send the edit or say why not. */
+  private edit(request: EditRequest): void {
+    this.editing = true;
+    const command = editorCommand();
+    const run = (file: string): Promise<boolean> => new Promise((resolve, reject) => {
+      this.screen.exec(command.file, command.args(file), {}, (err: Error | null, ok: boolean) => (err ? reject(err) : resolve(ok)));
+    });
+    editHeldFrame(request.held, run)
+      .then((outcome) => applyEdit(this.model, request.held, outcome))
+      .catch((err: unknown) => this.model.say(`the editor did not run: ${err instanceof Error ? err.message : String(err)}; the frame is still held`, true))
+      .finally(() => {
+        this.editing = false;
+        this.render();
+      });
   }
 
   private onClick(y: number): void {

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 
 const REPO = path.resolve(__dirname, '../../..');
 /** What the package build needs from the repository. */
-const SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'LICENSE', 'bin', 'src', 'scripts', 'fixtures'];
+const SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'LICENSE', 'bin', 'src', 'scripts', 'fixtures', 'types', 'examples'];
 
 /** The environment without the outer npm's settings (npm test sets npm_config_* for its scripts). */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -44,7 +44,9 @@ test('npm pack ships bin and dist, and a global install in a fresh prefix runs',
     assert.ok(files.includes('bin/imapdbg'), files.join('\n'));
     assert.ok(files.includes('dist/src/cli/main.js'), files.join('\n'));
     assert.ok(files.includes('fixtures/idle-updates.pcapng'), 'the demo fixture is shipped');
-    assert.deepEqual(files.filter((f) => /(^|\/)test\/|\.ts$|\.map$|^bench\//.test(f)), [], 'no tests, sources or maps');
+    assert.ok(files.includes('types/imapdbg-script.d.ts'), 'the types for --script authors are shipped');
+    assert.ok(files.includes('examples/scripts/count-idle-drop-second-exists.js'), 'the example scripts are shipped');
+    assert.deepEqual(files.filter((f) => /(^|\/)test\/|(?<!\.d)\.ts$|\.map$|^bench\//.test(f)), [], 'no tests, sources or maps');
 
     const prefix = path.join(tmp, 'prefix');
     const installed = run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], tmp);

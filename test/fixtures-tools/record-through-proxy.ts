@@ -37,7 +37,7 @@ export async function recordThroughProxy<T>(upstream: HostPort, capturePath: str
   const interception = tls?.interception;
   const proxy = new ProxyServer({ listen, upstream, sink: bus, flow: writer, annotators: defaultAnnotators,
     startSession: interception?.startSession,
-    sessionOptions: () => ({ layers: [...(interception?.layers() ?? []), new CompressLayer()] }) });
+    sessionOptions: () => ({ layers: [...(interception?.layers() ?? []), new CompressLayer()], tls: interception }) });
   const bound = await proxy.listen();
   try {
     return await dialog(bound);

@@ -243,9 +243,9 @@ test('login-disabled and sasl-ir-not-advertised are judged against the capabilit
   `), []);
 });
 
-test('every catalogued code has a level and an RFC section', () => {
+test('every catalogued code has a level and an RFC section (or "imapdbg" for its own lab findings)', () => {
   for (const [code, rule] of Object.entries(RULES)) {
-    assert.match(rule.rfc, /^RFC \d+ (?:[\d.]+|[A-Z])$/, code);
+    for (const ref of rule.rfc.split(', ')) assert.match(ref, /^(?:RFC \d+(?: [\d.]+| [A-Z]| \([a-z ]+\))?|imapdbg)$/, code);
     assert.ok(['error', 'warning', 'info'].includes(rule.level), code);
   }
 });

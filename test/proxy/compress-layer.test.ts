@@ -36,7 +36,7 @@ async function rig(bounds: InflateBounds): Promise<Rig> {
   const bus = new EventBus().add({ handle: (e) => { r.onEvent(e); events.push(e); } });
   const proxy = new ProxyServer({
     listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: (upstream.address() as net.AddressInfo).port },
-    sink: bus, sessionOptions: () => ({ layers: [new CompressLayer(bounds)] }),
+    sink: bus, sessionOptions: () => ({ layers: [new CompressLayer()], inflateBounds: bounds }),
   });
   r.port = (await proxy.listen()).port;
   r.close = async () => { await proxy.close(); await new Promise<void>((res) => upstream.close(() => res())); };

@@ -1,8 +1,10 @@
 import type { Annotation, Direction, Finding, FindingLevel, Frame, FrameKind, FramePart, LiteralForm, SecretSpan } from '../../imap/frame';
 import type { ProxyEvent, SessionEnd, SessionInfo, TlsInfo } from '../../imap/events';
+import type { ChangeSource, Intervention } from '../../imap/intervention';
+import { checkedIntervention, checkedSource } from '../intervention-shape';
 
 /**
- * imapdbg's own record schema for the metadata it keeps in a pcapng capture, version 1. These types
+ * imapdbg's own record schema for the metadata it keeps in a pcapng capture, version 2. These types
  * are the file format: they change only with METADATA_VERSION and a step in metadata-upgrade.ts,
  * never because an in-memory type (Frame, SessionInfo...) changed. Converters below map both ways.
  *
@@ -10,11 +12,26 @@ import type { ProxyEvent, SessionEnd, SessionInfo, TlsInfo } from '../../imap/ev
  * (pcapng-blocks.ts). `k` says the kind; `s` is the session id; times are µs since the Unix epoch.
  * Frames are stored with their secrets overwritten by `*` (same lengths): the packets keep the real
  * bytes, and `--reveal-secrets` re-derives frames from them.
+ *
+ * Version 2 added `change` records (what imapdbg changed in the conversation, and who asked) and
+ * stream records of layer `d` (the bytes imapdbg delivered to each peer in a session it changed).
  */
-export const METADATA_VERSION = 1;
+export const METADATA_VERSION = 2;
+
+/** Stream layers: `w` what each peer sent, `i` COMPRESS inflated, `d` what imapdbg delivered to each peer. */
+export type StreamLayerCode = 'w' | 'i' | 'd';
 
 /** Which synthetic connection carries a session's bytes: interface, addresses (hex) and ports. */
-export interface StreamRecord { k: 'stream'; s: number; layer: 'w' | 'i'; if: number; cip: string; cp: number; sip: string; sp: number }
+export interface StreamRecord { k: 'stream'; s: number; layer: StreamLayerCode; if: number; cip: string; cp: number; sip: string; sp: number }
+/** Who asked for a change: `rule` (index `i`, text `x`), `intercept`, `script` (file `f`, hook `h`). */
+export type ChangeSourceRecord = { k: 'rule'; i: number; x: string } | { k: 'intercept' } | { k: 'script'; f: string; h: string };
+/**
+ * A change imapdbg made: action `a`, source `src`, toward peer `to`, frame `q`, amount `n`
+ * (ms, bytes or bytes/s), bytes delivered instead `b`, detail `x` (masked by the producer).
+ */
+export interface ChangeRecord {
+  k: 'change'; s: number; t: number; a: string; src: ChangeSourceRecord; to: 'c' | 's'; q?: number; n?: number; b?: number; x: string;
+}
 /** `addr` and `opaque` came with the SOCKS5 front end; older readers ignore them, older captures lack them. */
 export interface OpenRecord { k: 'open'; s: number; t: number; client: string; upstream: string; listen: string; addr?: string; opaque?: 1 }
 export type LineRecord = { x: string; n: number; o: number; tr?: 1; end: 'crlf' | 'lf' | 'none' };
@@ -40,7 +57,7 @@ export interface TlsRecord {
 export type EndRecord = { by: 'client-closed' | 'server-closed' | 'proxy-shutdown' } | { by: 'error'; side: Direction | 'proxy'; msg: string };
 export interface CloseRecord { k: 'close'; s: number; t: number; end: EndRecord; bc: number; bs: number; frames: number }
 
-export type MetadataRecord = StreamRecord | OpenRecord | FrameRecord | SessionFindingRecord | TlsRecord | CloseRecord;
+export type MetadataRecord = StreamRecord | OpenRecord | FrameRecord | SessionFindingRecord | TlsRecord | CloseRecord | ChangeRecord;
 
 const dirCode = (d: Direction): 'c' | 's' => (d === 'client' ? 'c' : 's');
 const dirOf = (c: 'c' | 's'): Direction => (c === 'c' ? 'client' : 'server');
@@ -136,6 +153,33 @@ function tlsOf(r: TlsRecord): TlsInfo {
   return tls;
 }
 
+function sourceRecord(source: ChangeSource): ChangeSourceRecord {
+  switch (source.kind) {
+    case 'rule': return { k: 'rule', i: source.index, x: source.text };
+    case 'intercept': return { k: 'intercept' };
+    case 'script': return { k: 'script', f: source.file, h: source.hook };
+    default: { const never: never = source; return never; }
+  }
+}
+
+function changeRecord(s: number, t: number, c: Intervention): ChangeRecord {
+  return { k: 'change', s, t, a: c.action, src: sourceRecord(c.source), to: dirCode(c.toward),
+    ...(c.frameSeq !== undefined ? { q: c.frameSeq } : {}), ...(c.amount !== undefined ? { n: c.amount } : {}),
+    ...(c.deliveredBytes !== undefined ? { b: c.deliveredBytes } : {}), x: c.detail };
+}
+
+/** The intervention of a change record; undefined for an action a later version added (skipped). */
+function interventionOf(r: ChangeRecord): Intervention | undefined {
+  const found = checkedIntervention(changeFields(r));
+  return typeof found === 'object' ? found : undefined;
+}
+
+function changeFields(r: ChangeRecord): Parameters<typeof checkedIntervention>[0] {
+  const src = r.src as unknown as Record<string, unknown>;
+  return { action: r.a, source: checkedSource(src.k, src.i, src.x, src.f, src.h), toward: r.to === 'c' ? 'client' : r.to === 's' ? 'server' : undefined,
+    frameSeq: r.q, amount: r.n, deliveredBytes: r.b, detail: r.x };
+}
+
 function openRecord(info: SessionInfo): OpenRecord {
   const r: OpenRecord = { k: 'open', s: info.id, t: info.startUs, client: info.client, upstream: info.upstream, listen: info.listen };
   if (info.upstreamAddress !== undefined) r.addr = info.upstreamAddress;
@@ -150,8 +194,9 @@ function infoOf(r: OpenRecord): SessionInfo {
 }
 
 /** The record of a non-data event (data travels in packets). Frames must already have their secrets overwritten. */
-export function recordOfEvent(event: Exclude<ProxyEvent, { type: 'data' } | { type: 'intervention' }>): Exclude<MetadataRecord, StreamRecord> {
+export function recordOfEvent(event: Exclude<ProxyEvent, { type: 'data' }>): Exclude<MetadataRecord, StreamRecord> {
   switch (event.type) {
+    case 'intervention': return changeRecord(event.session, event.timeUs, event.intervention);
     case 'session-open': return openRecord(event.session);
     case 'frame': return frameRecord(event.frame);
     case 'finding': return { k: 'finding', s: event.session, t: event.timeUs, f: findingRecord(event.finding) };
@@ -171,6 +216,10 @@ export function eventOfRecord(r: MetadataRecord): ProxyEvent | undefined {
     case 'finding': return { type: 'finding', session: r.s, timeUs: r.t, finding: findingOf(r.f) };
     case 'tls': return { type: 'tls', session: r.s, timeUs: r.t, tls: tlsOf(r) };
     case 'close': return { type: 'session-close', session: r.s, timeUs: r.t, end: endOf(r.end), bytes: { client: r.bc, server: r.bs }, frames: r.frames };
+    case 'change': {
+      const intervention = interventionOf(r);
+      return intervention && { type: 'intervention', session: r.s, timeUs: r.t, intervention };
+    }
     default: return undefined;
   }
 }
@@ -189,11 +238,11 @@ export function recordShapeProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return 'a metadata record is not a JSON object';
   const r = value as Record<string, unknown>;
   if (!str(r.k)) return 'a metadata record without a kind (k)';
-  if (['stream', 'open', 'frame', 'finding', 'tls', 'close'].includes(r.k as string) && (!num(r.s) || (r.k !== 'stream' && !num(r.t)))) {
+  if (['stream', 'open', 'frame', 'finding', 'tls', 'close', 'change'].includes(r.k as string) && (!num(r.s) || (r.k !== 'stream' && !num(r.t)))) {
     return `a ${String(r.k)} record without s and t`;
   }
   switch (r.k) {
-    case 'stream': return num(r.if) && str(r.cip) && str(r.sip) && num(r.cp) && num(r.sp) && (r.layer === 'w' || r.layer === 'i') ? undefined : 'a stream record without if, cip, cp, sip, sp and layer';
+    case 'stream': return num(r.if) && str(r.cip) && str(r.sip) && num(r.cp) && num(r.sp) && (r.layer === 'w' || r.layer === 'i' || r.layer === 'd') ? undefined : 'a stream record without if, cip, cp, sip, sp and layer';
     case 'open': return str(r.client) && str(r.upstream) && str(r.listen) ? undefined : 'an open record without client, upstream and listen';
     case 'frame': return num(r.q) && (r.d === 'c' || r.d === 's') && FRAME_KINDS.includes(r.kind as string) && num(r.e) && num(r.o) && num(r.n) && arr(r.parts) && arr(r.sec) && arr(r.ann)
       && (r.parts as unknown[]).every((p) => typeof p === 'object' && p !== null && ('line' in p || 'lit' in p))
@@ -202,6 +251,8 @@ export function recordShapeProblem(value: unknown): string | undefined {
     case 'finding': return typeof r.f === 'object' && r.f !== null ? undefined : 'a finding record without f';
     case 'tls': return str(r.leg) && str(r.ver) && str(r.cipher) ? undefined : 'a tls record without leg, ver and cipher';
     case 'close': return typeof r.end === 'object' && r.end !== null && num(r.bc) && num(r.bs) && num(r.frames) ? undefined : 'a close record without end, bc, bs and frames';
+    case 'change': return typeof r.src === 'object' && r.src !== null && checkedIntervention(changeFields(r as unknown as ChangeRecord)) !== undefined
+      ? undefined : 'a change record without a, src, to (c|s) and x';
     default: return undefined;
   }
 }

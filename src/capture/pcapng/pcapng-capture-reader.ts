@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Direction } from '../../imap/frame';
-import type { ProxyEvent } from '../../imap/events';
+import type { DataLayer, ProxyEvent } from '../../imap/events';
 import { CaptureError, type CaptureReadOptions, type CaptureReadResult } from '../capture-error';
 import { CAPTURE_FORMAT, CAPTURE_VERSION } from '../format';
 import { BlockSource, type Block } from './block-source';
@@ -9,7 +9,7 @@ import {
   parseImapdbgPayload, PAYLOAD_HEADER, PAYLOAD_INDEX, PAYLOAD_RECORDS,
 } from './pcapng-blocks';
 import { PCAPNG_CAPTURE_FORMAT, PCAPNG_CAPTURE_VERSION, type PcapngHeaderRecord } from './pcapng-format';
-import { eventOfRecord, METADATA_VERSION, recordShapeProblem, type MetadataRecord, type StreamRecord } from './metadata-records';
+import { eventOfRecord, METADATA_VERSION, recordShapeProblem, type MetadataRecord, type StreamLayerCode, type StreamRecord } from './metadata-records';
 import { upgradeMetadataRecord } from './metadata-upgrade';
 import { parseIndex, type CaptureIndex, type SessionRanges } from './session-index';
 import { connectionKey, pushes, tcpPacketView } from './packet-view';
@@ -24,7 +24,7 @@ export interface PcapngReadOptions extends CaptureReadOptions {
    * offset of one stream instead of the session's first block (events before it are not delivered:
    * for readers of byte ranges, with `packets`).
    */
-  near?: { layer: 'wire' | 'inflated'; direction: Direction; offset: number };
+  near?: { layer: DataLayer; direction: Direction; offset: number };
   /** Called for each payload-carrying packet of a known session, with where its payload sits; 'stop' ends the read. */
   packets?: (place: PacketPlace) => void | 'stop';
 }
@@ -32,7 +32,7 @@ export interface PcapngReadOptions extends CaptureReadOptions {
 /** Where one packet's payload is, in the file and in its session's stream. */
 export interface PacketPlace {
   session: number;
-  layer: 'wire' | 'inflated';
+  layer: DataLayer;
   direction: Direction;
   /** File offset of the payload's first byte. */
   fileOffset: number;
@@ -62,7 +62,7 @@ type OnEvent = (event: ProxyEvent) => void | Promise<void>;
 
 interface StreamEnd {
   session: number;
-  layer: 'wire' | 'inflated';
+  layer: DataLayer;
   direction: Direction;
 }
 
@@ -142,9 +142,9 @@ class PcapngWalk {
   private seekPoint(entry: SessionRanges | undefined): number {
     const near = this.options.near;
     if (!entry || !near || !entry.streams || !entry.marks) return 0;
-    const side = entry.marks.find((m) => m.layer === (near.layer === 'wire' ? 'w' : 'i') && m.dir === (near.direction === 'client' ? 'c' : 's'));
+    const side = entry.marks.find((m) => m.layer === streamLayerCode(near.layer) && m.dir === (near.direction === 'client' ? 'c' : 's'));
     const mark = side?.marks.filter(([streamOffset]) => streamOffset <= near.offset).pop();
-    const stream = entry.streams.find((r) => r.layer === (near.layer === 'wire' ? 'w' : 'i'));
+    const stream = entry.streams.find((r) => r.layer === streamLayerCode(near.layer));
     if (!mark || !stream) return 0;
     for (const record of entry.streams) this.addStream(record);
     const key = near.direction === 'client' ? connectionKey(stream.if, stream.cip, stream.cp, stream.sip, stream.sp)
@@ -231,13 +231,13 @@ class PcapngWalk {
         const caplen = block.bytes.readUInt32LE(20);
         const options = block.whole ? block.bytes.subarray(28 + pad4(caplen), block.length - 4) : block.options;
         if (options && options.length > 0) {
-          const bodies: Buffer[] = [];
+          const bodies: Array<{ body: Buffer; version: number }> = [];
           forEachOption(options, (code, value) => {
             if (code !== OPT_CUSTOM_BINARY_COPY) return;
             const payload = parseImapdbgPayload(value);
-            if (payload && payload.kind === PAYLOAD_RECORDS) bodies.push(payload.body);
+            if (payload && payload.kind === PAYLOAD_RECORDS) bodies.push(payload);
           });
-          for (const body of bodies) await this.records(body, block.offset);
+          for (const body of bodies) await this.records(body.body, body.version, block.offset);
         }
         await this.packet(block);
         return;
@@ -245,7 +245,7 @@ class PcapngWalk {
       case BLOCK_CUSTOM_COPY:
       case BLOCK_CUSTOM_NOCOPY: {
         const payload = parseImapdbgPayload(block.bytes.subarray(8, block.length - 4));
-        if (payload && payload.kind === PAYLOAD_RECORDS) await this.records(payload.body, block.offset);
+        if (payload && payload.kind === PAYLOAD_RECORDS) await this.records(payload.body, payload.version, block.offset);
         return; // the index, or someone else's custom block
       }
       case BLOCK_SHB:
@@ -257,7 +257,10 @@ class PcapngWalk {
     }
   }
 
-  private async records(body: Buffer, offset: number): Promise<void> {
+  private async records(body: Buffer, version: number, offset: number): Promise<void> {
+    if (version > METADATA_VERSION) {
+      this.fail(`metadata version ${version} in the block at offset ${offset} is newer than this imapdbg reads (up to ${METADATA_VERSION}); upgrade imapdbg`);
+    }
     // Custom blocks are padded with zero bytes to 32 bits: they are not records.
     const text = body.toString('utf8').replace(/\0+$/, '');
     for (const line of text.split('\n')) {
@@ -268,7 +271,7 @@ class PcapngWalk {
       } catch {
         this.fail(`metadata in the block at offset ${offset} is not JSON`);
       }
-      const upgraded = upgradeMetadataRecord(value, METADATA_VERSION);
+      const upgraded = upgradeMetadataRecord(value, Math.max(1, version));
       const problem = recordShapeProblem(upgraded);
       if (problem) this.fail(`block at offset ${offset}: ${problem}`);
       const record = upgraded as MetadataRecord;
@@ -286,7 +289,7 @@ class PcapngWalk {
   }
 
   private addStream(record: StreamRecord): void {
-    const layer = record.layer === 'w' ? 'wire' : 'inflated';
+    const layer = dataLayerOf(record.layer);
     this.streams.set(connectionKey(record.if, record.cip, record.cp, record.sip, record.sp), { session: record.s, layer, direction: 'client' });
     this.streams.set(connectionKey(record.if, record.sip, record.sp, record.cip, record.cp), { session: record.s, layer, direction: 'server' });
   }
@@ -333,4 +336,12 @@ class PcapngWalk {
     this.partial.clear();
     for (const p of partials) await this.emitData(p);
   }
+}
+
+function streamLayerCode(layer: DataLayer): StreamLayerCode {
+  return layer === 'wire' ? 'w' : layer === 'inflated' ? 'i' : 'd';
+}
+
+function dataLayerOf(code: StreamLayerCode): DataLayer {
+  return code === 'w' ? 'wire' : code === 'i' ? 'inflated' : 'delivered';
 }

@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Direction } from '../../imap/frame';
-import type { EventSink, ProxyEvent, SessionInfo } from '../../imap/events';
+import type { DataLayer, EventSink, ProxyEvent, SessionInfo } from '../../imap/events';
 import { openCaptureFile } from '../capture-writer';
 import { withSecretsOverwritten } from '../record-encoding';
 import {
@@ -8,10 +8,10 @@ import {
   imapdbgPayload, OPT_COMMENT, OPT_CUSTOM_BINARY_COPY, OPT_IF_DESCRIPTION, OPT_IF_NAME, OPT_SHB_USERAPPL, pad4,
   PAYLOAD_HEADER, PAYLOAD_INDEX, PAYLOAD_RECORDS,
 } from './pcapng-blocks';
-import { INFLATED_INTERFACE, PCAPNG_CAPTURE_FORMAT, PCAPNG_CAPTURE_VERSION, WIRE_INTERFACE, type PcapngHeaderRecord } from './pcapng-format';
-import { METADATA_VERSION, recordOfEvent, type MetadataRecord, type StreamRecord } from './metadata-records';
+import { DELIVERED_INTERFACE, INFLATED_INTERFACE, PCAPNG_CAPTURE_FORMAT, PCAPNG_CAPTURE_VERSION, WIRE_INTERFACE, type PcapngHeaderRecord } from './pcapng-format';
+import { METADATA_VERSION, recordOfEvent, type MetadataRecord, type StreamLayerCode, type StreamRecord } from './metadata-records';
 import { MARK_EVERY, SessionIndexBuilder } from './session-index';
-import { inflatedAddresses, syntheticAddresses } from './synthetic-addresses';
+import { deliveredAddresses, inflatedAddresses, syntheticAddresses } from './synthetic-addresses';
 import { SyntheticTcpConnection, type Segment } from './synthetic-tcp';
 
 /** Above this many queued bytes the writer asks the proxy to pause reading (as CaptureWriter). */
@@ -27,13 +27,20 @@ const EPB_HEAD = 28;
 /** A finding comment longer than this is cut (peers' text is bounded before it is stored). */
 const MAX_COMMENT = 1000;
 
-type Layer = 'wire' | 'inflated';
+type Layer = DataLayer;
+
+/** Per layer: its interface, stream layer code, addresses from the wire ones, and a seed for distinct ISNs. */
+const LAYERS: Readonly<Record<Layer, { iface: number; code: StreamLayerCode; addresses: (wire: ReturnType<typeof syntheticAddresses>) => ReturnType<typeof syntheticAddresses>; seed: (session: number) => number }>> = {
+  wire: { iface: WIRE_INTERFACE, code: 'w', addresses: (w) => w, seed: (s) => s * 2 },
+  inflated: { iface: INFLATED_INTERFACE, code: 'i', addresses: inflatedAddresses, seed: (s) => s * 2 + 1 },
+  delivered: { iface: DELIVERED_INTERFACE, code: 'd', addresses: deliveredAddresses, seed: (s) => 0x4000000 + s },
+};
 
 interface Connection {
   tcp: SyntheticTcpConnection;
   iface: number;
   session: number;
-  layer: 'w' | 'i';
+  layer: StreamLayerCode;
   /** Stream offset of each direction's last index mark. */
   lastMark: Record<Direction, number>;
 }
@@ -107,6 +114,10 @@ export class PcapngCaptureWriter implements EventSink {
       encodeOption(OPT_IF_NAME, Buffer.from('imapdbg-inflated')),
       encodeOption(OPT_IF_DESCRIPTION, Buffer.from('COMPRESS=DEFLATE sessions inflated: same hosts, client port XOR 0x8000')),
     ])], []);
+    this.writeBlock([encodeInterface([
+      encodeOption(OPT_IF_NAME, Buffer.from('imapdbg-delivered')),
+      encodeOption(OPT_IF_DESCRIPTION, Buffer.from('sessions imapdbg changed (rules, intercept, scripts): the bytes each peer received, injected ones included; same hosts, client port XOR 0xC000')),
+    ])], []);
   }
 
   /** The first write error, if any (a full disk must not take the proxy down: recording stops). */
@@ -126,10 +137,7 @@ export class PcapngCaptureWriter implements EventSink {
   handle(event: ProxyEvent): void {
     if (this.failed || this.closing) return;
     switch (event.type) {
-      case 'intervention':
-        break; // not recorded yet (issue 11 in progress)
       case 'data':
-        if (event.layer === 'delivered') break;
         this.data(event.session, event.layer, event.direction, event.timeUs, event.bytes);
         break;
       case 'session-open':
@@ -148,6 +156,7 @@ export class PcapngCaptureWriter implements EventSink {
       }
       case 'finding':
       case 'tls':
+      case 'intervention':
         this.queue(recordOfEvent(event), event.session);
         break;
       case 'session-close':
@@ -201,14 +210,14 @@ export class PcapngCaptureWriter implements EventSink {
     if (conn) return conn;
     // Data of a session whose opening this writer never saw (a converted, cut capture) gets made-up ends.
     const info = this.sessions.get(session) ?? { client: `192.0.2.1:${40000 + (session % 20000)}`, upstream: '192.0.2.2:143' };
+    const shape = LAYERS[layer];
     // A server named by host name (SOCKS5) still has the address imapdbg really connected to.
-    const wire = syntheticAddresses(info.client, ('upstreamAddress' in info ? info.upstreamAddress : undefined) ?? info.upstream);
-    const addresses = layer === 'wire' ? wire : inflatedAddresses(wire);
-    const iface = layer === 'wire' ? WIRE_INTERFACE : INFLATED_INTERFACE;
-    conn = { tcp: new SyntheticTcpConnection(addresses, session * 2 + (layer === 'wire' ? 0 : 1), EPB_HEAD), iface, session,
-      layer: layer === 'wire' ? 'w' : 'i', lastMark: { client: -Infinity, server: -Infinity } };
+    const addresses = shape.addresses(syntheticAddresses(info.client, ('upstreamAddress' in info ? info.upstreamAddress : undefined) ?? info.upstream));
+    const iface = shape.iface;
+    conn = { tcp: new SyntheticTcpConnection(addresses, shape.seed(session), EPB_HEAD), iface, session,
+      layer: shape.code, lastMark: { client: -Infinity, server: -Infinity } };
     this.connections.set(key, conn);
-    const stream: StreamRecord = { k: 'stream', s: session, layer: layer === 'wire' ? 'w' : 'i', if: iface,
+    const stream: StreamRecord = { k: 'stream', s: session, layer: shape.code, if: iface,
       cip: addresses.clientIp.toString('hex'), cp: addresses.clientPort, sip: addresses.serverIp.toString('hex'), sp: addresses.serverPort };
     this.queue(stream, session);
     this.index.stream(stream);
@@ -221,7 +230,7 @@ export class PcapngCaptureWriter implements EventSink {
   private closeConnections(session: number, event: Extract<ProxyEvent, { type: 'session-close' }>): void {
     const end = event.end;
     let first = true;
-    for (const layer of ['wire', 'inflated'] as const) {
+    for (const layer of ['wire', 'inflated', 'delivered'] as const) {
       const key = `${session}/${layer}`;
       const conn = this.connections.get(key) ?? (layer === 'wire' ? this.connection(session, 'wire', event.timeUs) : undefined);
       if (!conn) continue;

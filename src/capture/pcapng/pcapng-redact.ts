@@ -2,6 +2,7 @@ import { closeSync, copyFileSync, constants, fchmodSync, openSync, writeSync } f
 import { CaptureError, type ReadProgress } from '../capture-error';
 import type { Frame } from '../../imap/frame';
 import { readPcapngCapture, type PacketPlace } from './pcapng-capture-reader';
+import { deliveredSecretRanges } from './delivered-secrets';
 
 export interface RedactOptions {
   /** Replace an existing output (default: refuse it). */
@@ -40,6 +41,7 @@ function secretRanges(frame: Frame): Array<[number, number]> {
  */
 export async function redactPcapng(input: string, output: string, options: RedactOptions = {}): Promise<RedactSummary> {
   const ranges = new Map<string, Array<[number, number]>>();
+  const changed = new Set<number>();
   let spans = 0;
   await readPcapngCapture(input, (event) => {
     if (event.type !== 'frame' || event.frame.secrets.length === 0) return;
@@ -47,7 +49,9 @@ export async function redactPcapng(input: string, output: string, options: Redac
     const found = secretRanges(event.frame);
     spans += found.length;
     ranges.set(key, [...(ranges.get(key) ?? []), ...found]);
-  }, { data: false, onProgress: options.onProgress });
+  }, { data: false, onProgress: options.onProgress, packets: (p) => { if (p.layer === 'delivered') changed.add(p.session); } });
+  // Sessions imapdbg changed also carry what it delivered to each peer: their secrets, at their own offsets.
+  const delivered = await deliveredSecretRanges(input, changed, options.onProgress);
   try {
     copyFileSync(input, output, options.overwrite ? 0 : constants.COPYFILE_EXCL);
   } catch (err) {
@@ -59,8 +63,8 @@ export async function redactPcapng(input: string, output: string, options: Redac
   try {
     fchmodSync(fd, 0o600);
     const patch = (p: PacketPlace): void => {
-      if (p.layer !== 'wire') return;
-      for (const [start, end] of ranges.get(`${p.session}/${p.direction}`) ?? []) {
+      if (p.layer === 'inflated') return;
+      for (const [start, end] of (p.layer === 'wire' ? ranges : delivered).get(`${p.session}/${p.direction}`) ?? []) {
         const from = Math.max(start, p.streamOffset);
         const to = Math.min(end, p.streamOffset + p.length);
         if (from >= to) continue;

@@ -1,4 +1,4 @@
-import { recordShapeProblem, type StreamRecord } from './metadata-records';
+import { recordShapeProblem, type StreamLayerCode, type StreamRecord } from './metadata-records';
 
 /**
  * The trailing index of a pcapng capture: for each session, the file ranges that hold its blocks
@@ -18,7 +18,7 @@ export interface SessionRanges {
 }
 
 export interface StreamMarks {
-  layer: 'w' | 'i';
+  layer: StreamLayerCode;
   dir: 'c' | 's';
   marks: Array<[number, number]>;
 }
@@ -42,7 +42,7 @@ export class SessionIndexBuilder {
     this.streams.set(record.s, [...(this.streams.get(record.s) ?? []), record]);
   }
 
-  mark(session: number, layer: 'w' | 'i', dir: 'c' | 's', streamOffset: number, fileOffset: number): void {
+  mark(session: number, layer: StreamLayerCode, dir: 'c' | 's', streamOffset: number, fileOffset: number): void {
     let bySide = this.marks.get(session);
     if (!bySide) { bySide = new Map(); this.marks.set(session, bySide); }
     let side = bySide.get(`${layer}${dir}`);
@@ -87,7 +87,7 @@ export function parseIndex(json: string): CaptureIndex | undefined {
     if (streams !== undefined && (!Array.isArray(streams) || streams.some((r) => recordShapeProblem(r) !== undefined || (r as { k: unknown }).k !== 'stream'))) return undefined;
     if (marks !== undefined && (!Array.isArray(marks) || !marks.every((m: unknown) => {
       const side = m as { layer?: unknown; dir?: unknown; marks?: unknown };
-      return typeof m === 'object' && m !== null && (side.layer === 'w' || side.layer === 'i') && (side.dir === 'c' || side.dir === 's')
+      return typeof m === 'object' && m !== null && (side.layer === 'w' || side.layer === 'i' || side.layer === 'd') && (side.dir === 'c' || side.dir === 's')
         && Array.isArray(side.marks) && side.marks.every((p: unknown) => Array.isArray(p) && p.length === 2 && p.every((n) => Number.isSafeInteger(n) && n >= 0));
     }))) return undefined;
     let prev = 0;

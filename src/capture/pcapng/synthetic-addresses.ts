@@ -92,3 +92,13 @@ export function syntheticAddresses(client: string, upstream: string): SyntheticA
 export function inflatedAddresses(wire: SyntheticAddresses): SyntheticAddresses {
   return { ...wire, clientPort: wire.clientPort ^ 0x8000 };
 }
+
+/**
+ * What imapdbg delivered to each peer in a session it changed (rules, intercept, scripts) travels
+ * as a third connection between the same hosts, from client port XOR 0xC000 (ephemeral ports
+ * 32768-65535 land on 16384-32767): Wireshark follows it as its own TCP stream, beside the wire
+ * stream that keeps what each peer sent.
+ */
+export function deliveredAddresses(wire: SyntheticAddresses): SyntheticAddresses {
+  return { ...wire, clientPort: wire.clientPort ^ 0xc000 };
+}

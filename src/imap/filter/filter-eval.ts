@@ -44,7 +44,9 @@ export function predicateOf(node: FilterNode): FramePredicate {
       const p = predicateOf(node.operand);
       return (s) => !p(s);
     }
+    // The client's DONE ending IDLE has no verb of its own (it is not a command): `~c DONE` names it.
     case 'command': return ({ frame }) => frame.verb === node.verb
+      || (node.verb === 'DONE' && frame.kind === 'idle-done')
       || frame.annotations.some((a) => a.kind === 'pair' && a.command === node.verb);
     case 'tag': return ({ frame }) => frame.tag === node.tag;
     case 'dir': return ({ frame }) => frame.direction === node.direction;

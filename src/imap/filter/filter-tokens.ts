@@ -33,7 +33,8 @@ export function tokenizeFilter(input: string): TokenizeResult {
   let i = 0;
   while (i < input.length) {
     const c = input[i];
-    if (c === ' ' || c === '\t') { i += 1; continue; }
+    // Any white space: a word stops at all of it (CR, LF, NBSP...), so skipping less would loop forever.
+    if (/\s/.test(c)) { i += 1; continue; }
     const single = SINGLE[c];
     if (single) { tokens.push({ type: single, pos: i }); i += 1; continue; }
     if (c === '~') {

@@ -1,6 +1,7 @@
 import type { SessionEnd } from '../events';
 import type { Finding, Frame } from '../frame';
 import type { IdleThresholds } from '../idle-thresholds';
+import type { Intervention } from '../intervention';
 import { formatLatency } from '../notation';
 import { finding } from './rule-catalog';
 
@@ -37,8 +38,59 @@ export class IdleTimingRules {
   private shortRun = 0;
   private churnReported = false;
   private byeSeen = false;
+  /**
+   * imapdbg ended or stalled the connection itself (close, reset, blackhole) or sent the client
+   * bytes of its own (an injected BYE): how the IDLE ended is then not the peers' doing.
+   */
+  private endedByImapdbg = false;
+  /** A blackhole: from here on nothing reaches either peer, so silence and an unanswered DONE are imapdbg's. */
+  private blackholed = false;
+  /** Server frames imapdbg did not deliver to the client, by sequence number (the latest few). */
+  private readonly undelivered = new Set<number>();
 
   constructor(private readonly limits: Readonly<IdleThresholds>) {}
+
+  /**
+   * A change imapdbg made (rules, intercept, scripts): findings it would cause are not raised
+   * against a peer. A client frame dropped or held in IDLE (DONE among them) may never have reached
+   * the server: no done-unanswered; a DONE delayed counts from when it was delivered. A server frame
+   * dropped (the IDLE's tagged response) never reached the client: no push-gap after it. A close,
+   * reset, blackhole or injection toward the client: no idle-connection-lost.
+   */
+  intervened(c: Intervention): void {
+    switch (c.action) {
+      case 'blackhole':
+        this.blackholed = true;
+        this.endedByImapdbg = true;
+        if (this.idle) this.idle.doneReported = this.idle.silentReported = true;
+        return;
+      case 'close':
+      case 'reset':
+        this.endedByImapdbg = true;
+        return;
+      case 'inject':
+        if (c.toward === 'client') this.endedByImapdbg = true;
+        return;
+      case 'delay':
+        // A DONE imapdbg held back reached the server that much later: the server's time to answer starts then.
+        if (c.toward === 'server' && c.amount !== undefined && this.idle?.doneUs !== undefined) this.idle.doneUs += c.amount * 1000;
+        return;
+      case 'drop':
+      case 'hold':
+        if (c.toward === 'server' && this.idle) this.idle.doneReported = true;
+        if (c.toward === 'client' && c.frameSeq !== undefined) {
+          if (c.frameSeq === this.endedSeq) this.gapReported = true;
+          if (this.undelivered.size >= 64) this.undelivered.delete(this.undelivered.values().next().value as number);
+          this.undelivered.add(c.frameSeq);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Sequence number of the frame that ended the last IDLE (its tagged response). */
+  private endedSeq: number | undefined;
 
   /** A frame of this session, with its annotations. */
   observe(frame: Frame): TimedFinding[] {
@@ -64,6 +116,9 @@ export class IdleTimingRules {
       } else if (a.phase === 'idle-ended' || a.phase === 'idle-rejected') {
         this.idle = undefined;
         this.deafSinceUs = frame.timeUs;
+        this.endedSeq = frame.seq;
+        // The client never got this response (imapdbg dropped it): not hearing of changes after it is not the client's doing.
+        if (this.undelivered.has(frame.seq)) this.gapReported = true;
         if (a.phase === 'idle-ended') out.push(...this.churn(frame.timeUs, d));
       }
     }
@@ -79,7 +134,7 @@ export class IdleTimingRules {
   close(timeUs: number, end: SessionEnd): TimedFinding[] {
     const out = this.check(timeUs);
     const idle = this.idle;
-    if (idle && !this.byeSeen && end.by !== 'proxy-shutdown') {
+    if (idle && !this.byeSeen && !this.endedByImapdbg && end.by !== 'proxy-shutdown') {
       out.push({ timeUs, finding: finding('idle-connection-lost',
         `the connection ended during IDLE ${idle.tag} (${idle.doneUs !== undefined ? 'DONE sent, ' : ''}${formatLatency(timeUs - idle.startUs)} in) without a BYE: ${lostBy(end)}`) });
     }
@@ -92,6 +147,7 @@ export class IdleTimingRules {
     const out: TimedFinding[] = [];
     const idle = this.idle;
     const lim = this.limits;
+    if (this.blackholed) return out;
     if (idle && idle.accepted && idle.doneUs === undefined && !idle.silentReported && this.lastFrameUs !== undefined
       && nowUs - this.lastFrameUs > lim.silentUs) {
       idle.silentReported = true;

@@ -11,6 +11,8 @@ export interface LintRule {
   observe(frame: Frame): Finding[];
   /** The session ended: findings about what was left open. */
   end?(timeUs: number): Finding[];
+  /** imapdbg dropped the command with this tag: the server never saw it (SessionModel.forgetCommand). */
+  forgetCommand?(tag: string): void;
 }
 
 /** What rules may read of the trackers' state. */

@@ -7,7 +7,7 @@ export interface RuleInfo {
   rfc: string;
   summary: string;
   /** Which part of imapdbg raises it (the framer and the pairing raise a few before the linter runs). */
-  source: 'framer' | 'pairing' | 'lint' | 'compress';
+  source: 'framer' | 'pairing' | 'lint' | 'compress' | 'tls' | 'proxy' | 'lab';
 }
 
 /**
@@ -82,6 +82,42 @@ export const RULES = {
     summary: 'AUTHENTICATE with a -PLUS (channel binding) mechanism: through imapdbg\'s TLS interception the bindings differ and it fails by design' },
   'mailbox-name-bad-utf7': { level: 'info', rfc: 'RFC 3501 5.1.3', source: 'lint',
     summary: 'a mailbox name that is not valid modified UTF-7 (shown raw)' },
+  // STARTTLS and TLS. Two need byte-level knowledge and are raised by the proxy's STARTTLS layer
+  // (src/proxy/tls/), not by the frame rules of starttls-lint.ts.
+  'starttls-command-injection': { level: 'error', rfc: 'RFC 3501 6.2.1', source: 'tls',
+    summary: 'client bytes after "STARTTLS\\r\\n" in the same packet, before the TLS handshake (plaintext command injection, CVE-2011-0411); never forwarded into TLS' },
+  'starttls-response-injection': { level: 'error', rfc: 'RFC 3501 6.2.1', source: 'tls',
+    summary: 'server bytes after the tagged OK to STARTTLS, before the TLS handshake (response injection); not forwarded' },
+  'starttls-pipelined': { level: 'error', rfc: 'RFC 3501 6.2.1', source: 'lint',
+    summary: 'a client command after STARTTLS before its tagged response (MUST NOT issue further commands until the negotiation is complete)' },
+  'starttls-not-advertised': { level: 'warning', rfc: 'RFC 3501 6.2.1, RFC 2595 3.1', source: 'lint',
+    summary: 'STARTTLS sent though the capability list in force does not contain STARTTLS' },
+  'starttls-while-authenticated': { level: 'error', rfc: 'RFC 3501 6.2.1', source: 'lint',
+    summary: 'STARTTLS sent in the authenticated state (after PREAUTH or a successful login): it is valid only before authentication' },
+  'starttls-twice': { level: 'error', rfc: 'RFC 2595 3.1', source: 'lint',
+    summary: 'STARTTLS sent again after a successful STARTTLS (a TLS session is already active)' },
+  'cleartext-login': { level: 'warning', rfc: 'RFC 3501 6.2.3, RFC 8314', source: 'lint',
+    summary: 'LOGIN or AUTHENTICATE in clear text though the server advertised STARTTLS' },
+  'preauth-instead-of-starttls': { level: 'error', rfc: 'RFC 3501 6.2.1, RFC 3501 7.1.4', source: 'tls',
+    summary: 'a PREAUTH greeting on a connection that wanted STARTTLS (--upstream-starttls): the upgrade is impossible, so the session is closed' },
+  'upstream-certificate-rejected': { level: 'error', rfc: 'RFC 8314 (certificate validation)', source: 'tls',
+    summary: 'the upstream certificate failed verification; the client got * BYE (use --upstream-ca FILE or --insecure-upstream)' },
+  'client-tls-failed': { level: 'error', rfc: 'RFC 8446 6', source: 'tls',
+    summary: 'the client gave up the TLS handshake with imapdbg (usually: it does not trust the imapdbg CA; see "imapdbg ca show")' },
+  'upstream-tls-failed': { level: 'error', rfc: 'RFC 3501 6.2.1, RFC 8314', source: 'tls',
+    summary: 'no TLS with the server: the connection or handshake failed, or it refused imapdbg\'s own STARTTLS (--upstream-starttls); the client got * BYE' },
+  'imapdbg-starttls': { level: 'info', rfc: 'RFC 3501 6.2.1', source: 'tls',
+    summary: 'imapdbg upgraded the server leg itself (--upstream-starttls); its STARTTLS exchange is not forwarded to the client' },
+  'upstream-unreachable': { level: 'error', rfc: 'RFC 3501 7.1.5', source: 'proxy',
+    summary: 'imapdbg could not connect to the server (refused, unreachable, timed out); the client got * BYE [UNAVAILABLE]' },
+  'bytes-not-delivered': { level: 'warning', rfc: 'RFC 3501 2.1', source: 'proxy',
+    summary: 'bytes read from one peer after the other side had closed: they reached nobody (not recorded as forwarded)' },
+  'lab-frame-not-held': { level: 'info', rfc: 'imapdbg', source: 'lab',
+    summary: 'a frame larger than the rules\' hold limit (1 MiB) was forwarded as it came, unchanged: rules, scripts and intercept act on frames up to that size (nothing is buffered beyond it)' },
+  'lab-after-compress': { level: 'info', rfc: 'RFC 4978 3', source: 'lab',
+    summary: 'after COMPRESS=DEFLATE, rules, scripts and intercept no longer change frames (only blackhole, reset and close act): hide-capability COMPRESS=DEFLATE keeps them working' },
+  'lab-stage-failed': { level: 'warning', rfc: 'imapdbg', source: 'lab',
+    summary: 'a rule, script or intercept stage threw on a frame: that frame was forwarded unchanged' },
 } as const satisfies Record<string, Omit<RuleInfo, 'code'>>;
 
 /** A finding code from the catalog. */

@@ -50,6 +50,11 @@ export class SessionRules implements LintRule {
     return out;
   }
 
+  /** A command imapdbg dropped is not in progress at the server: EXPUNGE is judged without it. */
+  forgetCommand(tag: string): void {
+    this.forget(boundedCopy(tag, STORED_STRING_LIMITS.tag));
+  }
+
   private forget(tag: string): void {
     const verb = this.inProgress.get(tag);
     if (verb === undefined) return;

@@ -1,48 +1,16 @@
 import { boundedCopy, STORED_STRING_LIMITS } from '../bounded-string';
 import { CapabilityTracker } from '../capability-tracker';
-import type { Annotation, Finding, FindingLevel, Frame } from '../frame';
+import type { Annotation, Finding, Frame } from '../frame';
 import { pairedCommand } from '../frame-facts';
 import type { FrameAnnotator } from '../session-model';
+import { finding, type RuleCode } from './rule-catalog';
 
-/**
- * STARTTLS findings, in the shape of the lint catalog (`rule-catalog.ts`) so they can be listed
- * with it. Two of them need byte-level knowledge and are raised by the proxy's STARTTLS layer
- * (`src/proxy/tls/`), not by the frame rules below.
- */
-export const STARTTLS_RULES = {
-  'starttls-command-injection': { level: 'error', rfc: 'RFC 3501 6.2.1', source: 'tls',
-    summary: 'client bytes after "STARTTLS\\r\\n" in the same packet, before the TLS handshake (plaintext command injection, CVE-2011-0411); never forwarded into TLS' },
-  'starttls-response-injection': { level: 'error', rfc: 'RFC 3501 6.2.1', source: 'tls',
-    summary: 'server bytes after the tagged OK to STARTTLS, before the TLS handshake (response injection); not forwarded' },
-  'starttls-pipelined': { level: 'error', rfc: 'RFC 3501 6.2.1', source: 'lint',
-    summary: 'a client command after STARTTLS before its tagged response (MUST NOT issue further commands until the negotiation is complete)' },
-  'starttls-not-advertised': { level: 'warning', rfc: 'RFC 3501 6.2.1, RFC 2595 3.1', source: 'lint',
-    summary: 'STARTTLS sent though the capability list in force does not contain STARTTLS' },
-  'starttls-while-authenticated': { level: 'error', rfc: 'RFC 3501 6.2.1', source: 'lint',
-    summary: 'STARTTLS sent in the authenticated state (after PREAUTH or a successful login): it is valid only before authentication' },
-  'starttls-twice': { level: 'error', rfc: 'RFC 2595 3.1', source: 'lint',
-    summary: 'STARTTLS sent again after a successful STARTTLS (a TLS session is already active)' },
-  'cleartext-login': { level: 'warning', rfc: 'RFC 3501 6.2.3, RFC 8314', source: 'lint',
-    summary: 'LOGIN or AUTHENTICATE in clear text though the server advertised STARTTLS' },
-  'preauth-instead-of-starttls': { level: 'error', rfc: 'RFC 3501 6.2.1, 7.1.4', source: 'tls',
-    summary: 'a PREAUTH greeting on a connection that wanted STARTTLS (--upstream-starttls): the upgrade is impossible, so the session is closed' },
-  'upstream-certificate-rejected': { level: 'error', rfc: 'RFC 8314 (certificate validation)', source: 'tls',
-    summary: 'the upstream certificate failed verification; the client got * BYE (use --upstream-ca FILE or --insecure-upstream)' },
-  'client-tls-failed': { level: 'error', rfc: 'RFC 8446 6', source: 'tls',
-    summary: 'the client gave up the TLS handshake with imapdbg (usually: it does not trust the imapdbg CA; see "imapdbg ca show")' },
-  'upstream-tls-failed': { level: 'error', rfc: 'RFC 3501 6.2.1, RFC 8314', source: 'tls',
-    summary: 'no TLS with the server: the connection or handshake failed, or it refused imapdbg\'s own STARTTLS (--upstream-starttls); the client got * BYE' },
-  'imapdbg-starttls': { level: 'info', rfc: 'RFC 3501 6.2.1', source: 'tls',
-    summary: 'imapdbg upgraded the server leg itself (--upstream-starttls); its STARTTLS exchange is not forwarded to the client' },
-} as const satisfies Record<string, { level: FindingLevel; rfc: string; source: string; summary: string }>;
+/** A STARTTLS or TLS finding code (they live in the one catalog, rule-catalog.ts). */
+export type StartTlsCode = RuleCode;
 
-/** A STARTTLS finding code. */
-export type StartTlsCode = keyof typeof STARTTLS_RULES;
-
-/** A finding for a STARTTLS rule, level and RFC section from the table. */
+/** A finding for a STARTTLS or TLS rule, level and RFC section from the catalog. */
 export function startTlsFinding(code: StartTlsCode, message: string): Finding {
-  const rule = STARTTLS_RULES[code];
-  return { level: rule.level, code, rfc: rule.rfc, message };
+  return finding(code, message);
 }
 
 /**

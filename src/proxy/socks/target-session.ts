@@ -30,12 +30,15 @@ export interface TargetSessionContext {
   flow?: FlowControl;
   limits?: FramerLimits;
   annotators?: () => FrameAnnotator[];
-  /** Extra layers for each IMAP session (COMPRESS), after the TLS ones. */
-  sessionOptions?: () => Pick<ProxySessionOptions, 'layers'>;
+  /** Per-session options besides TLS: layers after the TLS ones (COMPRESS), frame stages (rules...). */
+  sessionOptions?: () => ExtraSessionOptions;
   /** The TLS settings shared by all sessions (CA, trust, key log); legs and host are per session. */
   tls: Omit<TlsInterceptionOptions, 'clientLeg' | 'upstreamLeg' | 'upstream'>;
   ports: PortPolicy;
 }
+
+/** What the proxy command adds to every IMAP session. */
+export type ExtraSessionOptions = Pick<ProxySessionOptions, 'layers' | 'stages' | 'inflateBounds'>;
 
 /** A running session of either kind, for shutdown. */
 export interface RunningSession {
@@ -58,9 +61,10 @@ export function startTargetSession(client: Socket, server: Socket, target: HostP
   if (kind === 'opaque') return new OpaqueRelay(client, server, { info, sink: context.sink, flow: context.flow, onClosed });
   const leg = kind === 'imap-tls' ? 'tls' : 'plain';
   const interception = new TlsInterception({ ...context.tls, clientLeg: leg, upstreamLeg: leg, upstream: target });
+  const extra = context.sessionOptions?.() ?? {};
   const session = new ProxySession(client, {
-    info, sink: context.sink, annotators: context.annotators?.() ?? [], limits: context.limits, flow: context.flow, onClosed,
-    layers: [...interception.layers(), ...(context.sessionOptions?.().layers ?? [])],
+    ...extra, info, sink: context.sink, annotators: context.annotators?.() ?? [], limits: context.limits, flow: context.flow, onClosed,
+    layers: [...interception.layers(), ...(extra.layers ?? [])], tls: interception,
   });
   if (!session.adopt(server)) return session;
   if (leg === 'plain') session.upstreamConnected(server);

@@ -12,12 +12,15 @@ import { formatHostPort, type HostPort } from '../address';
 import { nowUs } from '../clock';
 import { errorLine } from '../error-line';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../proxy-server';
-import type { ProxySession, SessionLayer } from '../proxy-session';
+import { printable } from '../../imap/frame-text';
+import type { ProxySession, TlsUpgrader } from '../proxy-session';
+import type { SessionLayer } from '../session-layer';
 import { acceptClientTls, type ClientTlsResult } from './client-tls';
+import { preview } from './injected-preview';
 import type { KeyLog } from './keylog';
 import type { LeafFactory } from './leaf-factory';
-import { ClientStartTlsLayer } from './starttls-layer';
-import { UpstreamStartTlsLayer } from './upstream-starttls';
+import { ClientStartTlsLayer, STARTTLS_PAUSE } from './starttls-layer';
+import { PROXY_TAG, sendStartTls, UPSTREAM_STARTTLS_PAUSE, UpstreamStartTlsLayer, type StartTlsAnswer } from './upstream-starttls';
 import { connectUpstreamTls, type HandshakeSetup, type UpstreamTlsResult, type UpstreamTrust } from './upstream-tls';
 
 /** How the client talks to imapdbg: plain (STARTTLS intercepted) or implicit TLS (`--tls`). */
@@ -50,8 +53,14 @@ export interface Upgrade {
   stopWatchingClient?: () => void;
 }
 
-/** Wires TLS into ProxyServer: `startSession` for implicit TLS, `layers` for STARTTLS. */
-export class TlsInterception {
+/** The first byte of a TLS handshake record (RFC 8446 5.1, ContentType handshake = 22). */
+const TLS_HANDSHAKE_RECORD = 0x16;
+
+/**
+ * Wires TLS into ProxyServer: `startSession` for implicit TLS, `layers` for STARTTLS (they decide
+ * when), and the upgrades those layers ask for (this class carries them out).
+ */
+export class TlsInterception implements TlsUpgrader {
   constructor(readonly options: TlsInterceptionOptions) {}
 
   /** For ProxyServer.startSession; undefined when both legs start plain (the plain connect does). */
@@ -74,11 +83,90 @@ export class TlsInterception {
   /** Fresh layers for one session (ProxyServer.sessionOptions). */
   layers(): SessionLayer[] {
     const o = this.options;
-    if (o.upstreamLeg === 'starttls') return [new UpstreamStartTlsLayer(this)];
+    if (o.upstreamLeg === 'starttls') return [new UpstreamStartTlsLayer()];
     // Intercept the client's STARTTLS only where both legs are still plain; otherwise the bytes
     // pass through and the server answers (a server already in TLS refuses a second STARTTLS).
-    if (o.clientLeg === 'plain' && o.upstreamLeg === 'plain') return [new ClientStartTlsLayer(this)];
+    if (o.clientLeg === 'plain' && o.upstreamLeg === 'plain') return [new ClientStartTlsLayer()];
     return [];
+  }
+
+  /** Load (or create) the CA while the server answers STARTTLS: the client's leaf needs it next. */
+  prepare(): void {
+    this.options.leaves().catch(() => undefined);
+  }
+
+  /** The server said OK to the client's STARTTLS (ClientStartTlsLayer): upgrade the server leg, then the client's. */
+  afterStartTls(session: ProxySession, serverRest: Buffer, clientHeld: Buffer): void {
+    this.upgradeBothLegs(session, serverRest, clientHeld).catch((err: unknown) => abandon(session, err));
+  }
+
+  /** After the server's greeting (UpstreamStartTlsLayer): imapdbg's own STARTTLS, then TLS on the server leg. */
+  upstreamStartTls(session: ProxySession, serverRest: Buffer): void {
+    this.upgradeUpstream(session, serverRest).catch((err: unknown) => abandon(session, err));
+  }
+
+  private async upgradeBothLegs(session: ProxySession, serverRest: Buffer, clientHeld: Buffer): Promise<void> {
+    const client = session.socket('client');
+    const server = session.socket('server');
+    if (!client || !server) return;
+    session.pause('server', STARTTLS_PAUSE);
+    if (serverRest.length > 0) {
+      this.finding(session, 'starttls-response-injection',
+        `server sent ${preview(serverRest)} after its tagged OK to STARTTLS, before the TLS handshake; not forwarded to the client`);
+    }
+    if (clientHeld.length > 0) {
+      if (clientHeld[0] === TLS_HANDSHAKE_RECORD) {
+        // A client that sent its ClientHello without waiting for the OK: hand it to TLS.
+        client.unshift(clientHeld);
+      } else {
+        // CVE-2011-0411: replaying these inside TLS would make imapdbg itself the vulnerable server.
+        this.finding(session, 'starttls-command-injection',
+          `client sent ${preview(clientHeld, 'client')} after "STARTTLS\\r\\n" in the same packet, before the TLS handshake; dropped, not forwarded into TLS`);
+      }
+    }
+    session.detach('server');
+    const up: Upgrade = {};
+    this.holdClient(session, up);
+    await this.upgradeServer(session, server, up);
+    // The client left or reset, or imapdbg stopped, during the server's handshake: all released.
+    if (session.over) return;
+    if (!(await this.upgradeClient(session, up))) return;
+    if (up.serverProblem || !up.server) { this.failServer(session, up); return; }
+    session.replaceSocket('server', up.server.socket);
+    session.resume('server', STARTTLS_PAUSE);
+    session.resume('client', STARTTLS_PAUSE);
+  }
+
+  private async upgradeUpstream(session: ProxySession, rest: Buffer): Promise<void> {
+    const server = session.socket('server');
+    if (!server) return;
+    session.pause('server', UPSTREAM_STARTTLS_PAUSE);
+    session.detach('server');
+    const up: Upgrade = {};
+    let answer: StartTlsAnswer | undefined;
+    try {
+      answer = await sendStartTls(server, rest, this.handshakeTimeoutMs);
+    } catch (err) {
+      up.serverProblem = { code: 'upstream-tls-failed', message: `imapdbg's STARTTLS failed: ${errorLine(err)}` };
+    }
+    if (session.over) return;
+    if (answer) {
+      const exchange = `C: ${PROXY_TAG} STARTTLS / S: ${answer.lines.map((l) => printable(l)).join(' / S: ')}`;
+      if (!answer.ok) {
+        up.serverProblem = { code: 'upstream-tls-failed', message: `the server refused imapdbg's STARTTLS (${exchange})` };
+      } else {
+        this.finding(session, 'imapdbg-starttls', `imapdbg upgraded the server leg itself (${exchange}); not forwarded to the client, whose leg stays as it was`);
+        if (answer.after.length > 0) {
+          this.finding(session, 'starttls-response-injection', `server sent ${preview(answer.after)} after its tagged OK to STARTTLS, before the TLS handshake; dropped`);
+        }
+        await this.upgradeServer(session, server, up);
+        if (session.over) return;
+      }
+    }
+    if (up.serverProblem || !up.server) { this.failServer(session, up); return; }
+    session.replaceSocket('server', up.server.socket);
+    session.resume('server', UPSTREAM_STARTTLS_PAUSE);
+    session.resume('client', UPSTREAM_STARTTLS_PAUSE);
   }
 
   /** Report a finding that belongs to the session. */
@@ -133,7 +221,7 @@ export class TlsInterception {
       // No BYE: the client is not speaking TLS with imapdbg. The session releases every socket.
       raw.destroy();
       session.upstreamFailed(`client TLS handshake failed: ${errorLine(err)} (does the client trust the imapdbg CA? see "imapdbg ca show")`,
-        startTlsFinding('client-tls-failed', ''), 'client');
+        'client-tls-failed', 'client');
       return false;
     }
   }
@@ -148,7 +236,7 @@ export class TlsInterception {
     if (!raw) return;
     const onLeave = (): void => {
       raw.destroy();
-      session.upstreamFailed('client TLS handshake failed: the client closed the connection before the TLS handshake', startTlsFinding('client-tls-failed', ''), 'client');
+      session.upstreamFailed('client TLS handshake failed: the client closed the connection before the TLS handshake', 'client-tls-failed', 'client');
     };
     raw.once('end', onLeave).once('close', onLeave);
     up.stopWatchingClient = () => { raw.off('end', onLeave).off('close', onLeave); };
@@ -157,7 +245,7 @@ export class TlsInterception {
   /** Close the session over the (TLS) client leg because the server leg cannot be used; the session destroys the server sockets. */
   failServer(session: ProxySession, up: Upgrade): void {
     const problem = up.serverProblem ?? { code: 'upstream-tls-failed' as const, message: 'no TLS with the server' };
-    session.upstreamFailed(problem.message, startTlsFinding(problem.code, ''));
+    session.upstreamFailed(problem.message, problem.code);
   }
 
   /** Implicit TLS on either leg (and the start of `--upstream-starttls`): connect, then handshakes. */
@@ -184,7 +272,7 @@ export class TlsInterception {
     if (connectError !== undefined) { session.upstreamFailed(connectError); return; }
     if (up.serverProblem || !server) { this.failServer(session, up); return; }
     // --upstream-starttls: the client waits until imapdbg's own STARTTLS after the greeting is done.
-    if (o.upstreamLeg === 'starttls') session.pause('client', UpstreamStartTlsLayer.PAUSE);
+    if (o.upstreamLeg === 'starttls') session.pause('client', UPSTREAM_STARTTLS_PAUSE);
     session.upstreamConnected(server);
   }
 }
@@ -211,5 +299,5 @@ function plainConnect(upstream: HostPort, session: ProxySession, timeoutMs: numb
 
 /** A layer or a setup step threw: end the session rather than the process. */
 export function abandon(session: ProxySession, err: unknown): void {
-  session.upstreamFailed(`imapdbg internal error: ${errorLine(err)}`, { code: 'upstream-tls-failed', rfc: 'RFC 3501 6.2.1, RFC 8314' }, 'proxy');
+  session.upstreamFailed(`imapdbg internal error: ${errorLine(err)}`, 'upstream-tls-failed', 'proxy');
 }

@@ -7,12 +7,8 @@
  */
 import type { Socket } from 'node:net';
 import type { Direction, Frame } from '../../imap/frame';
-import { printable } from '../../imap/frame-text';
-import type { ProxySession, SessionLayer } from '../proxy-session';
-import { preview } from './starttls-layer';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../proxy-server';
-import { errorLine } from '../error-line';
-import { abandon, type TlsInterception, type Upgrade } from './tls-interceptor';
+import type { LayerDecision, SessionLayer } from '../session-layer';
 
 /** imapdbg's own tag: never forwarded, so it cannot collide with the client's tags on the wire it sees. */
 export const PROXY_TAG = 'imapdbg1';
@@ -76,66 +72,28 @@ export function sendStartTls(socket: Socket, pending: Buffer, timeoutMs = DEFAUL
   });
 }
 
+/** The client's pause reason until the server leg is TLS (set by the interceptor at connect). */
+export const UPSTREAM_STARTTLS_PAUSE = 'upstream-starttls';
+
 /** One per session: the boundary is the server's greeting. */
 export class UpstreamStartTlsLayer implements SessionLayer {
-  /** The client's pause reason until the server leg is TLS (set by the interceptor at connect). */
-  static readonly PAUSE = 'upstream-starttls';
   private done = false;
-
-  constructor(private readonly tls: TlsInterception) {}
 
   isBoundary(frame: Frame): boolean {
     return !this.done && frame.direction === 'server' && frame.kind === 'greeting';
   }
 
-  handle(session: ProxySession, frame: Frame, _direction: Direction, rest: Buffer): boolean {
+  atBoundary(frame: Frame, _direction: Direction, rest: Buffer): LayerDecision {
     this.done = true;
     if (frame.verb === 'PREAUTH') {
       // RFC 3501 6.2.1: STARTTLS is valid only in the not authenticated state. Going on in clear
       // text would defeat the point of --upstream-starttls (the PREAUTH downgrade).
-      session.socket('server')?.destroy();
-      session.upstreamFailed('the server greeted with PREAUTH, so STARTTLS is impossible; imapdbg will not continue in clear text',
-        { code: 'preauth-instead-of-starttls', rfc: 'RFC 3501 6.2.1, 7.1.4' });
-      return true;
+      return { consumed: true, commands: [{ kind: 'fail',
+        message: 'the server greeted with PREAUTH, so STARTTLS is impossible; imapdbg will not continue in clear text',
+        code: 'preauth-instead-of-starttls' }] };
     }
-    if (frame.verb !== 'OK') {
-      // `* BYE`: the server is leaving anyway; let the client see it as it is.
-      session.resume('client', UpstreamStartTlsLayer.PAUSE);
-      return false;
-    }
-    this.upgrade(session, rest).catch((err: unknown) => abandon(session, err));
-    return true;
-  }
-
-  private async upgrade(session: ProxySession, rest: Buffer): Promise<void> {
-    const server = session.socket('server');
-    if (!server) return;
-    session.pause('server', UpstreamStartTlsLayer.PAUSE);
-    session.detach('server');
-    const up: Upgrade = {};
-    let answer: StartTlsAnswer | undefined;
-    try {
-      answer = await sendStartTls(server, rest, this.tls.handshakeTimeoutMs);
-    } catch (err) {
-      up.serverProblem = { code: 'upstream-tls-failed', message: `imapdbg's STARTTLS failed: ${errorLine(err)}` };
-    }
-    if (session.over) return;
-    if (answer) {
-      const exchange = `C: ${PROXY_TAG} STARTTLS / S: ${answer.lines.map((l) => printable(l)).join(' / S: ')}`;
-      if (!answer.ok) {
-        up.serverProblem = { code: 'upstream-tls-failed', message: `the server refused imapdbg's STARTTLS (${exchange})` };
-      } else {
-        this.tls.finding(session, 'imapdbg-starttls', `imapdbg upgraded the server leg itself (${exchange}); not forwarded to the client, whose leg stays as it was`);
-        if (answer.after.length > 0) {
-          this.tls.finding(session, 'starttls-response-injection', `server sent ${preview(answer.after)} after its tagged OK to STARTTLS, before the TLS handshake; dropped`);
-        }
-        await this.tls.upgradeServer(session, server, up);
-        if (session.over) return;
-      }
-    }
-    if (up.serverProblem || !up.server) { this.tls.failServer(session, up); return; }
-    session.replaceSocket('server', up.server.socket);
-    session.resume('server', UpstreamStartTlsLayer.PAUSE);
-    session.resume('client', UpstreamStartTlsLayer.PAUSE);
+    // `* BYE`: the server is leaving anyway; let the client see it as it is.
+    if (frame.verb !== 'OK') return { consumed: false, commands: [{ kind: 'resume', direction: 'client', reason: UPSTREAM_STARTTLS_PAUSE }] };
+    return { consumed: true, commands: [{ kind: 'upstream-starttls', serverRest: Buffer.from(rest) }] };
   }
 }

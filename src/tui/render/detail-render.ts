@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Frame, FramePart, LiteralInfo } from '../../imap/frame';
 import { MASK, maskLineText } from '../../imap/secret-mask';
 import { annotationText, clockTime, formatLatency } from '../../imap/notation';
+import { interventionText } from '../../imap/intervention-text';
 import type { TuiModel } from '../view-model/tui-model';
 import { DETAIL_LITERAL_BYTES } from '../view-model/detail-state';
 import { DIRECTION_STYLE } from './frames-render';
@@ -13,7 +14,7 @@ let cache: { key: string; lines: string[] } | undefined;
 export function detailLines(model: TuiModel, width: number): string[] {
   const d = model.detail;
   if (!d) return [];
-  const key = `${d.index}|${width}|${model.hex}|${d.loading}|${d.error ?? ''}|${d.bytes.map((b) => b?.length ?? -1).join(',')}`;
+  const key = `${d.index}|${model.store.changes(d.index).length}|${width}|${model.hex}|${d.loading}|${d.error ?? ''}|${d.bytes.map((b) => b?.length ?? -1).join(',')}`;
   if (cache?.key === key) return cache.lines;
   const lines = build(model, d.index, width);
   cache = { key, lines };
@@ -35,6 +36,9 @@ function build(model: TuiModel, index: number, width: number): string[] {
     const latency = pair && pair.kind === 'pair' ? `, latency ${formatLatency(pair.latencyUs)}` : '';
     const label = frame.direction === 'server' ? 'command' : 'response';
     out.push(...wrap(`${label} (frame ${other.seq}${latency}): ${other.direction === 'client' ? 'C:' : 'S:'} ${cellSafe(model.store.text(paired))}`, width));
+  }
+  for (const c of model.store.changes(index)) {
+    out.push(...wrap(cellSafe(`changed by imapdbg: ${interventionText(c)}`), width).map((l) => colour(l, 'red-fg')));
   }
   const band = model.store.band(index);
   if (band) {

@@ -1,5 +1,6 @@
 import type { Frame } from '../../imap/frame';
 import { clockTime, formatLatency } from '../../imap/notation';
+import { changeBadge } from '../../imap/intervention-text';
 import type { TuiModel } from '../view-model/tui-model';
 import { cellSafe, colour, cut, formatBytes, formatDuration } from './text-cells';
 
@@ -61,6 +62,9 @@ interface Badge {
 /** Literal sizes, the IDLE period's (live-ticking) duration and phase, findings, a response's latency. */
 function badgesOf(model: TuiModel, index: number, frame: Frame): Badge[] {
   const out: Badge[] = [];
+  // First, so a narrow row still shows them: a held frame, and what imapdbg changed here (not what the peer sent).
+  if (model.options.intercept?.find(frame.session, frame.seq)) out.push({ text: 'HELD', style: 'white-fg red-bg bold' });
+  for (const c of model.store.changes(index)) out.push({ text: cellSafe(changeBadge(c)), style: 'white-fg red-bg' });
   for (const p of frame.parts) {
     if (p.type === 'literal') out.push({ text: `{${formatBytes(p.literal.size)}${p.literal.received < p.literal.size ? ' cut' : ''}}`, style: 'magenta-fg' });
   }

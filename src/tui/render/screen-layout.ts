@@ -1,5 +1,6 @@
 import { FILTER_OPERATORS } from '../../imap/filter/filter-parser';
 import { KEY_HELP } from '../view-model/key-actions';
+import { HELD_KEYS, heldAtCursor } from '../view-model/intercept-actions';
 import type { TuiModel } from '../view-model/tui-model';
 import { detailLines } from './detail-render';
 import { framesRows } from './frames-render';
@@ -86,6 +87,10 @@ function statusLine(model: TuiModel, w: number): string {
   if (src.mode === 'file' && src.speed !== undefined) parts.push(`speed ${src.speed}×`);
   parts.push(model.paused ? `PAUSED (${model.heldCount} held)` : model.frames?.following ? 'FOLLOW' : src.mode === 'live' ? 'live' : model.playing ? 'playing' : 'loaded');
   if (model.filter) parts.push(`filter: ${model.filter.source}`);
+  const intercept = model.options.intercept;
+  if (intercept && (intercept.filterSource !== undefined || intercept.count > 0)) {
+    parts.push(`HELD ${intercept.count}${intercept.filterSource !== undefined ? ` (intercept ${cellSafe(intercept.filterSource)})` : ''}`);
+  }
   // On a narrow screen the file's directory matters least.
   if (parts.join(' | ').length >= w) parts[0] = parts[0].replace(/[^ ]*\//, '').replace(/ → .*/, '');
   return colour(fit(` ${parts.join(' | ')}`, w), model.paused ? 'black-fg yellow-bg' : 'white-fg blue-bg');
@@ -93,11 +98,15 @@ function statusLine(model: TuiModel, w: number): string {
 
 function bottomLine(model: TuiModel, w: number): string {
   if (model.prompt) {
-    const label = model.prompt.kind === 'search' ? '/' : 'filter: ';
+    const label = model.prompt.kind === 'search' ? '/' : model.prompt.kind === 'intercept' ? 'intercept: ' : 'filter: ';
     const text = `${label}${model.prompt.text}`;
     return `${cut(text.length >= w ? `…${text.slice(text.length - w + 2)}` : text, w - 1)}${colour(' ', 'inverse')}`;
   }
   if (model.message) return colour(cut(cellSafe(model.message.text), w), model.message.error ? 'red-fg' : 'green-fg');
+  const held = heldAtCursor(model);
+  if (held && !model.help) {
+    return colour(cut(`HELD frame: ${HELD_KEYS.forward} forward  ${HELD_KEYS.drop} drop  ${HELD_KEYS.edit} edit ($EDITOR)  ${HELD_KEYS.next} next held  ? help`, w), 'red-fg bold');
+  }
   const hints = model.help ? 'Esc/q/? close help  j/k scroll  Q quit'
     : model.screen === 'timeline' ? 'j/k session  ←/→ mark  +/- zoom  h/l pan  0 fit  Enter frame  t/Esc back  ? help'
     : model.screen === 'sessions' ? 'Enter open  t timeline  a all frames  / search  f filter  p pause  ? help  Q quit'

@@ -56,7 +56,7 @@ const SGR: Readonly<Record<string, readonly [number, number]>> = {
   bold: [1, 22], inverse: [7, 27],
   'black-fg': [30, 39], 'red-fg': [31, 39], 'green-fg': [32, 39], 'yellow-fg': [33, 39], 'blue-fg': [34, 39],
   'magenta-fg': [35, 39], 'cyan-fg': [36, 39], 'white-fg': [37, 39], 'gray-fg': [90, 39],
-  'yellow-bg': [43, 49], 'blue-bg': [44, 49],
+  'red-bg': [41, 49], 'yellow-bg': [43, 49], 'blue-bg': [44, 49],
 };
 
 /**

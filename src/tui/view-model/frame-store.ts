@@ -1,4 +1,5 @@
 import type { Frame, FramePart } from '../../imap/frame';
+import type { Intervention } from '../../imap/intervention';
 import { frameText } from '../../imap/frame-text';
 import { IdleBands, type IdleBand } from './idle-bands';
 
@@ -6,6 +7,10 @@ import { IdleBands, type IdleBand } from './idle-bands';
 const KEPT_LITERAL_PREVIEW = 256;
 /** Characters of a line kept per frame; longer lines are marked truncated and fetched for the detail. */
 const KEPT_LINE_TEXT = 2048;
+/** Changes kept per frame (a rule that slices a frame into many writes reports once, but a script may loop). */
+const KEPT_CHANGES_PER_FRAME = 8;
+/** Changes that name a frame not seen yet, kept per session until it arrives. */
+const KEPT_EARLY_CHANGES = 64;
 
 /**
  * Every frame of every session in arrival order, held compactly: previews are cut short (the
@@ -19,6 +24,10 @@ export class FrameStore {
   /** For a command, the index of its tagged response; for a tagged response, its command's. */
   private readonly pairOf = new Map<number, number>();
   private readonly bySession = new Map<number, number[]>();
+  /** What imapdbg changed, by frame index: the frame it acted on, or the frame before an injection. */
+  private readonly changesOf = new Map<number, Intervention[]>();
+  /** Changes whose frame has not arrived yet (the proxy may report a change before publishing the frame). */
+  private readonly early = new Map<number, Intervention[]>();
   readonly bands = new IdleBands();
 
   constructor(private readonly revealSecrets: boolean) {}
@@ -40,6 +49,12 @@ export class FrameStore {
     }
     list.push(index);
     this.bandOf.push(this.bands.observe(kept, index));
+    const waiting = this.early.get(frame.session);
+    if (waiting) {
+      for (const c of waiting.filter((w) => w.frameSeq === frame.seq)) this.attach(index, c);
+      const rest = waiting.filter((w) => w.frameSeq !== frame.seq);
+      if (rest.length > 0) this.early.set(frame.session, rest); else this.early.delete(frame.session);
+    }
     const pair = kept.annotations.find((a) => a.kind === 'pair');
     if (pair && pair.kind === 'pair') {
       const command = this.findSeq(frame.session, pair.commandSeq);
@@ -53,8 +68,38 @@ export class FrameStore {
 
   /** The session ended: close any IDLE period left open. */
   endSession(session: number, timeUs: number): void {
+    this.early.delete(session);
     const list = this.bySession.get(session);
     this.bands.endSession(session, timeUs, list ? list[list.length - 1] : undefined);
+  }
+
+  /**
+   * A change imapdbg made: marked on the frame it names, or, for a change without a frame
+   * (injected bytes, a blackhole), on the session's latest frame.
+   */
+  addChange(session: number, change: Intervention): void {
+    const index = change.frameSeq !== undefined ? this.findSeq(session, change.frameSeq) : this.lastOf(session);
+    if (index !== undefined) { this.attach(index, change); return; }
+    if (change.frameSeq === undefined) return;
+    const list = this.early.get(session) ?? [];
+    if (list.length < KEPT_EARLY_CHANGES) list.push(change);
+    this.early.set(session, list);
+  }
+
+  /** What imapdbg changed at this frame (empty when nothing). */
+  changes(index: number): readonly Intervention[] {
+    return this.changesOf.get(index) ?? [];
+  }
+
+  private attach(index: number, change: Intervention): void {
+    const list = this.changesOf.get(index) ?? [];
+    if (list.length < KEPT_CHANGES_PER_FRAME) list.push(change);
+    this.changesOf.set(index, list);
+  }
+
+  private lastOf(session: number): number | undefined {
+    const list = this.bySession.get(session);
+    return list ? list[list.length - 1] : undefined;
   }
 
   frame(index: number): Frame {

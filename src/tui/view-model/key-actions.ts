@@ -1,10 +1,11 @@
+import { heldFrameKey, openInterceptPrompt, setInterceptFilter, type EditRequest } from './intercept-actions';
 import { compileSearch, findRow } from './search-pattern';
 import type { SessionSummary } from './session-table';
 import type { ListCursor } from './list-cursor';
 import type { TuiModel } from './tui-model';
 
-/** What a key asks of the program around the model. */
-export type KeyOutcome = 'quit' | undefined;
+/** What a key asks of the program around the model: quit, or run the editor on a held frame. */
+export type KeyOutcome = 'quit' | EditRequest | undefined;
 
 /** Every key, as the help screen lists it. */
 export const KEY_HELP: ReadonlyArray<readonly [string, string]> = [
@@ -27,6 +28,9 @@ export const KEY_HELP: ReadonlyArray<readonly [string, string]> = [
   ['  + / -, 0', 'timeline: zoom the time axis in / out, fit the whole capture'],
   ['  h / l', 'timeline: pan back / forward in time'],
   ['  Enter', 'timeline: the mark\'s frame in its session\'s frames (Esc back)'],
+  ['i', 'intercept (live): hold frames of either direction that match a filter until you act; empty forwards all held'],
+  ['  r / d / e', 'on a HELD frame: forward it / drop it / edit it in $EDITOR (vi), sent when saved'],
+  ['  H', 'the next held frame (the frames of all sessions if need be)'],
   ['?', 'this help (Esc, q or ? closes)'],
   ['mouse', 'wheel scrolls, click selects, click on the selected row opens'],
 ];
@@ -62,6 +66,7 @@ export function handleKey(model: TuiModel, key: string): KeyOutcome {
     case 'p': model.togglePause(); return undefined;
     case '/': model.prompt = { kind: 'search', text: '' }; return undefined;
     case 'f': model.prompt = { kind: 'filter', text: model.filter?.source ?? '' }; return undefined;
+    case 'i': openInterceptPrompt(model); return undefined;
     case 'n': search(model, 1); return undefined;
     case 'N': search(model, -1); return undefined;
     case 'a': model.openFrames(undefined); return undefined;
@@ -72,6 +77,11 @@ export function handleKey(model: TuiModel, key: string): KeyOutcome {
       else model.openTimeline();
       return undefined;
     default:
+  }
+  if (model.screen !== 'timeline') {
+    const held = heldFrameKey(model, key);
+    if (typeof held === 'object') return held;
+    if (held) return undefined;
   }
   if (model.screen === 'timeline') timelineKey(model, key);
   else if (model.screen === 'sessions') sessionsKey(model, key);
@@ -87,6 +97,7 @@ function promptKey(model: TuiModel, key: string): void {
   } else if (key === 'enter') {
     model.prompt = undefined;
     if (prompt.kind === 'filter') model.setFilter(prompt.text);
+    else if (prompt.kind === 'intercept') setInterceptFilter(model, prompt.text);
     else if (prompt.text !== '') {
       model.lastSearch = prompt.text;
       search(model, 1);

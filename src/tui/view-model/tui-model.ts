@@ -1,4 +1,5 @@
 import type { ProxyEvent } from '../../imap/events';
+import type { Interceptor } from '../../lab/intercept-stage';
 import { compileFilter, type CompiledFilter } from '../../imap/filter/filter-eval';
 import type { ByteSource } from './byte-source';
 import { loadDetail, type DetailState } from './detail-state';
@@ -28,11 +29,13 @@ export interface TuiModelOptions {
   /** Current time in µs: the wall clock live, the replay clock offline. */
   now: () => number;
   bytes?: ByteSource;
+  /** The proxy's intercept (live only): `i` sets its filter, held frames are marked and acted on. */
+  intercept?: Interceptor;
 }
 
-/** The prompt at the bottom line while the user types a search or a filter. */
+/** The prompt at the bottom line while the user types a search, a filter or an intercept filter. */
 export interface Prompt {
-  kind: 'search' | 'filter';
+  kind: 'search' | 'filter' | 'intercept';
   text: string;
 }
 
@@ -77,6 +80,10 @@ export class TuiModel {
   constructor(readonly options: TuiModelOptions) {
     this.store = new FrameStore(options.revealSecrets);
     this.playing = options.source.mode === 'file' && options.source.speed !== undefined;
+    options.intercept?.onChange((notice) => {
+      if (notice) this.say(notice, true);
+      this.onChange();
+    });
   }
 
   /** Events held while paused. */
@@ -124,8 +131,11 @@ export class TuiModel {
         this.latestUs = Math.max(this.latestUs, event.timeUs);
         return;
       }
-      case 'tls':
       case 'intervention':
+        this.store.addChange(event.session, event.intervention);
+        this.latestUs = Math.max(this.latestUs, event.timeUs);
+        return;
+      case 'tls':
         this.latestUs = Math.max(this.latestUs, event.timeUs);
         return;
       default: {

@@ -1,0 +1,159 @@
+import type { Annotation, Direction, Frame, FrameKind } from '../imap/frame';
+import { frameText, printable } from '../imap/frame-text';
+import { maskBytes, maskLineText, secretRanges } from '../imap/secret-mask';
+
+/**
+ * What a script sees: plain, frozen copies, never imapdbg's own objects (a script that keeps or
+ * changes them cannot disturb the proxy). Secrets are masked as on screen unless --reveal-secrets.
+ * types/imapdbg-script.d.ts declares the same shapes for script authors (a test checks they agree).
+ */
+export interface ScriptSessionView {
+  readonly id: number;
+}
+
+export interface ScriptLiteralView {
+  readonly size: number;
+  readonly received: number;
+}
+
+export interface ScriptFrameView {
+  readonly session: number;
+  readonly seq: number;
+  readonly direction: Direction;
+  readonly kind: FrameKind;
+  readonly tag?: string;
+  readonly verb?: string;
+  /** Microseconds since the epoch of the frame's first byte. */
+  readonly timeUs: number;
+  /** Bytes of the frame, literals included. */
+  readonly length: number;
+  /** The frame as one line, literals inline or summarised, as the headless view prints it. */
+  readonly text: string;
+  /** The frame's lines without CRLF (a long line is cut to its start). */
+  readonly lines: readonly string[];
+  readonly literals: readonly ScriptLiteralView[];
+  /** A copy of the frame's bytes as read (each read makes a new copy). */
+  readonly bytes: Buffer;
+  readonly inIdle: boolean;
+}
+
+export type ScriptIdlePhaseName = 'requested' | 'accepted' | 'update' | 'done' | 'ended' | 'rejected';
+
+export interface ScriptIdlePhaseView {
+  readonly name: ScriptIdlePhaseName;
+  /** The IDLE command's tag. */
+  readonly tag: string;
+  /** The IdleTracker's detail (durations in µs in fields ending in `Us`, `updates`, `status`...). */
+  readonly detail: Readonly<Record<string, string | number | boolean>>;
+  readonly frame: ScriptFrameView;
+}
+
+export interface ScriptContextView {
+  readonly session: ScriptSessionView;
+  readonly inIdle: boolean;
+  /** One object per session for the script's own use (module scope is shared by all sessions). */
+  readonly sessionData: Record<string, unknown>;
+}
+
+export interface FrameViewOptions {
+  revealSecrets: boolean;
+}
+
+/** A frozen view of a frame; `bytes` are the frame's bytes as read (masked on each access). */
+export function frameView(frame: Frame, bytes: Buffer, inIdle: boolean, options: FrameViewOptions): ScriptFrameView {
+  return new FrozenFrameView(frame, bytes, inIdle, options.revealSecrets);
+}
+
+/**
+ * A class rather than an object literal with getters: V8 keeps its shape fast, and `text` and
+ * `lines` are made on first read (a script that looks only at `verb` costs little per frame).
+ * Frozen; the frame and bytes stay in private fields the script cannot reach.
+ */
+class FrozenFrameView implements ScriptFrameView {
+  readonly session: number;
+  readonly seq: number;
+  readonly direction: Direction;
+  readonly kind: FrameKind;
+  readonly tag?: string;
+  readonly verb?: string;
+  readonly timeUs: number;
+  readonly length: number;
+  readonly literals: readonly ScriptLiteralView[];
+  readonly inIdle: boolean;
+  readonly #frame: Frame;
+  readonly #bytes: Buffer;
+  readonly #reveal: boolean;
+  #text: string | undefined;
+  #lines: readonly string[] | undefined;
+
+  constructor(frame: Frame, bytes: Buffer, inIdle: boolean, reveal: boolean) {
+    const literals: ScriptLiteralView[] = [];
+    for (const part of frame.parts) {
+      if (part.type === 'literal') literals.push(Object.freeze({ size: part.literal.size, received: part.literal.received }));
+    }
+    this.session = frame.session;
+    this.seq = frame.seq;
+    this.direction = frame.direction;
+    this.kind = frame.kind;
+    if (frame.tag !== undefined) this.tag = frame.tag;
+    if (frame.verb !== undefined) this.verb = frame.verb;
+    this.timeUs = frame.timeUs;
+    this.length = frame.length;
+    this.literals = Object.freeze(literals);
+    this.inIdle = inIdle;
+    this.#frame = frame;
+    this.#bytes = bytes;
+    this.#reveal = reveal;
+    Object.freeze(this);
+  }
+
+  get text(): string {
+    return (this.#text ??= frameText(this.#frame, { revealSecrets: this.#reveal }));
+  }
+
+  get lines(): readonly string[] {
+    if (this.#lines) return this.#lines;
+    const frame = this.#frame;
+    const lines: string[] = [];
+    frame.parts.forEach((part, index) => {
+      if (part.type !== 'line') return;
+      const shown = this.#reveal || frame.secrets.length === 0 ? part.line.text : maskLineText(part.line.text, frame.secrets.filter((s) => s.part === index), part.line);
+      lines.push(printable(shown));
+    });
+    return (this.#lines = Object.freeze(lines));
+  }
+
+  /** A copy each time: the script may keep or change it; masking reads the frame's secret spans. */
+  get bytes(): Buffer {
+    const copy = Buffer.from(this.#bytes);
+    return this.#reveal || this.#frame.secrets.length === 0 ? copy : maskBytes(copy, this.#frame.offset, secretRanges(this.#frame));
+  }
+
+  /** What `JSON.stringify(frame)` in a script shows (getters are not own properties). */
+  toJSON(): Record<string, unknown> {
+    const { session, seq, direction, kind, tag, verb, timeUs, length, literals, inIdle } = this;
+    return { session, seq, direction, kind, tag, verb, timeUs, length, text: this.text, lines: this.lines, literals, inIdle };
+  }
+}
+
+const PHASE_NAMES: Record<string, ScriptIdlePhaseName> = {
+  'idle-requested': 'requested',
+  'idle-accepted': 'accepted',
+  'idle-update': 'update',
+  'idle-done': 'done',
+  'idle-ended': 'ended',
+  'idle-rejected': 'rejected',
+};
+
+/** The IDLE phases among a frame's annotations (an IdleTracker's), as script views. */
+export function idlePhaseViews(annotations: readonly Annotation[], frame: () => ScriptFrameView): ScriptIdlePhaseView[] {
+  const out: ScriptIdlePhaseView[] = [];
+  for (const a of annotations) {
+    if (a.kind !== 'phase') continue;
+    const name = PHASE_NAMES[a.phase];
+    if (name === undefined) continue;
+    const detail = Object.freeze({ ...(a.detail ?? {}) });
+    out.push(Object.freeze({ name, tag: typeof detail.tag === 'string' ? detail.tag : '', detail, frame: frame() }));
+  }
+  return out;
+}
