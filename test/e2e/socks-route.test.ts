@@ -41,6 +41,13 @@ print('SELECTED', user)
 m.logout()
 `;
 
+const PY_CAPS = String.raw`
+import imaplib, sys
+m = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
+print(sorted(m.capabilities))
+m.logout()
+`;
+
 /** Wait (bounded by the test runner) until every route has said where it listens. */
 async function routePorts(stderr: () => string, count: number): Promise<Map<string, number>> {
   for (;;) {
@@ -85,6 +92,23 @@ test('two --route listeners, two Dovecots, one capture: sessions told apart; 993
   assert.match(out, /#1 C: \S+ LOGIN alice /);
   assert.match(out, /#2 C: \S+ LOGIN bob /);
   assert.ok(!out.includes('pw-route-'), 'passwords masked');
+});
+
+test('--rule applies to --route sessions too (hide-capability IDLE), with --socks in the same process', async () => {
+  const upA = `127.0.0.1:${a.port}`;
+  const proxy = await startImapdbgProxy(['--route', `127.0.0.1:0=${upA}`, '--socks', '127.0.0.1:0', '--rule', 'hide-capability IDLE',
+    '--ca-dir', path.join(dir, 'ca-rule'), '--headless']);
+  try {
+    const ports = await routePorts(() => proxy.stderr(), 1);
+    assert.match(proxy.stderr(), /SOCKS5 proxy listening on 127\.0\.0\.1:\d+/);
+    const direct = await runPython(PY_CAPS, [String(a.port)]);
+    assert.match(direct.stdout, /'IDLE'/, 'Dovecot offers IDLE');
+    const routed = await runPython(PY_CAPS, [String(ports.get(upA))]);
+    assert.equal(routed.code, 0, routed.stderr);
+    assert.doesNotMatch(routed.stdout, /'IDLE'/, routed.stdout);
+  } finally {
+    assert.equal(await proxy.stop(), 0, proxy.stderr());
+  }
 });
 
 test('--route usage errors: a clear line, exit 2', async () => {
