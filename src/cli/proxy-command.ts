@@ -21,8 +21,10 @@ import { ScriptRunner } from '../lab/script-stage';
 import { Interceptor } from '../lab/intercept-stage';
 import { createRuleStage } from '../lab/rule-stage';
 import { addRuleOptions, rulesFrom, type RuleCliOptions } from './rule-options';
+import type { FrameStage } from '../lab/frame-stage';
+import { addFrontEndOptions, startFrontEnds, wantsFrontEnds, type FrontEndCliOptions } from './front-end-cli';
 
-interface ProxyOptions extends TlsCliOptions, IdleThresholdOptions, RuleCliOptions {
+interface ProxyOptions extends TlsCliOptions, IdleThresholdOptions, RuleCliOptions, FrontEndCliOptions {
   listen: string;
   upstream?: string;
   record?: string;
@@ -55,6 +57,7 @@ export function registerProxyCommand(program: Command): void {
     .option('--script <file>', 'a JavaScript module (ES or CommonJS) whose hooks may change the conversation (types: types/imapdbg-script.d.ts)');
   addIdleThresholdOptions(proxy);
   addRuleOptions(proxy);
+  addFrontEndOptions(proxy);
   addTlsOptions(proxy)
     .addHelpText('after', `
 Examples:
@@ -62,16 +65,21 @@ Examples:
   imapdbg proxy --listen 127.0.0.1:1143 --upstream 127.0.0.1:143 --record session.pcapng
   then point the mail client at 127.0.0.1:1143.
   imapdbg proxy --tls --listen 127.0.0.1:1993 --upstream imap.example.org:993 --upstream-tls --keylog keys.log
-  then let the client trust the CA that "imapdbg ca show" prints and point it at 127.0.0.1:1993.`)
+  then let the client trust the CA that "imapdbg ca show" prints and point it at 127.0.0.1:1993.
+  imapdbg proxy --socks 127.0.0.1:1080 --record all.pcapng
+  then set 127.0.0.1:1080 as the mail client's SOCKS5 proxy (remote DNS): every account is seen as
+  it is, under its real server name; ports 143/993 are IMAP, other ports (SMTP...) opaque sessions.
+  imapdbg proxy --route 127.0.0.1:1143=imap.a.example:143 --route 127.0.0.1:1993=imap.b.example:993`)
     .action(async (opts: ProxyOptions) => runProxy(opts));
 }
 
 async function runProxy(opts: ProxyOptions): Promise<void> {
-  if (!opts.upstream) throw new UsageError('--upstream HOST:PORT is required (the real IMAP server)');
+  const frontEnds = wantsFrontEnds(opts);
+  if (!opts.upstream && !frontEnds) throw new UsageError('--upstream HOST:PORT is required (the real IMAP server), or --socks HOST:PORT, or --route LISTEN=SERVER');
   let listen, upstream;
   try {
     listen = parseHostPort(opts.listen, '--listen');
-    upstream = parseHostPort(opts.upstream, '--upstream');
+    upstream = parseHostPort(opts.upstream ?? '0', '--upstream');
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -98,37 +106,50 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   // IDLE timing and push latency across sessions; the timer flags a silent IDLE while it is silent.
   const watch = new IdleWatch(bus, idleThresholds(opts));
   const watchTimer = setInterval(() => watch.tick(nowUs()), 1000).unref();
-  let tls;
-  try {
-    tls = await setUpTls(opts, upstream, listen, bus);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
   const limits = { ...DEFAULT_LIMITS, literalDigest: opts.literalDigest };
   // The TUI's intercept (`i`): its stage gates every session, holding nothing until a filter is set.
   const intercept = useTui ? new Interceptor() : undefined;
   if (intercept) bus.add(intercept);
-  const proxy = new ProxyServer({ listen, upstream, sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
-    handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits,
-    startSession: tls.interception.startSession,
-    // The user's hand first, then the script, then the rules: the first verdict that changes a frame wins.
-    // A session is gated (its frames held until complete) only when something may change it: the
-    // intercept applies to sessions that open while its filter is set.
-    sessionOptions: () => ({ layers: [...tls.interception.layers(), new CompressLayer()], tls: tls.interception,
-      stages: [...(intercept?.filterSource !== undefined ? [intercept.stage] : []), ...(scripts ? [scripts.stage()] : []),
-        ...(rules.length > 0 ? [createRuleStage(rules)] : [])] }) });
-  let bound;
+  // The user's hand first, then the script, then the rules: the first verdict that changes a frame wins.
+  // A session is gated (its frames held until complete) only when something may change it: the
+  // intercept applies to sessions that open while its filter is set.
+  const stages = (): FrameStage[] => [...(intercept?.filterSource !== undefined ? [intercept.stage] : []), ...(scripts ? [scripts.stage()] : []),
+    ...(rules.length > 0 ? [createRuleStage(rules)] : [])];
+  // --socks and --route (front-end-cli.ts): several listeners, the server chosen per connection or per route.
+  let listeners: { close(): Promise<void>; title: string; lines: string[] };
+  let tls;
   try {
-    bound = await proxy.listen();
+    if (frontEnds) {
+      const started = await startFrontEnds(opts, { sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
+        handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits, sessionOptions: () => ({ layers: [new CompressLayer()], stages: stages() }), warn: (line) => warn(line) });
+      tls = started.tls;
+      listeners = started;
+      stderr.write(`imapdbg: TLS: by server port; implicit on --tls-ports, STARTTLS intercepted on other IMAP ports; server ${tls.description.slice(tls.description.indexOf('certificate '))}\n`);
+    } else {
+      const single = await setUpTls(opts, upstream, listen, bus);
+      tls = single;
+      const proxy = new ProxyServer({ listen, upstream, sink: watch, flow: capture, annotators: defaultAnnotators, idleTimeoutMs: opts.idleTimeout * 1000,
+        handshakeTimeoutMs: opts.handshakeTimeout * 1000, limits, startSession: single.interception.startSession,
+        sessionOptions: () => ({ layers: [...single.interception.layers(), new CompressLayer()], tls: single.interception, stages: stages() }) });
+      let bound;
+      try {
+        bound = await proxy.listen();
+      } catch (err) {
+        throw new Error(`cannot listen on ${opts.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      stderr.write(`imapdbg: TLS: ${tls.description}\n`);
+      listeners = { close: () => proxy.close(), title: `${bound.host}:${bound.port} → ${opts.upstream}`,
+        lines: [`listening on ${bound.host}:${bound.port}, forwarding to ${opts.upstream}${opts.record ? `, recording to ${opts.record}` : ''}`] };
+    }
   } catch (err) {
-    throw new UsageError(`cannot listen on ${opts.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UsageError((err as Error).message);
   }
-  stderr.write(`imapdbg: TLS: ${tls.description}\n`);
   if (script) stderr.write(`imapdbg: script ${opts.script}: ${Object.keys(script.hooks).join(', ')}\n`);
   for (const r of rules) stderr.write(`imapdbg: rule ${r.index}: ${r.text}\n`);
-  stderr.write(`imapdbg: listening on ${bound.host}:${bound.port}, forwarding to ${opts.upstream}${opts.record ? `, recording to ${opts.record}` : ''}\n`);
+  for (const line of listeners.lines) stderr.write(`imapdbg: ${line}\n`);
+  if (frontEnds && opts.record) stderr.write(`imapdbg: recording to ${opts.record}\n`);
   // Loaded only for the UI: blessed costs ~5 MB of RSS that a headless proxy does not need.
-  const tui = useTui ? (await import('../tui/tui-app')).openTui({ source: { mode: 'live', title: `${bound.host}:${bound.port} → ${opts.upstream}`, capturePath: opts.record },
+  const tui = useTui ? (await import('../tui/tui-app')).openTui({ source: { mode: 'live', title: listeners.title, capturePath: opts.record },
     revealSecrets: opts.revealSecrets, utc: opts.utc, intercept }) : undefined;
   if (tui) bus.add(tui.sink);
   if (tui) {
@@ -148,7 +169,7 @@ async function runProxy(opts: ProxyOptions): Promise<void> {
   tui?.destroy();
   // Quitting the TUI forwarded what the intercept held: let the sessions write it before they are shut.
   if (intercept) await new Promise<void>((resolve) => setImmediate(resolve));
-  await proxy.close();
+  await listeners.close();
   clearInterval(watchTimer);
   tls.close();
   await bus.close();

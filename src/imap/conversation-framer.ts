@@ -1,3 +1,4 @@
+import { isScramServerFinalLine } from './sasl/scram-decoder';
 import { finding as catalogFinding, type RuleCode } from './lint/rule-catalog';
 import { DirectionFramer, DEFAULT_LIMITS, type FramerLimits, type LiteralGate, type RawSegment } from './direction-framer';
 import type { Annotation, Direction, Frame, FrameKind, SecretSpan } from './frame';
@@ -179,7 +180,11 @@ export class ConversationFramer {
     const verb = line.kind === 'tagged' || line.kind === 'untagged' ? line.verb : undefined;
     // A response cut by SEGMENT_BOUNDS goes on as the same kind of frame; a tagged one only once.
     this.lastServer = kind === 'untagged' ? { kind, verb: verb === undefined ? undefined : boundedCopy(verb, STORED_STRING_LIMITS.verb) } : { kind: 'unparsed', verb: undefined };
-    return this.emit(s, kind, tag, verb, [], annotations);
+    // A SCRAM server-final (`+ v=...` in base64) proves the password: masked like the client's proof.
+    const text = first?.type === 'line' ? first.line.text : '';
+    const secrets: SecretSpan[] = line.kind === 'continuation' && this.expectation.kind === 'sasl' && isScramServerFinalLine(text.slice(2))
+      ? [{ part: 0, start: 2, end: text.length }] : [];
+    return this.emit(s, kind, tag, verb, secrets, annotations);
   }
 
   /** The tag of the command the client is sending right now, once its first line is complete. */

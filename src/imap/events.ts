@@ -11,6 +11,13 @@ export interface SessionInfo {
   upstream: string;
   /** The proxy's listening address, `host:port`. */
   listen: string;
+  /**
+   * The address imapdbg connected to, `ip:port`, when `upstream` names the server by the host name
+   * a client asked for (SOCKS5). Absent in older captures.
+   */
+  upstreamAddress?: string;
+  /** Not IMAP (e.g. SMTP through SOCKS5): relayed and recorded byte for byte, never framed. */
+  opaque?: boolean;
 }
 
 /** How a session ended. */

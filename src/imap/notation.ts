@@ -1,7 +1,7 @@
 import type { Annotation, Frame } from './frame';
 import { frameText } from './frame-text';
 import { oneLineText } from './terminal-text';
-import type { ProxyEvent, SessionEnd } from './events';
+import type { ProxyEvent, SessionEnd, SessionInfo } from './events';
 import { interventionText } from './intervention-text';
 
 /** Options shared by every textual view of frames (headless, export, lint). */
@@ -82,11 +82,16 @@ export function eventLine(event: ProxyEvent, options: NotationOptions): string |
   return line === undefined ? undefined : oneLineText(line);
 }
 
+/** The address behind a server name (SOCKS5), and a session that is not IMAP. */
+function sessionExtras(s: SessionInfo): string {
+  return `${s.upstreamAddress !== undefined ? ` (${s.upstreamAddress})` : ''}${s.opaque === true ? ' -- opaque, not IMAP: relayed byte for byte, not framed' : ''}`;
+}
+
 function rawEventLine(event: ProxyEvent, options: NotationOptions): string | undefined {
   switch (event.type) {
     case 'frame': return frameLine(event.frame, options);
     case 'session-open':
-      return `${clockTime(event.session.startUs, options.utc)} #${event.session.id} -- session opened: client ${event.session.client} -> upstream ${event.session.upstream}`;
+      return `${clockTime(event.session.startUs, options.utc)} #${event.session.id} -- session opened: client ${event.session.client} -> upstream ${event.session.upstream}${sessionExtras(event.session)}`;
     case 'session-close':
       return `${clockTime(event.timeUs, options.utc)} #${event.session} -- session closed (${endText(event.end)}): ${event.bytes.client} bytes from client, ${event.bytes.server} from server, ${event.frames} frames`;
     case 'finding':

@@ -36,6 +36,8 @@ export interface ProxyServerOptions {
   startSession?: (session: ProxySession, upstream: HostPort) => void;
   /** Extra per-session options: layers (STARTTLS, COMPRESS) and stages (rules, scripts, intercept). */
   sessionOptions?: () => Pick<ProxySessionOptions, 'layers' | 'stages' | 'tls' | 'inflateBounds'>;
+  /** Session ids shared by several listeners of one process (`--route`, one capture); default 1, 2, 3... */
+  nextSessionId?: () => number;
 }
 
 /**
@@ -81,7 +83,7 @@ export class ProxyServer {
     const { upstream } = this.options;
     const session = new ProxySession(client, {
       info: {
-        id: this.nextId++,
+        id: this.options.nextSessionId?.() ?? this.nextId++,
         startUs: nowUs(),
         client: formatHostPort(client.remoteAddress, client.remotePort),
         upstream: formatHostPort(upstream.host, upstream.port),

@@ -98,6 +98,10 @@ test('SCRAM-SHA-256: user, nonces, salt and iterations shown; proof and verifier
   assert.deepEqual(phaseDetail(f[7], 'sasl'), { tag: 'a1', from: 'client', round: 3, step: 'client-ack' });
   const all = shown(r);
   assert.ok(!all.includes(proof) && !all.includes(verifier));
+  // The raw server-final line is masked like the client's proof, and shown with --reveal-secrets.
+  assert.ok(!all.includes(b64(`v=${verifier}`)), 'the server-final line is masked');
+  assert.ok(frameText(f[6], { revealSecrets: true }).includes(b64(`v=${verifier}`)));
+  assert.ok(frameText(f[4], { revealSecrets: false }).includes(b64('r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096')), 'the server-first line is not masked');
 });
 
 test('SCRAM -PLUS client-first names its channel binding; a server e= error is shown', () => {

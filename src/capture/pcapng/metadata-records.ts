@@ -32,7 +32,8 @@ export type ChangeSourceRecord = { k: 'rule'; i: number; x: string } | { k: 'int
 export interface ChangeRecord {
   k: 'change'; s: number; t: number; a: string; src: ChangeSourceRecord; to: 'c' | 's'; q?: number; n?: number; b?: number; x: string;
 }
-export interface OpenRecord { k: 'open'; s: number; t: number; client: string; upstream: string; listen: string }
+/** `addr` and `opaque` came with the SOCKS5 front end; older readers ignore them, older captures lack them. */
+export interface OpenRecord { k: 'open'; s: number; t: number; client: string; upstream: string; listen: string; addr?: string; opaque?: 1 }
 export type LineRecord = { x: string; n: number; o: number; tr?: 1; end: 'crlf' | 'lf' | 'none' };
 export type LiteralRecord = { size: number; got: number; form: LiteralForm; bin?: 1; o: number; sha: string; pre: string };
 export type PartRecord = { line: LineRecord } | { lit: LiteralRecord };
@@ -180,7 +181,16 @@ function changeFields(r: ChangeRecord): Parameters<typeof checkedIntervention>[0
 }
 
 function openRecord(info: SessionInfo): OpenRecord {
-  return { k: 'open', s: info.id, t: info.startUs, client: info.client, upstream: info.upstream, listen: info.listen };
+  const r: OpenRecord = { k: 'open', s: info.id, t: info.startUs, client: info.client, upstream: info.upstream, listen: info.listen };
+  if (info.upstreamAddress !== undefined) r.addr = info.upstreamAddress;
+  if (info.opaque === true) r.opaque = 1;
+  return r;
+}
+function infoOf(r: OpenRecord): SessionInfo {
+  const info: SessionInfo = { id: r.s, startUs: r.t, client: r.client, upstream: r.upstream, listen: r.listen };
+  if (typeof r.addr === 'string') info.upstreamAddress = r.addr;
+  if (r.opaque === 1) info.opaque = true;
+  return info;
 }
 
 /** The record of a non-data event (data travels in packets). Frames must already have their secrets overwritten. */
@@ -201,7 +211,7 @@ export function recordOfEvent(event: Exclude<ProxyEvent, { type: 'data' }>): Exc
 export function eventOfRecord(r: MetadataRecord): ProxyEvent | undefined {
   switch (r.k) {
     case 'stream': return undefined;
-    case 'open': return { type: 'session-open', session: { id: r.s, startUs: r.t, client: r.client, upstream: r.upstream, listen: r.listen } };
+    case 'open': return { type: 'session-open', session: infoOf(r) };
     case 'frame': return { type: 'frame', frame: frameOf(r) };
     case 'finding': return { type: 'finding', session: r.s, timeUs: r.t, finding: findingOf(r.f) };
     case 'tls': return { type: 'tls', session: r.s, timeUs: r.t, tls: tlsOf(r) };

@@ -211,7 +211,8 @@ export class PcapngCaptureWriter implements EventSink {
     // Data of a session whose opening this writer never saw (a converted, cut capture) gets made-up ends.
     const info = this.sessions.get(session) ?? { client: `192.0.2.1:${40000 + (session % 20000)}`, upstream: '192.0.2.2:143' };
     const shape = LAYERS[layer];
-    const addresses = shape.addresses(syntheticAddresses(info.client, info.upstream));
+    // A server named by host name (SOCKS5) still has the address imapdbg really connected to.
+    const addresses = shape.addresses(syntheticAddresses(info.client, ('upstreamAddress' in info ? info.upstreamAddress : undefined) ?? info.upstream));
     const iface = shape.iface;
     conn = { tcp: new SyntheticTcpConnection(addresses, shape.seed(session), EPB_HEAD), iface, session,
       layer: shape.code, lastMark: { client: -Infinity, server: -Infinity } };

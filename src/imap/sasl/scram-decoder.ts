@@ -73,6 +73,17 @@ export class ScramDecoder implements SaslDecoder {
   }
 }
 
+/**
+ * True for a server continuation payload (the base64 after `+ `) that is a SCRAM server-final
+ * verifier, `v=...` (RFC 5802 7): proof of the password like the client's proof, so its raw line
+ * is masked too. Checked on the raw line, whatever the mechanism: no other mechanism's challenge
+ * decodes to text starting with `v=`... except by chance, which only masks a line more.
+ */
+export function isScramServerFinalLine(payload: string): boolean {
+  if (payload.length < 4 || payload.length > 4096 || !/^[A-Za-z0-9+/]+={0,2}$/.test(payload)) return false;
+  return Buffer.from(payload.slice(0, 4), 'base64').toString('latin1').startsWith('v=');
+}
+
 /** SCRAM attributes `a=value` separated by commas; the first of each name wins. */
 function attributes(text: string): Map<string, string> {
   const out = new Map<string, string>();

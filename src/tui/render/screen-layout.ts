@@ -70,7 +70,7 @@ function titleLine(model: TuiModel, w: number): string {
     const s = model.sessions.get(model.frames.session);
     const who = s?.identity.user ? ` ${s.identity.user}` : '';
     const box = s?.identity.mailbox ? ` ${s.identity.mailbox}` : '';
-    text += ` — session #${model.frames.session}${who}${box}  ${s?.info.client ?? ''} → ${s?.info.upstream ?? ''}${s?.closed ? ' (closed)' : ''}`;
+    text += ` — session #${model.frames.session}${who}${box}  ${s?.info.client ?? ''} → ${s?.info.upstream ?? ''}${s?.info.upstreamAddress ? ` (${s.info.upstreamAddress})` : ''}${s?.info.opaque ? ' (opaque, not IMAP: not framed)' : ''}${s?.closed ? ' (closed)' : ''}`;
   }
   const count = model.screen === 'frames' && model.frames ? `${model.frames.rows.length ? model.frames.cursor.cursor + 1 : 0}/${model.frames.rows.length} `
     : model.screen === 'timeline' ? `${model.sessions.list.length ? model.timelineState.rows.cursor + 1 : 0}/${model.sessions.list.length} ` : '';

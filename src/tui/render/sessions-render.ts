@@ -16,7 +16,8 @@ interface Column {
 const COLUMNS: Column[] = [
   { title: '#', width: 4, align: 'right', value: (s) => String(s.info.id) },
   { title: 'client', width: 15, align: 'left', flex: true, value: (s) => s.info.client },
-  { title: 'upstream', width: 15, align: 'left', flex: true, minScreen: 110, value: (s) => s.info.upstream },
+  // A session that is not IMAP (a SOCKS5 CONNECT to SMTP...) has no frames, and says why.
+  { title: 'upstream', width: 15, align: 'left', flex: true, minScreen: 110, value: (s) => `${s.info.upstream}${s.info.opaque ? ' (opaque)' : ''}` },
   { title: 'TLS', width: 3, align: 'left', value: (s) => tlsText(s) },
   { title: 'user', width: 8, align: 'left', flex: true, value: (s) => userText(s) },
   { title: 'mailbox', width: 8, align: 'left', flex: true, value: (s) => s.identity.mailbox ?? '' },
