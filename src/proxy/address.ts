@@ -1,3 +1,4 @@
+import type { Server } from 'node:net';
 /** A `host:port` pair as given on the command line. */
 export interface HostPort {
   host: string;
@@ -18,4 +19,17 @@ export function parseHostPort(text: string, what: string): HostPort {
 export function formatHostPort(host: string | undefined, port: number | undefined): string {
   const h = host ?? '?';
   return `${h.includes(':') ? `[${h}]` : h}:${port ?? '?'}`;
+}
+
+/** Listen on `at` (port 0 picks a free one); resolves with the bound address. */
+export function listenOn(server: Server, at: HostPort): Promise<HostPort> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => {
+      server.off('error', reject);
+      const a = server.address();
+      if (a === null || typeof a === 'string') { reject(new Error('listener has no TCP address')); return; }
+      resolve({ host: a.address, port: a.port });
+    });
+  });
 }

@@ -2,7 +2,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { EventSink } from '../imap/events';
 import type { FrameAnnotator } from '../imap/session-model';
 import type { FramerLimits } from '../imap/direction-framer';
-import { formatHostPort, type HostPort } from './address';
+import { formatHostPort, listenOn, type HostPort } from './address';
 import { nowUs } from './clock';
 import { ProxySession, type FlowControl, type ProxySessionOptions } from './proxy-session';
 
@@ -55,17 +55,10 @@ export class ProxyServer {
   }
 
   /** Start listening; resolves with the bound address (port 0 picks a free one). */
-  listen(): Promise<HostPort> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.listen.port, this.options.listen.host, () => {
-        this.server.off('error', reject);
-        const a = this.server.address();
-        if (a === null || typeof a === 'string') { reject(new Error('listener has no TCP address')); return; }
-        this.address = formatHostPort(a.address, a.port);
-        resolve({ host: a.address, port: a.port });
-      });
-    });
+  async listen(): Promise<HostPort> {
+    const bound = await listenOn(this.server, this.options.listen);
+    this.address = formatHostPort(bound.host, bound.port);
+    return bound;
   }
 
   /** Sessions currently open. */

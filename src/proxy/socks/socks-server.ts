@@ -6,7 +6,7 @@
  * on stderr and its connection, never the proxy.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { formatHostPort, type HostPort } from '../address';
+import { formatHostPort, listenOn, type HostPort } from '../address';
 import { nowUs } from '../clock';
 import { errorLine, oneLine } from '../error-line';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from '../proxy-server';
@@ -45,17 +45,10 @@ export class SocksServer {
     this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket));
   }
 
-  listen(): Promise<HostPort> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.listen.port, this.options.listen.host, () => {
-        this.server.off('error', reject);
-        const a = this.server.address();
-        if (a === null || typeof a === 'string') { reject(new Error('listener has no TCP address')); return; }
-        this.address = formatHostPort(a.address, a.port);
-        resolve({ host: a.address, port: a.port });
-      });
-    });
+  async listen(): Promise<HostPort> {
+    const bound = await listenOn(this.server, this.options.listen);
+    this.address = formatHostPort(bound.host, bound.port);
+    return bound;
   }
 
   get openSessions(): number {
