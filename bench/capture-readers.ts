@@ -17,9 +17,11 @@ const MB = 1024 * 1024;
 export interface ReaderRow { what: string; seconds: number; mbPerS: number; cpuSeconds?: number; note: string }
 export interface ReaderResults { file: number; load: number; rows: ReaderRow[]; recordSeconds: number }
 
-/** Record a capture of about `2 x literal` bytes through the pcapng proxy child into `file`. */
+/** Record a capture of about `2 x literal` bytes through `imapdbg proxy --record` into `file`. */
 async function record(file: string, serverPort: number): Promise<number> {
-  const child = await spawnReady('pcapng proxy', process.execPath, [path.join(__dirname, 'pcapng-proxy.js'), '--upstream', String(serverPort), '--record', file],
+  const bin = path.resolve(__dirname, '..', '..', 'bin', 'imapdbg');
+  const child = await spawnReady('imapdbg proxy --record', process.execPath,
+    [bin, 'proxy', '--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${serverPort}`, '--headless', '--record', file, '--force'],
     { announce: { stream: 'stderr', pattern: /listening on 127\.0\.0\.1:(\d+)/ } });
   const t0 = Date.now();
   try {

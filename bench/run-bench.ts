@@ -13,8 +13,7 @@
  * --runs N   transfers per path for the throughput median (default 3)
  * --phases   run only these phases (throughput, latency, idle, line, python, readers)
  *
- * "imapdbg, recording on" writes pcapng through the pcapng capture writer (bench/pcapng-proxy.ts,
- * the CLI's proxy with that writer) until `proxy --record` itself writes pcapng.
+ * "imapdbg, recording on" is `imapdbg proxy --record FILE` (pcapng), as users run it.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -99,8 +98,7 @@ process.on('exit', () => { try { rmSync(tmpRoot, { recursive: true, force: true 
 
 /**
  * imapdbg as users run it, default settings; `digest` adds `--literal-digest sha256` (the old
- * default, for reference). Recording writes pcapng (bench/pcapng-proxy.ts: the CLI's proxy with the
- * pcapng writer, until `proxy --record` writes pcapng itself).
+ * default, for reference); `record` adds `--record FILE` (pcapng, a temporary file).
  */
 function imapdbgPath(record: boolean, digest = false): PathDef {
   return {
@@ -111,10 +109,10 @@ function imapdbgPath(record: boolean, digest = false): PathDef {
         ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${phase}-${record ? 'rec' : 'norec'}${digest ? '-digest' : ''}.cpuprofile`]
         : [];
       const capture = path.join(tmpRoot, `${phase}-capture.pcapng`);
-      const args = record
-        ? [...nodeArgs, path.join(__dirname, 'pcapng-proxy.js'), '--upstream', String(serverPort), '--record', capture]
-        : [...nodeArgs, path.join(ROOT, 'bin', 'imapdbg'), 'proxy', '--listen', '127.0.0.1:0',
-          '--upstream', `127.0.0.1:${serverPort}`, '--headless', ...(digest ? ['--literal-digest', 'sha256'] : [])];
+      rmSync(capture, { force: true });
+      const args = [...nodeArgs, path.join(ROOT, 'bin', 'imapdbg'), 'proxy', '--listen', '127.0.0.1:0',
+        '--upstream', `127.0.0.1:${serverPort}`, '--headless', ...(digest ? ['--literal-digest', 'sha256'] : []),
+        ...(record ? ['--record', capture] : [])];
       const child = await spawnReady(this.label, process.execPath, args,
         { announce: { stream: 'stderr', pattern: /listening on 127\.0\.0\.1:(\d+)/ } });
       return running(child, () => {
@@ -784,7 +782,7 @@ async function main(): Promise<void> {
       `- Latency: ${SIZES.noops.toLocaleString('en')} sequential \`nN NOOP\` round trips per path on one connection, after ${SIZES.warmNoops.toLocaleString('en')} warm-up ones, in ${LATENCY_BLOCKS} blocks taken in turn across the paths (every proxy is up for the whole phase; only one path carries traffic at a time). "Added" is relative to the direct connection. Nearest-rank percentiles. On this VM the medians move by tens of µs from run to run (wake-ups across vCPUs); the proxy CPU per round trip moves much less.`,
       `- Idle sessions: ${SIZES.sessions.toLocaleString('en')} connections, 50 opening at a time, each sending \`iN IDLE\` and waiting for \`+ idling\`; RSS read one second after the last \`+\`.`,
       `- Long line: the server sends \`* XLINE \` and ${SIZES.line / MB} MB without CRLF, then CRLF and the tagged OK.`,
-      '- imapdbg runs as `node bin/imapdbg proxy --listen 127.0.0.1:0 --upstream ... --headless` with stdout to /dev/null, default settings (no literal digest since issue 10). "Recording on" runs `bench/pcapng-proxy.ts`: the same proxy, headless printer and stats as the CLI builds them, recording pcapng through `PcapngCaptureWriter` to a temporary file (deleted afterwards), until `proxy --record` writes pcapng itself.',
+      '- imapdbg runs as `node bin/imapdbg proxy --listen 127.0.0.1:0 --upstream ... --headless` with stdout to /dev/null, default settings (no literal digest since issue 10). "Recording on" adds `--record FILE` (pcapng, a temporary file deleted afterwards).',
       '- Python peers: `bench/python-peers.ts`, a threaded Python fake server that writes the literal with `sendall` of 1 MiB at a time, and a Python client (`recv(1 MiB)`, `TCP_NODELAY`); the proxies are the same children. "bytes per read syscall" is rchar/syscr of the proxy from `/proc/PID/io` during the transfer: the chunk size the proxy sees (Node reads at most 64 KiB per read whoever the peer is).',
       '- Capture readers: the capture is recorded through the pcapng proxy from the Node fake server; the pcapng reader runs in the benchmark process (`readPcapngCapture`, metadata only = `data: false`), the CLI commands as child processes (`node bin/imapdbg ...`, output to /dev/null). A command that cannot read pcapng on this tree shows its one-line answer.',
       '- Load: the 1-minute load average is shown beside each figure (read at the start of the run or phase). This machine is shared; at a load above its 2 cores, wall-clock figures (MB/s, µs) are mostly scheduling, and the CPU seconds per GiB or per round trip are the figures to compare.',

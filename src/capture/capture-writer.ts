@@ -1,7 +1,8 @@
-import { constants, createWriteStream, fchmodSync, fstatSync, lstatSync, openSync, type WriteStream } from 'node:fs';
+import { constants, fchmodSync, fstatSync, lstatSync, openSync } from 'node:fs';
 import type { EventSink, ProxyEvent } from '../imap/events';
 import { CAPTURE_FORMAT, CAPTURE_VERSION, type HeaderRecord } from './format';
 import { encodeRecord } from './record-encoding';
+import { CaptureFileOutput } from './capture-file-output';
 
 /** How to treat a file that is already there. */
 export interface CaptureOpenOptions {
@@ -16,9 +17,6 @@ export class CaptureOpenError extends Error {
   override name = 'CaptureOpenError';
 }
 
-/** Above this many queued bytes the writer asks the proxy to pause reading (backpressure). */
-export const HIGH_WATER = 8 * 1024 * 1024;
-
 /**
  * Writes the event stream to a capture file, a record per event, as it happens (not at session
  * end: a killed process keeps everything up to its last complete record). The file is mode 0600
@@ -29,51 +27,37 @@ export const HIGH_WATER = 8 * 1024 * 1024;
  * by a second, and once a fresh proxy stalled; this simpler writer won (BENCHMARKS.md).
  */
 export class CaptureWriter implements EventSink {
-  private readonly out: WriteStream;
-  private failed: Error | undefined;
-  private readonly drainWaiters: Array<() => void> = [];
+  private readonly out: CaptureFileOutput;
 
   constructor(readonly path: string, tool: string, createdUs: number, options: CaptureOpenOptions = {}) {
-    const fd = openCaptureFile(path, options.overwrite === true);
-    this.out = createWriteStream(path, { fd });
-    this.out.on('error', (err) => {
-      if (this.failed === undefined) options.onError?.(err);
-      this.failed ??= err;
-      for (const w of this.drainWaiters.splice(0)) w();
-    });
-    this.out.on('drain', () => { for (const w of this.drainWaiters.splice(0)) w(); });
+    this.out = new CaptureFileOutput(openCaptureFile(path, options.overwrite === true), { onError: options.onError });
     const header: HeaderRecord = { r: 'header', format: CAPTURE_FORMAT, version: CAPTURE_VERSION, createdUs, tool };
-    this.out.write(`${JSON.stringify(header)}\n`);
+    this.out.write(Buffer.from(`${JSON.stringify(header)}\n`, 'utf8'));
   }
 
   /** The first write error, if any (a full disk must not take the proxy down: recording stops). */
   get error(): Error | undefined {
-    return this.failed;
+    return this.out.error;
   }
 
-  /** True when more than HIGH_WATER bytes wait for the disk: readers should pause. */
+  /** True when more than CAPTURE_HIGH_WATER bytes wait for the disk: readers should pause. */
   get congested(): boolean {
-    return this.failed === undefined && this.out.writableLength > HIGH_WATER;
+    return this.out.congested;
   }
 
   /** Resolves when the queue has drained below the high-water mark (or writing failed). */
   whenDrained(): Promise<void> {
-    if (!this.congested) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    return this.out.whenDrained();
   }
 
   handle(event: ProxyEvent): void {
-    if (this.failed || this.out.writableEnded) return;
-    this.out.write(encodeRecord(event));
+    const record = encodeRecord(event);
+    if (record !== '') this.out.write(Buffer.from(record, 'utf8'));
   }
 
   /** Flush every queued record and close the file. */
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.out.writableEnded || this.out.destroyed) { resolve(); return; }
-      this.out.end(() => resolve());
-      this.out.once('error', () => resolve());
-    });
+    return this.out.close();
   }
 }
 

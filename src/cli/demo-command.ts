@@ -2,7 +2,6 @@ import { Command } from 'commander';
 import { HeadlessPrinter } from '../headless/headless-printer';
 import { EventBus } from '../imap/events';
 import { DEMO_FIXTURE, runDemo } from '../replay/demo';
-import { openTui } from '../tui/tui-app';
 import { positiveNumber } from './replay-command';
 import { stdout, stderr } from '../headless/terminal-output';
 
@@ -34,8 +33,9 @@ Examples:
   imapdbg demo --fixture my.pcapng     # replay the server side of your own capture`)
     .action(async (opts: DemoOptions) => {
       const bus = new EventBus();
+      // Loaded only for the UI (as in proxy-command.ts): blessed costs ~5 MB of RSS in every other command.
       const tui = !opts.headless && process.stdout.isTTY === true && process.stdin.isTTY === true
-        ? openTui({ source: { mode: 'live', title: `demo: ${opts.fixture} replayed through the proxy` }, revealSecrets: opts.revealSecrets, utc: opts.utc })
+        ? (await import('../tui/tui-app')).openTui({ source: { mode: 'live', title: `demo: ${opts.fixture} replayed through the proxy` }, revealSecrets: opts.revealSecrets, utc: opts.utc })
         : undefined;
       if (tui) bus.add(tui.sink);
       else bus.add(new HeadlessPrinter(stdout, { revealSecrets: opts.revealSecrets, utc: opts.utc }));

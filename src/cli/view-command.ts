@@ -6,7 +6,6 @@ import { IdleWatch } from '../imap/idle-watch';
 import { CAPTURE_FORMAT } from '../capture/format';
 import { captureFormatOf } from '../capture/pcapng/capture-format-sniffer';
 import type { ProxyEvent } from '../imap/events';
-import { openTui } from '../tui/tui-app';
 import { positiveInt, UsageError } from './usage-error';
 
 interface ViewOptions {
@@ -46,6 +45,8 @@ async function runView(file: string, opts: ViewOptions): Promise<void> {
   }
   checkHeader(file);
   const replay = opts.speed === undefined ? undefined : new ReplayClock(opts.speed);
+  // Loaded here, not at the top: every other command (the proxy above all) would pay blessed's RSS.
+  const { openTui } = await import('../tui/tui-app');
   const app = openTui({
     source: { mode: 'file', title: file, speed: opts.speed }, revealSecrets: opts.revealSecrets, utc: opts.utc,
     now: replay ? () => replay.now() : undefined,

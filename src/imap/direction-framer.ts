@@ -55,6 +55,9 @@ export interface DirectionFramerHooks {
   segment(segment: RawSegment): void | 'stop';
 }
 
+/** An empty tail, shared (never written to). */
+const NO_BYTES = Buffer.alloc(0);
+
 type State =
   | { mode: 'line' }
   | { mode: 'literal'; info: LiteralInfo; remaining: number; hash: Hash | undefined; preview: Buffer[]; previewLen: number; firstByteUs: number };
@@ -74,7 +77,7 @@ export class DirectionFramer {
   private lineHead: Buffer[] = [];
   private lineHeadLen = 0;
   /** The last bytes of the current line, to find `{N}` at the end of an overlong line. */
-  private lineTail = Buffer.alloc(0);
+  private lineTail = NO_BYTES;
   private lineLen = 0;
   private lineStart = 0;
   private position = 0;
@@ -184,6 +187,16 @@ export class DirectionFramer {
       }
       const lf = chunk.indexOf(10, pos);
       const end = lf === -1 ? chunk.length : lf + 1;
+      if (lf !== -1 && this.lineLen === 0 && end - pos <= this.limits.linePreviewBytes) {
+        // The common case: a whole line inside one chunk. It is read from the chunk itself, with no
+        // copies into the line buffers (they are for lines that span chunks).
+        this.lineStart = this.position;
+        this.position += end - pos;
+        const stop = this.finishWholeLine(chunk, pos, end, timeUs);
+        pos = end;
+        if (stop === 'stop') return pos;
+        continue;
+      }
       this.appendLineBytes(chunk, pos, end, timeUs);
       this.position += end - pos;
       pos = end;
@@ -294,7 +307,7 @@ export class DirectionFramer {
     };
     this.lineHead = [];
     this.lineHeadLen = 0;
-    this.lineTail = Buffer.alloc(0);
+    this.lineTail = NO_BYTES;
     this.lineLen = 0;
     return line;
   }
@@ -303,8 +316,21 @@ export class DirectionFramer {
     const tail = this.lineTail;
     const ending: LineInfo['ending'] = tail.length >= 2 && tail[tail.length - 2] === 13 ? 'crlf' : 'lf';
     const body = tail.subarray(0, tail.length - (ending === 'crlf' ? 2 : 1)).toString('latin1');
-    const announcement = parseLiteralAnnouncement(body);
-    const line = this.takeLine(ending);
+    return this.lineDone(this.takeLine(ending), parseLiteralAnnouncement(body), timeUs);
+  }
+
+  /** A line that ends in the chunk it started in (`end` just after its LF), no longer than the preview limit. */
+  private finishWholeLine(chunk: Buffer, start: number, end: number, timeUs: number): void | 'stop' {
+    const ending: LineInfo['ending'] = end - start >= 2 && chunk[end - 2] === 13 ? 'crlf' : 'lf';
+    const textEnd = end - (ending === 'crlf' ? 2 : 1);
+    const text = chunk.toString('latin1', start, textEnd);
+    // An announcement ends in `}`; the pattern looks at most 30 characters back, as finishLine's tail.
+    const announcement = chunk[textEnd - 1] === 0x7d ? parseLiteralAnnouncement(text.length > 30 ? text.slice(-30) : text) : undefined;
+    this.lineStartUs = timeUs;
+    return this.lineDone({ text, length: end - start, offset: this.lineStart, truncated: false, ending }, announcement, timeUs);
+  }
+
+  private lineDone(line: LineInfo, announcement: LiteralAnnouncement | undefined, timeUs: number): void | 'stop' {
     this.parts.push({ type: 'line', line });
     this.keptBytes += line.text.length;
     this.partsEndUs = timeUs;

@@ -22,11 +22,15 @@ export { MASK };
  * lines as they are, small literals inline, larger ones as `{size} «preview…»`, secrets masked.
  */
 export function frameText(frame: Frame, options: FrameTextOptions): string {
+  // Most frames are one line without secrets: no arrays for them (this runs for every frame shown).
+  if (frame.parts.length === 1) return partText(frame.parts[0], secretsOf(frame.secrets, 0), options);
   return frame.parts.map((part, index) => partText(part, secretsOf(frame.secrets, index), options)).join('');
 }
 
+const NO_SECRETS: SecretSpan[] = [];
+
 function secretsOf(spans: SecretSpan[], part: number): SecretSpan[] {
-  return spans.filter((s) => s.part === part);
+  return spans.length === 0 ? NO_SECRETS : spans.filter((s) => s.part === part);
 }
 
 function partText(part: FramePart, secrets: SecretSpan[], options: FrameTextOptions): string {

@@ -44,8 +44,8 @@ export class IdleWatch implements EventSink {
         break;
       case 'frame': {
         const rules = this.sessions.get(event.frame.session);
-        for (const f of rules?.observe(event.frame) ?? []) this.finding(event.frame.session, f);
-        event.frame.annotations.push(...pushed.annotations);
+        if (rules) for (const f of rules.observe(event.frame)) this.finding(event.frame.session, f);
+        for (const a of pushed.annotations) event.frame.annotations.push(a);
         break;
       }
       case 'intervention':

@@ -13,12 +13,21 @@ export interface NotationOptions {
   maxLineChars?: number;
 }
 
+/** The `HH:MM:SS` of the last second clockTime formatted, per time zone choice: frames come many per second. */
+const lastSecond = { utc: { second: NaN, text: '' }, local: { second: NaN, text: '' } };
+
 /** `HH:MM:SS.mmmmmm` of a microsecond timestamp. */
 export function clockTime(us: number, utc = false): string {
-  const d = new Date(Math.floor(us / 1000));
-  const [h, m, s] = utc ? [d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()] : [d.getHours(), d.getMinutes(), d.getSeconds()];
-  const frac = String(Math.floor(us % 1_000_000)).padStart(6, '0');
-  return `${pad(h)}:${pad(m)}:${pad(s)}.${frac}`;
+  const second = Math.floor(us / 1_000_000);
+  const last = utc ? lastSecond.utc : lastSecond.local;
+  if (last.second !== second) {
+    const d = new Date(second * 1000);
+    last.text = utc ? `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`
+      : `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+    last.second = second;
+  }
+  const frac = String(Math.floor(us - second * 1_000_000)).padStart(6, '0');
+  return `${last.text}.${frac}`;
 }
 
 function pad(n: number): string {
@@ -52,10 +61,14 @@ function detailText(key: string, value: string | number | boolean): string {
 /** `12:00:01.234567 #1 C: A002 IDLE [annotations]`: the RFCs' notation after a time and a session id. */
 export function frameLine(frame: Frame, options: NotationOptions): string {
   const who = frame.direction === 'client' ? 'C:' : 'S:';
-  const notes = frame.annotations.map(annotationText).filter((t): t is string => t !== undefined);
-  const text = frameText(frame, { revealSecrets: options.revealSecrets, maxLineChars: options.maxLineChars });
+  let notes = '';
+  for (const a of frame.annotations) {
+    const t = annotationText(a);
+    if (t !== undefined) notes = notes === '' ? t : `${notes} ${t}`;
+  }
+  const text = frameText(frame, options);
   // Annotations quote peers (mailbox names, tags, verbs): escaped like the frame text.
-  return `${clockTime(frame.timeUs, options.utc)} #${frame.session} ${who} ${text}${notes.length ? `  ${oneLineText(notes.join(' '))}` : ''}`;
+  return `${clockTime(frame.timeUs, options.utc)} #${frame.session} ${who} ${text}${notes !== '' ? `  ${oneLineText(notes)}` : ''}`;
 }
 
 /** How a session ended, in words. */

@@ -102,20 +102,23 @@ export class PushLatencyCorrelator {
 
   observe(event: ProxyEvent): PushOutput {
     // Most events (data, tls, findings) change nothing here: answer them without allocating.
-    if (event.type !== 'session-open' && event.type !== 'frame' && event.type !== 'session-close') return NOTHING;
-    const out: PushOutput = { annotations: [], findings: [] };
     if (event.type === 'session-open') {
       this.sessions.set(event.session.id, { upstream: boundedCopy(event.session.upstream, STORED_STRING_LIMITS.name), idling: false, inFlight: new Map() });
       if (this.sessions.size > PUSH_LIMITS.sessions) this.forget(this.sessions.keys().next().value as number);
-    } else if (event.type === 'frame') {
-      out.findings.push(...this.expire(event.frame.timeUs));
-      this.frame(event.frame, out);
-    } else if (event.type === 'session-close') {
-      out.findings.push(...this.expire(event.timeUs));
-      out.findings.push(...this.stopListening(event.session, event.timeUs));
-      this.forget(event.session);
+      return NOTHING;
     }
-    return out;
+    if (event.type === 'frame') {
+      // Every frame of every session comes here: a frame that changes nothing allocates nothing.
+      const expired = this.expire(event.frame.timeUs);
+      const out = this.frame(event.frame);
+      return expired.length === 0 ? out : { annotations: out.annotations, findings: joined(expired, out.findings) };
+    }
+    if (event.type === 'session-close') {
+      const out: PushOutput = { annotations: [], findings: [...this.expire(event.timeUs), ...this.stopListening(event.session, event.timeUs)] };
+      this.forget(event.session);
+      return out;
+    }
+    return NOTHING;
   }
 
   /** How much state is held (for the bounds tests): sessions, changes awaiting an update, changes in flight. */
@@ -137,9 +140,11 @@ export class PushLatencyCorrelator {
     return out;
   }
 
-  private frame(frame: Frame, out: PushOutput): void {
+  private frame(frame: Frame): PushOutput {
     const s = this.sessions.get(frame.session);
-    if (!s) return;
+    if (!s) return NOTHING;
+    let annotations = NOTHING.annotations;
+    let findings = NOTHING.findings;
     if (frame.direction === 'client' && frame.kind === 'command' && frame.tag !== undefined && frame.verb !== undefined) {
       if (frame.verb === 'LOGIN') s.loginUser = boundedCopy(commandArguments(frame)[0] ?? '', STORED_STRING_LIMITS.name);
       this.changeSent(s, frame);
@@ -148,11 +153,11 @@ export class PushLatencyCorrelator {
       const change = s.inFlight.get(frame.tag);
       if (change) {
         this.settle(s, frame.tag, change);
-        if (frame.verb === 'OK') out.findings.push(...this.changed(frame, change));
+        if (frame.verb === 'OK') findings = joined(findings, this.changed(frame, change));
       }
     }
     if (frame.direction === 'server' && frame.kind === 'untagged' && s.idleMailboxKey !== undefined && UPDATES.has(frame.verb ?? '')) {
-      out.annotations.push(...this.update(frame, s.idleMailboxKey));
+      annotations = joined(annotations, this.update(frame, s.idleMailboxKey));
     }
     for (const a of frame.annotations) {
       if (a.kind !== 'phase') continue;
@@ -161,8 +166,9 @@ export class PushLatencyCorrelator {
       else if (a.phase === 'mailbox-selected' && typeof d.mailbox === 'string') s.mailbox = mailboxName(d.mailbox);
       else if (a.phase === 'mailbox-opening' || a.phase === 'mailbox-closed' || a.phase === 'mailbox-select-failed') s.mailbox = undefined;
       else if (a.phase === 'idle-requested') this.startIdling(frame.session, s);
-      else if (a.phase === 'idle-ended' || a.phase === 'idle-rejected') out.findings.push(...this.stopListening(frame.session, frame.timeUs));
+      else if (a.phase === 'idle-ended' || a.phase === 'idle-rejected') findings = joined(findings, this.stopListening(frame.session, frame.timeUs));
     }
+    return annotations === NOTHING.annotations && findings === NOTHING.findings ? NOTHING : { annotations, findings };
   }
 
   private changeSent(s: SessionState, frame: Frame): void {
@@ -252,6 +258,7 @@ export class PushLatencyCorrelator {
   private stopListening(session: number, timeUs: number): PushOutput['findings'] {
     const s = this.sessions.get(session);
     if (s) this.stopIdling(session, s);
+    if (this.pending.length === 0) return NOTHING.findings;
     const out: PushOutput['findings'] = [];
     for (const c of this.pending) {
       if (!c.waiting.delete(session) || c.waiting.size > 0 || c.heard > 0) continue;
@@ -286,6 +293,11 @@ export class PushLatencyCorrelator {
   private key(s: SessionState, mailbox: string): string {
     return `${s.upstream}\u0000${s.user ?? ''}\u0000${mailbox}`;
   }
+}
+
+/** `a` then `b`, without a new array when either is empty (the results are read, never changed). */
+function joined<T>(a: T[], b: T[]): T[] {
+  return b.length === 0 ? a : a.length === 0 ? b : [...a, ...b];
 }
 
 function unheard(c: Change, timeUs: number, when: string, listeners: ReadonlySet<number>): { session: number; timeUs: number; finding: Finding } {

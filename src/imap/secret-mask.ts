@@ -25,6 +25,7 @@ function terminatorLength(line: LineInfo): number {
  * line (the TUI's detail reads it from the capture) is masked to its end.
  */
 export function maskLineText(text: string, spans: SecretSpan[], line: LineInfo): string {
+  if (spans.length === 0) return text;
   let out = text;
   const lineSpans = spans.flatMap((s) => ('start' in s ? [s] : [])).sort((a, b) => b.start - a.start);
   for (const s of lineSpans) {

@@ -37,7 +37,7 @@ export class SessionModel {
   /** Set by the owner to stop consuming at a frame (the byte boundary of STARTTLS or COMPRESS). */
   boundary: ((frame: Frame) => boolean) | undefined;
   /** Framed and paired, not yet annotated and published. */
-  private readonly queued: Frame[] = [];
+  private queued: Frame[] = [];
   /** Tags to forget in the annotators once the frames queued now (their commands among them) are published. */
   private forgetAfterPublish: string[] = [];
 
@@ -64,9 +64,11 @@ export class SessionModel {
 
   /** Annotate and output the frames completed so far, in order. */
   publish(): void {
-    if (this.queued.length === 0) return;
-    for (const frame of this.queued.splice(0)) {
-      for (const a of this.annotators) frame.annotations.push(...a.observe(frame));
+    const frames = this.queued;
+    if (frames.length === 0) return;
+    this.queued = [];
+    for (const frame of frames) {
+      for (const a of this.annotators) for (const x of a.observe(frame)) frame.annotations.push(x);
       this.output.frame(frame);
     }
     for (const tag of this.forgetAfterPublish.splice(0)) this.forgetInAnnotators(tag);
@@ -134,7 +136,7 @@ export class SessionModel {
   }
 
   private onFrame(frame: Frame): void | 'stop' {
-    frame.annotations.push(...this.pairing.observe(frame));
+    for (const a of this.pairing.observe(frame)) frame.annotations.push(a);
     this.queued.push(frame);
     return this.boundary?.(frame) ? 'stop' : undefined;
   }

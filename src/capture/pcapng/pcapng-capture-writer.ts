@@ -1,7 +1,7 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Direction } from '../../imap/frame';
 import type { DataLayer, EventSink, ProxyEvent, SessionInfo } from '../../imap/events';
 import { openCaptureFile } from '../capture-writer';
+import { CAPTURE_HIGH_WATER, CaptureFileOutput } from '../capture-file-output';
 import { withSecretsOverwritten } from '../record-encoding';
 import {
   BLOCK_CUSTOM_COPY, BLOCK_CUSTOM_NOCOPY, BLOCK_EPB, encodeCustomBlock, encodeInterface, encodeOption, encodeSectionHeader,
@@ -15,7 +15,7 @@ import { deliveredAddresses, inflatedAddresses, syntheticAddresses } from './syn
 import { SyntheticTcpConnection, type Segment } from './synthetic-tcp';
 
 /** Above this many queued bytes the writer asks the proxy to pause reading (as CaptureWriter). */
-export const PCAPNG_HIGH_WATER = 8 * 1024 * 1024;
+export const PCAPNG_HIGH_WATER = CAPTURE_HIGH_WATER;
 /** Metadata waiting for a packet to ride on is written as a custom block after this long without one. */
 export const METADATA_IDLE_FLUSH_MS = 500;
 /** An option value is at most 65535 bytes: records beyond this go into a custom block instead. */
@@ -54,9 +54,19 @@ interface HeldPacket {
   conn: Connection;
   segments: Segment[];
   options: Buffer[];
-  optionSessions: Set<number>;
-  comments: Map<number, string[]>;
+  optionSessions: ReadonlySet<number>;
+  /** Findings to show on a segment (by its index), made only when there are some. */
+  comments: Map<number, string[]> | undefined;
 }
+
+/** Metadata records as packet options, and the sessions they belong to. */
+interface PendingOptions {
+  options: Buffer[];
+  sessions: ReadonlySet<number>;
+}
+
+/** What a packet without metadata carries (shared: the common case allocates nothing). */
+const NO_OPTIONS: PendingOptions = Object.freeze({ options: Object.freeze([]) as unknown as Buffer[], sessions: new Set<number>() });
 
 export interface PcapngWriterOptions {
   /** Replace an existing file (`--force`; default: refuse it). A symbolic link is refused either way. */
@@ -74,11 +84,8 @@ export interface PcapngWriterOptions {
  * bytes, secrets included.
  */
 export class PcapngCaptureWriter implements EventSink {
-  private readonly out: WriteStream;
-  private failed: Error | undefined;
-  private readonly drainWaiters: Array<() => void> = [];
+  private readonly out: CaptureFileOutput;
   private position = 0;
-  private corked = false;
   private readonly sessions = new Map<number, SessionInfo>();
   private readonly connections = new Map<string, Connection>();
   private held: HeldPacket | undefined;
@@ -86,6 +93,8 @@ export class PcapngCaptureWriter implements EventSink {
   private pendingBytes = 0;
   private readonly index = new SessionIndexBuilder();
   private idleTimer: NodeJS.Timeout | undefined;
+  /** When the last event came (ms, performance.now()): the idle flush counts from it. */
+  private lastEventMs = 0;
   /** Findings of frames published before the data that carries their last byte (the proxy frames, then records). */
   private awaitingData: Array<{ session: number; direction: Direction; lastByte: number; comments: string[] }> = [];
   private closing = false;
@@ -93,49 +102,41 @@ export class PcapngCaptureWriter implements EventSink {
   unplacedComments = 0;
 
   constructor(readonly path: string, tool: string, createdUs: number, options: PcapngWriterOptions = {}) {
-    const fd = openCaptureFile(path, options.overwrite === true);
-    this.out = createWriteStream(path, { fd });
-    this.out.on('error', (err) => {
-      if (this.failed === undefined) options.onError?.(err);
-      this.failed ??= err;
-      for (const w of this.drainWaiters.splice(0)) w();
-    });
-    this.out.on('drain', () => { for (const w of this.drainWaiters.splice(0)) w(); });
+    this.out = new CaptureFileOutput(openCaptureFile(path, options.overwrite === true), { onError: options.onError });
     const header: PcapngHeaderRecord = { format: PCAPNG_CAPTURE_FORMAT, version: PCAPNG_CAPTURE_VERSION, createdUs, tool };
     this.writeBlock([encodeSectionHeader([
       encodeOption(OPT_SHB_USERAPPL, Buffer.from(tool, 'utf8')),
       encodeOption(OPT_CUSTOM_BINARY_COPY, imapdbgPayload(PAYLOAD_HEADER, PCAPNG_CAPTURE_VERSION, Buffer.from(JSON.stringify(header), 'utf8'))),
-    ])], []);
+    ])]);
     this.writeBlock([encodeInterface([
       encodeOption(OPT_IF_NAME, Buffer.from('imapdbg-wire')),
       encodeOption(OPT_IF_DESCRIPTION, Buffer.from('IMAP bytes each peer sent, as forwarded (decrypted after TLS), on a synthetic TCP connection per session')),
-    ])], []);
+    ])]);
     this.writeBlock([encodeInterface([
       encodeOption(OPT_IF_NAME, Buffer.from('imapdbg-inflated')),
       encodeOption(OPT_IF_DESCRIPTION, Buffer.from('COMPRESS=DEFLATE sessions inflated: same hosts, client port XOR 0x8000')),
-    ])], []);
+    ])]);
     this.writeBlock([encodeInterface([
       encodeOption(OPT_IF_NAME, Buffer.from('imapdbg-delivered')),
       encodeOption(OPT_IF_DESCRIPTION, Buffer.from('sessions imapdbg changed (rules, intercept, scripts): the bytes each peer received, injected ones included; same hosts, client port XOR 0xC000')),
-    ])], []);
+    ])]);
   }
 
   /** The first write error, if any (a full disk must not take the proxy down: recording stops). */
   get error(): Error | undefined {
-    return this.failed;
+    return this.out.error;
   }
 
   get congested(): boolean {
-    return this.failed === undefined && this.out.writableLength > PCAPNG_HIGH_WATER;
+    return this.out.congested;
   }
 
   whenDrained(): Promise<void> {
-    if (!this.congested) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    return this.out.whenDrained();
   }
 
   handle(event: ProxyEvent): void {
-    if (this.failed || this.closing) return;
+    if (this.out.error || this.closing) return;
     switch (event.type) {
       case 'data':
         this.data(event.session, event.layer, event.direction, event.timeUs, event.bytes);
@@ -175,18 +176,14 @@ export class PcapngCaptureWriter implements EventSink {
   /** Write everything held back, the index, and close the file. */
   close(): Promise<void> {
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    if (!this.closing && !this.failed) {
+    if (!this.closing && !this.out.error) {
       this.flushHeld();
       this.flushPendingBlock();
       const index = Buffer.from(JSON.stringify(this.index.build()), 'utf8');
-      this.writeBlock([encodeCustomBlock(BLOCK_CUSTOM_NOCOPY, imapdbgPayload(PAYLOAD_INDEX, PCAPNG_CAPTURE_VERSION, index))], []);
+      this.writeBlock([encodeCustomBlock(BLOCK_CUSTOM_NOCOPY, imapdbgPayload(PAYLOAD_INDEX, PCAPNG_CAPTURE_VERSION, index))]);
     }
     this.closing = true;
-    return new Promise((resolve) => {
-      if (this.out.writableEnded || this.out.destroyed) { resolve(); return; }
-      this.out.end(() => resolve());
-      this.out.once('error', () => resolve());
-    });
+    return this.out.close();
   }
 
   private data(session: number, layer: Layer, direction: Direction, timeUs: number, bytes: Buffer): void {
@@ -195,7 +192,7 @@ export class PcapngCaptureWriter implements EventSink {
     const conn = this.connection(session, layer, timeUs);
     const options = this.takePendingOptions();
     const held: HeldPacket = { session, layer, direction, timeUs, conn, segments: conn.tcp.data(direction, bytes), options: options.options,
-      optionSessions: options.sessions, comments: new Map() };
+      optionSessions: options.sessions, comments: undefined };
     this.held = held;
     if (this.awaitingData.length > 0) {
       this.awaitingData = this.awaitingData.filter((w) => w.session !== session || w.direction !== direction
@@ -222,8 +219,7 @@ export class PcapngCaptureWriter implements EventSink {
     this.queue(stream, session);
     this.index.stream(stream);
     const options = this.takePendingOptions();
-    conn.tcp.handshake().forEach((seg, i) => this.writePacket(conn!, timeUs, seg, i === 0 ? options.options : [], session,
-      i === 0 ? options.sessions : new Set()));
+    conn.tcp.handshake().forEach((seg, i) => this.writePacket(conn!, timeUs, seg, i === 0 ? options : NO_OPTIONS, session));
     return conn;
   }
 
@@ -242,9 +238,9 @@ export class PcapngCaptureWriter implements EventSink {
         : end.by === 'server-closed' || end.by === 'proxy-shutdown' ? conn.tcp.finish('server')
           : conn.tcp.reset(end.side === 'client' ? 'client' : 'server');
       segments.forEach((seg) => {
-        const options = first ? this.takePendingOptions() : { options: [], sessions: new Set<number>() };
+        const options = first ? this.takePendingOptions() : NO_OPTIONS;
         first = false;
-        this.writePacket(conn, event.timeUs, seg, options.options, session, options.sessions);
+        this.writePacket(conn, event.timeUs, seg, options, session);
       });
     }
     this.sessions.delete(session);
@@ -265,6 +261,7 @@ export class PcapngCaptureWriter implements EventSink {
   private commentHeld(h: HeldPacket, lastByte: number, comments: string[]): boolean {
     const i = h.segments.findIndex((s) => lastByte >= s.streamOffset && lastByte < s.streamOffset + s.payload.length);
     if (i < 0) return false;
+    h.comments ??= new Map();
     h.comments.set(i, [...(h.comments.get(i) ?? []), ...comments]);
     return true;
   }
@@ -289,7 +286,8 @@ export class PcapngCaptureWriter implements EventSink {
   }
 
   /** The pending records as EPB custom options (each at most MAX_OPTION_RECORDS bytes of lines). */
-  private takePendingOptions(): { options: Buffer[]; sessions: Set<number> } {
+  private takePendingOptions(): PendingOptions {
+    if (this.pending.length === 0) return NO_OPTIONS;
     const sessions = new Set<number>();
     const options: Buffer[] = [];
     let batch: Buffer[] = [];
@@ -316,11 +314,12 @@ export class PcapngCaptureWriter implements EventSink {
     const h = this.held;
     if (!h) return;
     this.held = undefined;
-    h.segments.forEach((seg, i) => {
-      const comments = (h.comments.get(i) ?? []).map((c) => encodeOption(OPT_COMMENT, Buffer.from(c, 'utf8')));
-      this.writePacket(h.conn, h.timeUs, seg, i === 0 ? [...comments, ...h.options] : comments, h.session,
-        i === 0 ? h.optionSessions : new Set());
-    });
+    for (let i = 0; i < h.segments.length; i++) {
+      const comments = h.comments?.get(i)?.map((c) => encodeOption(OPT_COMMENT, Buffer.from(c, 'utf8')));
+      const options: PendingOptions = i > 0 ? (comments ? { options: comments, sessions: NO_OPTIONS.sessions } : NO_OPTIONS)
+        : comments ? { options: [...comments, ...h.options], sessions: h.optionSessions } : { options: h.options, sessions: h.optionSessions };
+      this.writePacket(h.conn, h.timeUs, h.segments[i], options, h.session);
+    }
   }
 
   private flushPendingBlock(): void {
@@ -332,19 +331,32 @@ export class PcapngCaptureWriter implements EventSink {
     this.writeBlock([encodeCustomBlock(BLOCK_CUSTOM_COPY, imapdbgPayload(PAYLOAD_RECORDS, METADATA_VERSION, body))], sessions);
   }
 
+  /**
+   * Held metadata goes out as a block once no event came for METADATA_IDLE_FLUSH_MS. The timer is
+   * not re-armed per event (a chunk of a big literal is an event): when it fires early it waits
+   * for the rest of the time since the last event.
+   */
   private armIdleFlush(): void {
     if (!this.held && this.pending.length === 0) return;
-    if (this.idleTimer) { this.idleTimer.refresh(); return; }
-    this.idleTimer = setTimeout(() => {
-      if (this.closing || this.failed) return;
+    this.lastEventMs = performance.now();
+    if (this.idleTimer) return;
+    const fire = (): void => {
+      const quiet = performance.now() - this.lastEventMs;
+      if (quiet < METADATA_IDLE_FLUSH_MS) {
+        this.idleTimer = setTimeout(fire, METADATA_IDLE_FLUSH_MS - quiet).unref();
+        return;
+      }
+      this.idleTimer = undefined;
+      if (this.closing || this.out.error) return;
       this.flushHeld();
       this.flushPendingBlock();
-    }, METADATA_IDLE_FLUSH_MS);
-    this.idleTimer.unref();
+    };
+    this.idleTimer = setTimeout(fire, METADATA_IDLE_FLUSH_MS).unref();
   }
 
   /** One EPB: [block head + packet headers] [payload, not copied] [padding, options, length]. */
-  private writePacket(conn: Connection, timeUs: number, seg: Segment, options: Buffer[], session: number, optionSessions: Set<number>): void {
+  private writePacket(conn: Connection, timeUs: number, seg: Segment, pending: PendingOptions, session: number): void {
+    const options = pending.options;
     const head = seg.headers;
     const caplen = head.length - EPB_HEAD + seg.payload.length;
     const padding = pad4(caplen) - caplen;
@@ -359,29 +371,31 @@ export class PcapngCaptureWriter implements EventSink {
     head.writeUInt32LE(timeUs % 0x100000000 >>> 0, 16);
     head.writeUInt32LE(caplen, 20);
     head.writeUInt32LE(caplen, 24);
-    const tail = Buffer.alloc(padding + optionBytes + 4);
+    const tail = Buffer.allocUnsafe(padding + optionBytes + 4);
+    tail.fill(0, 0, padding);
     let at = padding;
     for (const o of options) { o.copy(tail, at); at += o.length; }
+    tail.fill(0, at, tail.length - 4); // opt_endofopt, when there are options
     tail.writeUInt32LE(total, tail.length - 4);
     if (seg.payload.length > 0 && seg.streamOffset - conn.lastMark[seg.from] >= MARK_EVERY) {
       conn.lastMark[seg.from] = seg.streamOffset;
       this.index.mark(conn.session, conn.layer, seg.from === 'client' ? 'c' : 's', seg.streamOffset, this.position);
     }
-    const sessions = optionSessions.size === 0 ? [session] : [session, ...optionSessions];
-    this.writeBlock(seg.payload.length > 0 ? [head, seg.payload, tail] : [head, tail], sessions);
+    const start = this.position;
+    this.out.write(head);
+    if (seg.payload.length > 0) this.out.write(seg.payload);
+    this.out.write(tail);
+    this.position += head.length + seg.payload.length + tail.length;
+    this.index.note(start, this.position, session, pending.sessions);
   }
 
-  private writeBlock(parts: Buffer[], sessions: Iterable<number>): void {
-    if (!this.corked) {
-      this.corked = true;
-      this.out.cork();
-      process.nextTick(() => { this.corked = false; this.out.uncork(); });
-    }
+  /** A block that belongs to no session (the file's head) or to those of the metadata it carries. */
+  private writeBlock(parts: Buffer[], sessions?: ReadonlySet<number>): void {
     const start = this.position;
     for (const p of parts) {
       this.out.write(p);
       this.position += p.length;
     }
-    this.index.note(start, this.position, sessions);
+    if (sessions) for (const id of sessions) this.index.note(start, this.position, id);
   }
 }

@@ -50,17 +50,20 @@ export class SessionIndexBuilder {
     side.marks.push([streamOffset, fileOffset]);
   }
 
-  /** A block at [start, end) holds something of each of `sessions`. */
-  note(start: number, end: number, sessions: Iterable<number>): void {
-    for (const id of new Set(sessions)) {
-      let ranges = this.sessions.get(id);
-      if (ranges === 'too-many') continue;
-      if (!ranges) { ranges = []; this.sessions.set(id, ranges); }
-      const last = ranges[ranges.length - 1];
-      if (last && last[1] === start) last[1] = end;
-      else if (ranges.length >= MAX_RANGES_PER_SESSION) this.sessions.set(id, 'too-many');
-      else ranges.push([start, end]);
-    }
+  /** A block at [start, end) holds something of `session`, and of each of `others` (metadata it carries). */
+  note(start: number, end: number, session: number, others?: ReadonlySet<number>): void {
+    this.noteOne(start, end, session);
+    if (others) for (const id of others) if (id !== session) this.noteOne(start, end, id);
+  }
+
+  private noteOne(start: number, end: number, id: number): void {
+    let ranges = this.sessions.get(id);
+    if (ranges === 'too-many') return;
+    if (!ranges) { ranges = []; this.sessions.set(id, ranges); }
+    const last = ranges[ranges.length - 1];
+    if (last && last[1] === start) last[1] = end;
+    else if (ranges.length >= MAX_RANGES_PER_SESSION) this.sessions.set(id, 'too-many');
+    else ranges.push([start, end]);
   }
 
   build(): CaptureIndex {
