@@ -70,12 +70,14 @@ Examples:
   then set 127.0.0.1:1080 as the mail client's SOCKS5 proxy (remote DNS): every account is seen as
   it is, under its real server name; ports 143/993 are IMAP, other ports (SMTP...) opaque sessions.
   imapdbg proxy --route 127.0.0.1:1143=imap.a.example:143 --route 127.0.0.1:1993=imap.b.example:993`)
-    .action(async (opts: ProxyOptions) => runProxy(opts));
+    .action(async (opts: ProxyOptions, cmd: Command) => runProxy(opts, cmd.getOptionValueSource('listen') === 'cli'));
 }
 
-async function runProxy(opts: ProxyOptions): Promise<void> {
+async function runProxy(opts: ProxyOptions, listenGiven: boolean): Promise<void> {
   const frontEnds = wantsFrontEnds(opts);
   if (!opts.upstream && !frontEnds) throw new UsageError('--upstream HOST:PORT is required (the real IMAP server), or --socks HOST:PORT, or --route LISTEN=SERVER');
+  // Ignoring it silently would leave the user wondering why nothing listens there.
+  if (!opts.upstream && listenGiven) throw new UsageError('--listen goes with --upstream; --socks HOST:PORT and --route LISTEN=SERVER name their own listening addresses');
   let listen, upstream;
   try {
     listen = parseHostPort(opts.listen, '--listen');

@@ -119,6 +119,8 @@ test('--route usage errors: a clear line, exit 2', async () => {
     [['--socks', '127.0.0.1:0', '--tls'], /do not go with --socks or --route: the server port decides/],
     [['--socks', '127.0.0.1:0', '--socks-auth', 'nocolon'], /--socks-auth must be USER:PASSWORD/],
     [['--socks', '127.0.0.1:0', '--resolve', 'name=not-an-ip'], /--resolve must be NAME=ADDRESS/],
+    [['--socks', '127.0.0.1:0', '--listen', '127.0.0.1:1143'], /--listen goes with --upstream/],
+    [['--route', '127.0.0.1:0=127.0.0.1:143', '--listen', '127.0.0.1:1143'], /--listen goes with --upstream/],
   ] as const) {
     const r = await runImapdbg(['proxy', '--headless', ...args]);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);

@@ -16,7 +16,9 @@ export interface ImapdbgProcess {
 
 /** Start `imapdbg proxy ARGS --listen 127.0.0.1:0` and wait (bounded) until it listens. */
 export async function startImapdbgProxy(args: string[], timeoutMs = 10_000): Promise<ImapdbgProcess> {
-  const child = spawn(process.execPath, [BIN, 'proxy', '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // --socks and --route name their own listening addresses (and refuse --listen without --upstream).
+  const listen = args.includes('--socks') || args.includes('--route') ? [] : ['--listen', '127.0.0.1:0'];
+  const child = spawn(process.execPath, [BIN, 'proxy', ...listen, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d; });
