@@ -57,3 +57,17 @@ export function classifyServerLine(text: string): ServerLine {
 export function isGreeting(line: ServerLine): boolean {
   return line.kind === 'untagged' && (line.verb === 'OK' || line.verb === 'PREAUTH' || line.verb === 'BYE');
 }
+
+/**
+ * End (exclusive) of the quoted string that starts at `pos` (RFC 3501 9 `quoted`: `\` escapes the
+ * next character); the text's length when it is not closed.
+ */
+export function quotedStringEnd(text: string, pos: number): number {
+  let i = pos + 1;
+  while (i < text.length) {
+    if (text[i] === '\\') i += 2;
+    else if (text[i] === '"') return i + 1;
+    else i += 1;
+  }
+  return text.length;
+}

@@ -1,4 +1,5 @@
 import type { FramePart, SecretSpan } from './frame';
+import { quotedStringEnd } from './line-syntax';
 
 /**
  * Which argument of a command is a secret: LOGIN's password (RFC 3501 6.2.3) and AUTHENTICATE's
@@ -75,11 +76,5 @@ function tokenEnd(text: string, pos: number): number {
     const sp = text.indexOf(' ', pos);
     return sp === -1 ? text.length : sp;
   }
-  let i = pos + 1;
-  while (i < text.length) {
-    if (text[i] === '\\') i += 2;
-    else if (text[i] === '"') return i + 1;
-    else i += 1;
-  }
-  return text.length;
+  return quotedStringEnd(text, pos);
 }

@@ -1,4 +1,5 @@
 import type { Frame } from '../../imap/frame';
+import { quotedStringEnd } from '../../imap/line-syntax';
 
 /**
  * Where mailbox names are in the frames of one direction of a session, for pseudonymization: the
@@ -95,15 +96,7 @@ function firstLineText(frame: Frame): string {
 
 /** End of the token at `pos`: a quoted string with its escapes, a parenthesized list, or up to the next space. */
 function tokenEnd(text: string, pos: number): number {
-  if (text[pos] === '"') {
-    let i = pos + 1;
-    while (i < text.length) {
-      if (text[i] === '\\') i += 2;
-      else if (text[i] === '"') return i + 1;
-      else i += 1;
-    }
-    return text.length;
-  }
+  if (text[pos] === '"') return quotedStringEnd(text, pos);
   if (text[pos] === '(') {
     let depth = 0;
     for (let i = pos; i < text.length; i++) {
