@@ -86,9 +86,11 @@ export class CaptureFileOutput {
     this.flush();
     this.ending = true;
     return new Promise((resolve) => {
-      if (this.out.writableEnded || this.out.destroyed) { resolve(); return; }
-      this.out.end(() => resolve());
-      this.out.once('error', () => resolve());
+      if (this.out.closed) { resolve(); return; }
+      // 'close' comes after 'finish' or 'error' (autoDestroy), so a write error is recorded by then;
+      // end()'s own callback may run before the 'error' listener has.
+      this.out.once('close', () => resolve());
+      if (!this.out.writableEnded) this.out.end();
     });
   }
 
