@@ -1,5 +1,4 @@
-import type { Direction, Frame } from '../imap/frame';
-import { IdleTracker } from '../imap/idle-tracker';
+import type { Annotation, Direction, Frame } from '../imap/frame';
 import type { ChangeSource } from '../imap/intervention';
 import { maskClientBytes } from '../imap/secret-mask';
 import { oneLineText } from '../imap/terminal-text';
@@ -49,15 +48,14 @@ const FORWARD: StageResult = Object.freeze({ verdict: Object.freeze({ kind: 'for
 
 /**
  * Runs a script's hooks for one session (issue 11). Hooks are called synchronously, in order:
- * `onIdlePhase` for each IDLE phase the frame starts (from this stage's own IdleTracker, so it
- * needs the frames of both directions), then `onFrame`. Their actions become the frame's verdict
+ * `onIdlePhase` for each IDLE phase the frame starts (the session model's IdleTracker annotates
+ * every frame before the executor hands it on), then `onFrame`. Their actions become the frame's verdict
  * and session commands; the first frame action wins. A hook that returns a promise holds the
  * frame until it settles or `hookTimeoutMs` passes. A hook that throws, rejects, times out or
  * returns something that is not an action changes nothing: the frame goes on unchanged and a
  * `report` command records a `hook-error` (rate-limited).
  */
 export class ScriptStage implements FrameStage {
-  private readonly idle = new IdleTracker();
   private sessionView: ScriptSessionView = Object.freeze({ id: 0 });
   private readonly sessionData: Record<string, unknown> = {};
   private emit: ((commands: SessionCommand[]) => void) | undefined;
@@ -94,10 +92,10 @@ export class ScriptStage implements FrameStage {
 
   onFrame(frame: Frame, bytes: Buffer, context: StageContext): StageResult {
     if (this.sessionView.id !== context.session) this.sessionView = Object.freeze({ id: context.session });
-    // The tracker sees every frame, hooked or not, so its phases stay right.
-    const phases = this.idle.observe(frame);
+    // The session model's IdleTracker annotated the frame before the executor handed it on.
+    const phases = frame.annotations;
     const hooks = this.runner.script.hooks;
-    const onIdlePhase = phases.length > 0 ? hooks.onIdlePhase : undefined;
+    const onIdlePhase = hooks.onIdlePhase && phases.some(isIdlePhase) ? hooks.onIdlePhase : undefined;
     const onFrame = hooks.onFrame;
     if (!onFrame && !onIdlePhase) return FORWARD;
     let view: ScriptFrameView | undefined;
@@ -312,4 +310,8 @@ function scriptLine(stack: string, scriptPath: string): string {
 function bounded(text: string, max: number): string {
   const line = oneLineText(text);
   return line.length > max ? `${line.slice(0, max)}...` : line;
+}
+
+function isIdlePhase(a: Annotation): boolean {
+  return a.kind === 'phase' && a.phase.startsWith('idle-');
 }

@@ -33,6 +33,8 @@ export function runStage(stage: FrameStage, dialog: string, session = 1): StageR
     const stream = Buffer.concat(streams[frame.direction]);
     const bytes = stream.subarray(frame.offset, frame.offset + frame.length);
     const phases = idle.observe(frame);
+    // As the session model does before the executor sees a frame: the IDLE phases ride on it.
+    for (const a of phases) frame.annotations.push(a);
     const inIdle = idle.phase.kind !== 'none' || phases.some((a) => a.kind === 'phase' && a.phase === 'idle-ended');
     const result = stage.onFrame(frame, bytes, { session, inIdle, text: () => frameText(frame, { revealSecrets: false }) });
     run.frames.push({ frame, line: `${frame.direction === 'client' ? 'C' : 'S'}: ${frameText(frame, { revealSecrets: true })}`, result });
