@@ -56,8 +56,11 @@ export type ProxyEvent =
    * what the frames' offsets then count; `delivered` what imapdbg wrote to the other peer, recorded
    * only in a session whose conversation imapdbg changes (rules, intercept, scripts), injected
    * bytes included.
+   * `bytes` is lent for the call only (the proxy reads into a reused buffer): a sink that keeps
+   * them must copy them. `insideLiteral`: every byte lies within one literal body that goes on
+   * past them, so no frame ends here and nothing more will be said about these bytes.
    */
-  | { type: 'data'; session: number; direction: Direction; timeUs: number; bytes: Buffer; layer: DataLayer }
+  | { type: 'data'; session: number; direction: Direction; timeUs: number; bytes: Buffer; layer: DataLayer; insideLiteral?: boolean }
   /** A change imapdbg made to the conversation because the user asked (rule, intercept, script). */
   | { type: 'intervention'; session: number; timeUs: number; intervention: Intervention }
   | { type: 'frame'; frame: Frame }

@@ -1,10 +1,11 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { EventSink } from '../imap/events';
 import type { FrameAnnotator } from '../imap/session-model';
 import type { FramerLimits } from '../imap/direction-framer';
 import { formatHostPort, listenOn, type HostPort } from './address';
 import { nowUs } from './clock';
 import { ProxySession, type FlowControl, type ProxySessionOptions } from './proxy-session';
+import { connectLending } from './lent-reads';
 
 /** Inactivity limit default: IDLE may sit silent for 29 minutes (RFC 2177), so never less than 31. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 31 * 60 * 1000;
@@ -113,5 +114,5 @@ export class ProxyServer {
 }
 
 function plainConnect(upstream: HostPort): Socket {
-  return connect({ host: upstream.host, port: upstream.port, allowHalfOpen: true });
+  return connectLending({ host: upstream.host, port: upstream.port, allowHalfOpen: true });
 }

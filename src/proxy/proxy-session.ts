@@ -11,6 +11,7 @@ import { errorLine, oneLine } from './error-line';
 import { FrameGate, type GateHost } from './frame-gate';
 import { DEFAULT_INFLATE_BOUNDS, SessionInflation, type InflateBounds } from './compress-layer';
 import type { LayerCommand, SessionLayer } from './session-layer';
+import { lentReadsOf, type LentChunkFate } from './lent-reads';
 
 /** Something that can ask the proxy to stop reading for a while (the capture writer when the disk lags). */
 export interface FlowControl {
@@ -100,6 +101,8 @@ export class ProxySession {
   private readonly decoders: Partial<Record<Direction, StreamDecoder>> = {};
   /** Present when the session has stages: the executor of what they decide. */
   private readonly gate: FrameGate | undefined;
+  /** Set when a write kept a reference to the chunk it was given (see receiveLent). */
+  private chunkKept = false;
 
   constructor(client: Socket, private readonly options: ProxySessionOptions) {
     const out = options.sink;
@@ -242,7 +245,7 @@ export class ProxySession {
       if (this.model.literalRemaining(direction) > rest.length) {
         // Wholly inside a literal body: no frame can complete here, so no layer can change at
         // this chunk. Forward first; counting and digesting the body can wait.
-        this.forward(direction, rest, timeUs);
+        this.forward(direction, rest, timeUs, true);
         this.model.push(direction, rest, timeUs);
         return;
       }
@@ -261,9 +264,25 @@ export class ProxySession {
     }
   }
 
+  /**
+   * A chunk the socket lent (lent-reads.ts): valid only during this call, so whatever keeps bytes
+   * (a gate, a decoder, a layer at its boundary) gets a copy; the rest is forwarded from the lent
+   * buffer itself, and the socket is told when a write kept it.
+   */
+  private receiveLent(direction: Direction, chunk: Buffer): LentChunkFate {
+    if (this.gate || this.decoders[direction]) {
+      this.receive(direction, Buffer.from(chunk));
+      return 'released';
+    }
+    this.chunkKept = false;
+    this.receive(direction, chunk);
+    return this.chunkKept ? 'kept' : 'released';
+  }
+
   /** A layer's boundary frame: let it decide, carry out its commands; true when it took `rest`. */
   private atBoundary(hit: { layer: SessionLayer; frame: Frame }, direction: Direction, rest: Buffer): boolean {
-    const decision = hit.layer.atBoundary(hit.frame, direction, rest);
+    // A copy: the layer may keep the rest across a handshake, and the chunk may be lent.
+    const decision = hit.layer.atBoundary(hit.frame, direction, Buffer.from(rest));
     for (const command of decision.commands) this.execute(command);
     return decision.consumed;
   }
@@ -377,7 +396,13 @@ export class ProxySession {
     const onError = (err: NodeJS.ErrnoException): void => this.onError(direction, err);
     const onClose = (): void => this.onSocketClose(direction);
     socket.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
-    this.detachers[direction] = () => { socket.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose); };
+    const lent = lentReadsOf(socket);
+    this.detachers[direction] = () => {
+      lent?.withdraw();
+      socket.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    };
+    // A socket that reads into a lent buffer calls back instead of emitting 'data'.
+    if (lent?.lendTo((chunk) => this.receiveLent(direction, chunk), onData) && this.pausedFor[direction].size === 0) socket.resume();
     if (this.gate) this.gate.pumpAll();
     if (socket.destroyed) {
       // It failed while it was set up (a reset during the other side's handshake): its 'error' and
@@ -391,11 +416,11 @@ export class ProxySession {
     }
   }
 
-  private forward(direction: Direction, part: Buffer, timeUs: number): void {
+  private forward(direction: Direction, part: Buffer, timeUs: number, insideLiteral = false): void {
     if (part.length === 0 || !this.write(direction, part, timeUs)) return;
     this.bytes[direction] += part.length;
     // Recorded after the write: the capture never stands between a byte and its peer.
-    this.options.sink.handle({ type: 'data', session: this.id, direction, timeUs, bytes: part, layer: 'wire' });
+    this.options.sink.handle({ type: 'data', session: this.id, direction, timeUs, bytes: part, layer: 'wire', insideLiteral });
     this.checkCapture(direction);
   }
 
@@ -409,8 +434,12 @@ export class ProxySession {
         `${part.length} bytes from the ${direction} were not delivered: the ${other(direction)} side is already closed`), timeUs);
       return false;
     }
+    const queued = target.writableLength;
+    const accepted = target.write(part);
+    // Not written at once: the socket keeps `part` until it is (a lent chunk must then be given up).
+    if (target.writableLength > queued) this.chunkKept = true;
     // Several writes may return false before one 'drain': one pause and one listener are enough.
-    if (!target.write(part) && !this.pausedFor[direction].has('peer-backpressure')) {
+    if (!accepted && !this.pausedFor[direction].has('peer-backpressure')) {
       this.pause(direction, 'peer-backpressure');
       target.once('drain', () => this.resume(direction, 'peer-backpressure'));
     }

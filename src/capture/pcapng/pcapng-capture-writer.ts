@@ -24,6 +24,8 @@ const MAX_OPTION_RECORDS = 60_000;
 const MAX_PENDING_RECORDS = 256 * 1024;
 /** EPB fixed part: type, length, interface, timestamp (2), captured and original length. */
 const EPB_HEAD = 28;
+/** A held packet's bytes are copied into one reused buffer up to this size (a bigger chunk gets its own copy). */
+const HELD_COPY_MAX = 1024 * 1024;
 /** A finding comment longer than this is cut (peers' text is bounded before it is stored). */
 const MAX_COMMENT = 1000;
 
@@ -78,8 +80,8 @@ export interface PcapngWriterOptions {
 /**
  * Writes the event stream as a pcapng capture (pcapng-format.ts), block by block as events happen:
  * a killed process leaves a file that tshark and imapdbg read up to its last whole block. Packet
- * payloads are written from the event's own buffer (no copy): one header buffer before, one small
- * trailer after, gathered by the stream into writev calls. Created 0600, exclusively unless
+ * payloads are copied once, into the output's slabs (capture-file-output.ts), with their header
+ * before and a small trailer after. Created 0600, exclusively unless
  * `overwrite`, never through a symbolic link (capture-writer.ts openCaptureFile): it holds the raw
  * bytes, secrets included.
  */
@@ -89,6 +91,7 @@ export class PcapngCaptureWriter implements EventSink {
   private readonly sessions = new Map<number, SessionInfo>();
   private readonly connections = new Map<string, Connection>();
   private held: HeldPacket | undefined;
+  private heldBuffer = Buffer.alloc(0);
   private pending: Array<{ line: Buffer; session: number }> = [];
   private pendingBytes = 0;
   private readonly index = new SessionIndexBuilder();
@@ -139,7 +142,7 @@ export class PcapngCaptureWriter implements EventSink {
     if (this.out.error || this.closing) return;
     switch (event.type) {
       case 'data':
-        this.data(event.session, event.layer, event.direction, event.timeUs, event.bytes);
+        this.data(event.session, event.layer, event.direction, event.timeUs, event.bytes, event.insideLiteral === true);
         break;
       case 'session-open':
         this.flushHeld();
@@ -186,18 +189,32 @@ export class PcapngCaptureWriter implements EventSink {
     return this.out.close();
   }
 
-  private data(session: number, layer: Layer, direction: Direction, timeUs: number, bytes: Buffer): void {
+  private data(session: number, layer: Layer, direction: Direction, timeUs: number, bytes: Buffer, insideLiteral: boolean): void {
     this.flushHeld();
     if (bytes.length === 0) return;
     const conn = this.connection(session, layer, timeUs);
     const options = this.takePendingOptions();
-    const held: HeldPacket = { session, layer, direction, timeUs, conn, segments: conn.tcp.data(direction, bytes), options: options.options,
-      optionSessions: options.sessions, comments: undefined };
+    if (insideLiteral && !this.awaitingData.some((w) => w.session === session && w.direction === direction)) {
+      // The middle of a literal: no frame ends here, so no finding will come for these packets.
+      conn.tcp.data(direction, bytes).forEach((seg, i) => this.writePacket(conn, timeUs, seg, i === 0 ? options : NO_OPTIONS, session));
+      return;
+    }
+    // Held until the next event: a copy, as the bytes are lent for this call only (events.ts).
+    const held: HeldPacket = { session, layer, direction, timeUs, conn, segments: conn.tcp.data(direction, this.heldCopy(bytes)),
+      options: options.options, optionSessions: options.sessions, comments: undefined };
     this.held = held;
     if (this.awaitingData.length > 0) {
       this.awaitingData = this.awaitingData.filter((w) => w.session !== session || w.direction !== direction
         || !this.commentHeld(held, w.lastByte, w.comments));
     }
+  }
+
+  /** A copy of bytes to hold back, in a buffer reused from one held packet to the next (one is held at most). */
+  private heldCopy(bytes: Buffer): Buffer {
+    if (bytes.length > HELD_COPY_MAX) return Buffer.from(bytes);
+    if (this.heldBuffer.length < bytes.length) this.heldBuffer = Buffer.allocUnsafeSlow(Math.max(bytes.length, 64 * 1024));
+    bytes.copy(this.heldBuffer);
+    return this.heldBuffer.subarray(0, bytes.length);
   }
 
   /** The connection of a session's layer, opened (records + handshake) on first use. */

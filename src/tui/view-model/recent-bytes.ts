@@ -30,7 +30,7 @@ export class RecentBytes implements ByteSource {
       this.rings.set(key, ring);
       this.forgetOldSessions();
     }
-    ring.chunks.push(event.bytes);
+    ring.chunks.push(Buffer.from(event.bytes)); // a copy: the proxy lends its read buffer for the event only
     ring.held += event.bytes.length;
     while (ring.held - ring.chunks[0].length >= this.perDirection) {
       const dropped = ring.chunks.shift() as Buffer;

@@ -1,0 +1,115 @@
+// The server's socket reads into one reused buffer (lent-reads.ts, issue 10). Whatever keeps a lent
+// chunk past the call must have a copy: a socket write that could not finish at once (the client
+// reads slowly), the capture writer (it writes later, and holds the last packet back for findings),
+// a layer at its boundary. A mistake shows as bytes overwritten by a later read, so the bytes
+// here differ from one read to the next and are compared whole, at the client and in the capture.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { PcapngCaptureWriter } from '../../src/capture/pcapng/pcapng-capture-writer';
+import { EventBus } from '../../src/imap/events';
+import { LENT_READ_BYTES, LentReads } from '../../src/proxy/lent-reads';
+import { ProxyServer } from '../../src/proxy/proxy-server';
+import { readPcapng, streamBytes, tmpDir } from '../capture/pcapng/pcapng-support';
+
+test('a kept chunk is left to its keeper: the next read gets a fresh buffer; a released one is reused', () => {
+  const lent = new LentReads();
+  const first = lent.next();
+  const fates: Array<'kept' | 'released'> = ['released', 'kept'];
+  const seen: Buffer[] = [];
+  lent.lendTo((chunk) => { seen.push(chunk); return fates.shift() ?? 'released'; }, () => assert.fail('nothing came early'));
+  first.write('abc');
+  assert.equal(lent.read(3, first), true);
+  assert.equal(lent.next(), first, 'released: the same buffer again');
+  assert.equal(lent.read(3, first), true);
+  assert.notEqual(lent.next(), first, 'kept: a new buffer for the next read');
+  assert.equal(lent.next().length, LENT_READ_BYTES);
+  assert.deepEqual(seen.map((c) => c.toString()), ['abc', 'abc']);
+});
+
+test('a read before any reader is copied and pauses the socket; the reader gets it first', () => {
+  const lent = new LentReads();
+  const buffer = lent.next();
+  buffer.write('early');
+  assert.equal(lent.read(5, buffer), false, 'pause: nobody reads yet');
+  buffer.write('XXXXX'); // the buffer is reused: the copy must not change
+  const owned: string[] = [];
+  assert.equal(lent.lendTo(() => 'released', (chunk) => owned.push(chunk.toString())), true, 'the caller resumes the socket');
+  assert.deepEqual(owned, ['early']);
+});
+
+/** `total` bytes in which every 1000-byte block differs (a block number), as literal bodies. */
+function patterned(total: number): Buffer {
+  const out = Buffer.alloc(total);
+  for (let at = 0, n = 0; at < total; at += 1000, n++) out.write(`${String(n).padStart(12, '0')}`.repeat(84).slice(0, Math.min(1000, total - at)), at, 'latin1');
+  return out;
+}
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+test('a slow client and a recording proxy: every byte arrives and is recorded as sent', async () => {
+  const dir = tmpDir();
+  const body = patterned(8 * 1024 * 1024);
+  const head = Buffer.from(`* OK ready\r\n* 1 FETCH (BODY[] {${body.length}}\r\n`);
+  const tail = Buffer.from(')\r\n* 2 FETCH (FLAGS (\\Seen))\r\n');
+  const sent = Buffer.concat([head, body, tail]);
+  // The client reads only while the server is blocked: every buffer on the way is full then, so
+  // the proxy's writes to the client stay queued while it goes on reading small chunks from the
+  // server into the lent buffer (a queued write below the socket's high-water mark does not pause).
+  let blocked: () => void = () => undefined;
+  let serverBlocked = false;
+  const upstream = net.createServer((s) => {
+    // Small writes of odd sizes, one per turn: the proxy's reads are small too. Reads end
+    // mid-line and mid-literal.
+    let at = 0;
+    const step = (): void => {
+      serverBlocked = false;
+      if (at >= sent.length) { s.end(); serverBlocked = true; blocked(); return; }
+      const n = Math.min(1777 + (at % 3000), sent.length - at);
+      const ok = s.write(sent.subarray(at, at + n));
+      at += n;
+      if (ok) { setImmediate(step); return; }
+      s.once('drain', step);
+      serverBlocked = true;
+      blocked();
+    };
+    step();
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  const file = path.join(dir, 'slow.pcapng');
+  const writer = new PcapngCaptureWriter(file, 'test', Date.now() * 1000);
+  const bus = new EventBus().add(writer);
+  const proxy = new ProxyServer({ listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: (upstream.address() as net.AddressInfo).port }, sink: bus, flow: writer });
+  const { port } = await proxy.listen();
+  let pauses = 0;
+  try {
+    const client = net.connect({ port, host: '127.0.0.1' });
+    client.pause();
+    const chunks: Buffer[] = [];
+    let got = 0;
+    blocked = () => client.resume();
+    client.on('data', (d: Buffer) => {
+      chunks.push(d);
+      got += d.length;
+      // After each 512 KiB, stop until the server is blocked again (go on if it is already).
+      if (got % (512 * 1024) < d.length) {
+        client.pause();
+        pauses++;
+        if (serverBlocked) setImmediate(() => client.resume());
+      }
+    });
+    client.pause();
+    await new Promise<void>((resolve, reject) => { client.once('end', resolve); client.once('error', reject); });
+    client.destroy();
+    assert.ok(pauses > 4, `the client paused ${pauses} times`);
+    assert.equal(sha(Buffer.concat(chunks)), sha(sent), 'the client got exactly what the server sent');
+  } finally {
+    await proxy.close();
+    await new Promise<void>((r) => upstream.close(() => r()));
+    await writer.close();
+  }
+  const { events } = await readPcapng(file);
+  assert.equal(sha(streamBytes(events, 1, 'server')), sha(sent), 'the capture holds exactly what the server sent');
+});
