@@ -30,7 +30,7 @@ export function sampleConversation(session = 1): Frame[] {
     f('client', 'command', 'a2 SELECT INBOX'),
     f('server', 'untagged', '* 3 EXISTS'),
     f('server', 'tagged', 'a2 OK [READ-WRITE] done', { annotations: [{ kind: 'pair', commandSeq: 4, command: 'SELECT', latencyUs: 900 }] }),
-    f('client', 'command', 'a3 IDLE', { annotations: [{ kind: 'phase', phase: 'idle-requested' }] }),
+    f('client', 'command', 'a3 IDLE', { annotations: [{ kind: 'phase', phase: 'idle-requested', detail: { tag: 'a3' } }] }),
     f('server', 'continuation', '+ idling'),
     f('server', 'untagged', '* 4 EXISTS'),
     f('client', 'idle-done', 'DONE'),
