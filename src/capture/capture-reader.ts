@@ -1,4 +1,6 @@
 import type { ProxyEvent } from '../imap/events';
+import type { Annotation } from '../imap/frame';
+import { checkedAnnotation } from './annotation-shape';
 import { CAPTURE_FORMAT, CAPTURE_VERSION, directionOf, layerOf, type CaptureRecord, type HeaderRecord } from './format';
 import { checkedIntervention, checkedSource } from './intervention-shape';
 import { upgradeRecord } from './format-upgrade';
@@ -159,8 +161,11 @@ function toEvent(record: CaptureRecord, path: string, lineNo: number): ProxyEven
       if (intervention === undefined) throw new CaptureError(`${path}:${lineNo}: change record without c.action, c.source, c.toward (client|server) and c.detail`);
       return intervention === 'unknown' ? undefined : { type: 'intervention', session: record.s, timeUs: record.t, intervention };
     }
-    case 'frame':
-      return { type: 'frame', frame: record.f };
+    case 'frame': {
+      // The frame's annotations are checked here, at the boundary: consumers trust a typed phase.
+      const annotations = (record.f.annotations as unknown[]).map(checkedAnnotation).filter((x): x is Annotation => x !== undefined);
+      return { type: 'frame', frame: { ...record.f, annotations } };
+    }
     case 'session-open':
       return { type: 'session-open', session: record.session };
     case 'finding':

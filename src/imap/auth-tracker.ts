@@ -1,6 +1,7 @@
 import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import type { Annotation, Frame } from './frame';
 import { commandArguments, firstLine, responseCode } from './frame-facts';
+import { phaseMaker, type PhaseAnnotationOf, type PhaseSpecs } from './phase-detail';
 import { decodeSaslBase64, SASL_LINE_MAX } from './sasl/sasl-base64';
 import type { SaslDecoder } from './sasl/sasl-decoder';
 import { saslDecoderFor } from './sasl/sasl-decoders';
@@ -13,6 +14,27 @@ export type AuthPhase =
   | { kind: 'login'; tag: string }
   /** `tag AUTHENTICATE mechanism [initial-response]` sent (RFC 3501 6.2.2, SASL-IR RFC 4959). */
   | { kind: 'sasl'; tag: string; mechanism: string; initialResponse: boolean; rounds: number; cancelled: boolean };
+
+/**
+ * The authentication phases and their detail fields. None carries a credential or its length; a
+ * `sasl` phase adds the fields its mechanism's decoder shows (sasl/), secrets masked.
+ */
+export const AUTH_PHASES = {
+  'auth-started': { tag: 'string', method: ['LOGIN', 'AUTHENTICATE'], mechanism: 'string?', saslIr: 'boolean?' },
+  'auth-challenge': { tag: 'string', round: 'number', empty: 'boolean' },
+  'auth-response': { tag: 'string', round: 'number' },
+  'auth-cancelled': { tag: 'string', round: 'number' },
+  'sasl': { tag: 'string', from: ['client', 'server'], round: 'number', '*': 'primitive' },
+  'auth-succeeded': { tag: 'string?', method: ['LOGIN', 'AUTHENTICATE', 'PREAUTH'], mechanism: 'string?', rounds: 'number?' },
+  'auth-failed': {
+    tag: 'string', method: ['LOGIN', 'AUTHENTICATE'], mechanism: 'string?', rounds: 'number?', status: 'string', code: 'string?', cancelled: 'boolean?',
+  },
+} as const satisfies PhaseSpecs;
+
+/** An authentication phase annotation (AuthTracker). */
+export type AuthPhaseAnnotation = PhaseAnnotationOf<typeof AUTH_PHASES>;
+
+const phase = phaseMaker<typeof AUTH_PHASES>();
 
 /**
  * Annotates LOGIN and AUTHENTICATE: `auth-started` (method or SASL mechanism, whether the SASL-IR
@@ -53,7 +75,7 @@ export class AuthTracker implements FrameAnnotator {
         const initialResponse = initial !== undefined;
         this.state = { kind: 'sasl', tag, mechanism, initialResponse, rounds: 0, cancelled: false };
         this.decoder = saslDecoderFor(mechanism);
-        const out = [phase('auth-started', { tag, method: 'AUTHENTICATE', mechanism, saslIr: initialResponse })];
+        const out: Annotation[] = [phase('auth-started', { tag, method: 'AUTHENTICATE', mechanism, saslIr: initialResponse })];
         if (initial !== undefined && !lineTruncated(frame)) out.push(...this.decode('client', tag, 0, initial));
         return out;
       }
@@ -65,7 +87,7 @@ export class AuthTracker implements FrameAnnotator {
         st.cancelled = true;
         return [phase('auth-cancelled', { tag: st.tag, round: st.rounds })];
       }
-      const out = [phase('auth-response', { tag: st.tag, round: st.rounds })];
+      const out: Annotation[] = [phase('auth-response', { tag: st.tag, round: st.rounds })];
       if (!lineTruncated(frame)) out.push(...this.decode('client', st.tag, st.rounds, firstLine(frame)));
       return out;
     }
@@ -99,7 +121,7 @@ export class AuthTracker implements FrameAnnotator {
     if (frame.kind === 'continuation' && st.kind === 'sasl') {
       st.rounds += 1;
       // `+` alone or `+ ` with nothing after it is an empty challenge (PLAIN's first step).
-      const out = [phase('auth-challenge', { tag: st.tag, round: st.rounds, empty: firstLine(frame).trim() === '+' })];
+      const out: Annotation[] = [phase('auth-challenge', { tag: st.tag, round: st.rounds, empty: firstLine(frame).trim() === '+' })];
       const data = firstLine(frame).slice(2);
       if (data.trim() !== '' && !lineTruncated(frame)) out.push(...this.decode('server', st.tag, st.rounds, data));
       return out;
@@ -107,18 +129,18 @@ export class AuthTracker implements FrameAnnotator {
     if (frame.kind !== 'tagged' || frame.tag !== st.tag) return [];
     this.state = { kind: 'none' };
     this.decoder = undefined;
-    const detail: Record<string, string | number | boolean> = st.kind === 'login'
-      ? { tag: st.tag, method: 'LOGIN' }
-      : { tag: st.tag, method: 'AUTHENTICATE', mechanism: st.mechanism, rounds: st.rounds };
+    const detail = st.kind === 'login'
+      ? { tag: st.tag, method: 'LOGIN' as const }
+      : { tag: st.tag, method: 'AUTHENTICATE' as const, mechanism: st.mechanism, rounds: st.rounds };
     if (frame.verb === 'OK') {
       this.done = true;
       return [phase('auth-succeeded', detail)];
     }
-    detail.status = frame.verb ?? '';
     const code = responseCode(frame);
-    if (code !== undefined) detail.code = code.split(' ')[0];
-    if (st.kind === 'sasl' && st.cancelled) detail.cancelled = true;
-    return [phase('auth-failed', detail)];
+    return [phase('auth-failed', {
+      ...detail, status: frame.verb ?? '', ...(code !== undefined ? { code: code.split(' ')[0] } : {}),
+      ...(st.kind === 'sasl' && st.cancelled ? { cancelled: true } : {}),
+    })];
   }
 }
 
@@ -126,8 +148,4 @@ export class AuthTracker implements FrameAnnotator {
 function lineTruncated(frame: Frame): boolean {
   const first = frame.parts[0];
   return first?.type === 'line' && first.line.truncated;
-}
-
-function phase(name: string, detail: Record<string, string | number | boolean>): Annotation {
-  return { kind: 'phase', phase: name, detail };
 }

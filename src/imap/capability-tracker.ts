@@ -1,7 +1,25 @@
 import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import type { Annotation, Frame } from './frame';
 import { firstLine, pairedCommand, responseCode } from './frame-facts';
+import { phaseMaker, type PhaseAnnotationOf, type PhaseSpecs } from './phase-detail';
 import type { FrameAnnotator } from './session-model';
+
+/**
+ * The capability phases and their detail fields: where a list came from, the session's stage, its
+ * size and what changed since the last one (space-separated names); the list itself is in the frame.
+ */
+export const CAPABILITY_PHASES = {
+  'capabilities': {
+    via: 'string', stage: 'string', tls: 'boolean', count: 'number', ignored: 'number?', added: 'string?', removed: 'string?',
+  },
+  'capabilities-discarded': { after: ['STARTTLS'] },
+  'extensions-enabled': { enabled: 'string', added: 'string?', imap4rev2: 'boolean?' },
+} as const satisfies PhaseSpecs;
+
+/** A capability phase annotation (CapabilityTracker). */
+export type CapabilityPhaseAnnotation = PhaseAnnotationOf<typeof CAPABILITY_PHASES>;
+
+const phase = phaseMaker<typeof CAPABILITY_PHASES>();
 
 /** What the client may know of the server's capabilities at a point of the session. */
 export type CapabilityState =
@@ -74,7 +92,7 @@ export class CapabilityTracker implements FrameAnnotator, CapabilityView {
       // RFC 3501 6.2.1: after STARTTLS the client MUST discard cached capability information.
       this.tls = true;
       this.current = { kind: 'unknown', reason: 'discarded-after-starttls' };
-      out.push({ kind: 'phase', phase: 'capabilities-discarded', detail: { after: 'STARTTLS' } });
+      out.push(phase('capabilities-discarded', { after: 'STARTTLS' }));
       return out;
     }
     const list = capabilityList(frame);
@@ -85,18 +103,15 @@ export class CapabilityTracker implements FrameAnnotator, CapabilityView {
     const previous = this.current.kind === 'known' ? this.current.capabilities : undefined;
     const capabilities = new Set(list.slice(0, MAX_KEPT_CAPABILITIES).map((c) => boundedCopy(c.toUpperCase(), STORED_STRING_LIMITS.verb)));
     this.current = { kind: 'known', capabilities, via };
-    const detail: Record<string, string | number | boolean> = {
+    const added = previous ? [...capabilities].filter((c) => !previous.has(c)) : [];
+    const removed = previous ? [...previous].filter((c) => !capabilities.has(c)) : [];
+    out.push(phase('capabilities', {
       // The list itself is in the frame's text; the annotation says where it stands and what changed.
       via, stage: this.authenticated ? 'authenticated' : 'not authenticated', tls: this.tls, count: capabilities.size,
-    };
-    if (list.length > MAX_KEPT_CAPABILITIES) detail.ignored = list.length - MAX_KEPT_CAPABILITIES;
-    if (previous) {
-      const added = [...capabilities].filter((c) => !previous.has(c));
-      const removed = [...previous].filter((c) => !capabilities.has(c));
-      if (added.length) detail.added = added.join(' ');
-      if (removed.length) detail.removed = removed.join(' ');
-    }
-    out.push({ kind: 'phase', phase: 'capabilities', detail });
+      ...(list.length > MAX_KEPT_CAPABILITIES ? { ignored: list.length - MAX_KEPT_CAPABILITIES } : {}),
+      ...(added.length ? { added: added.join(' ') } : {}),
+      ...(removed.length ? { removed: removed.join(' ') } : {}),
+    }));
     return out;
   }
 
@@ -109,10 +124,9 @@ export class CapabilityTracker implements FrameAnnotator, CapabilityView {
       this.enabledSet.add(name);
       added.push(name);
     }
-    const detail: Record<string, string | number | boolean> = { enabled: [...this.enabledSet].join(' ') };
-    if (added.length) detail.added = added.join(' ');
-    if (this.rev2) detail.imap4rev2 = true;
-    return [{ kind: 'phase', phase: 'extensions-enabled', detail }];
+    return [phase('extensions-enabled', {
+      enabled: [...this.enabledSet].join(' '), ...(added.length ? { added: added.join(' ') } : {}), ...(this.rev2 ? { imap4rev2: true } : {}),
+    })];
   }
 }
 

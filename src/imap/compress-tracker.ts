@@ -1,6 +1,19 @@
 import type { Annotation, Frame } from './frame';
 import { commandArguments, pairedCommand, responseCode } from './frame-facts';
+import { phaseMaker, type PhaseAnnotationOf, type PhaseSpecs } from './phase-detail';
 import type { FrameAnnotator } from './session-model';
+
+/** The COMPRESS phases and their detail fields. */
+export const COMPRESS_PHASES = {
+  'compress-requested': { tag: 'string', mechanism: 'string' },
+  'compress-active': { tag: 'string', mechanism: 'string' },
+  'compress-refused': { tag: 'string', status: 'string', code: 'string?' },
+} as const satisfies PhaseSpecs;
+
+/** A COMPRESS phase annotation (CompressTracker). */
+export type CompressPhaseAnnotation = PhaseAnnotationOf<typeof COMPRESS_PHASES>;
+
+const phase = phaseMaker<typeof COMPRESS_PHASES>();
 
 /**
  * True for the frame after which both directions are raw DEFLATE: the server's tagged OK to
@@ -35,13 +48,7 @@ export class CompressTracker implements FrameAnnotator {
       this.active = true;
       return [phase('compress-active', { tag: frame.tag ?? '', mechanism: 'DEFLATE' })];
     }
-    const detail: Record<string, string | number | boolean> = { tag: frame.tag ?? '', status: frame.verb ?? '' };
     const code = responseCode(frame);
-    if (code !== undefined) detail.code = code;
-    return [phase('compress-refused', detail)];
+    return [phase('compress-refused', { tag: frame.tag ?? '', status: frame.verb ?? '', ...(code !== undefined ? { code } : {}) })];
   }
-}
-
-function phase(name: string, detail: Record<string, string | number | boolean>): Annotation {
-  return { kind: 'phase', phase: name, detail };
 }

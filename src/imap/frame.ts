@@ -12,6 +12,8 @@
  * A literal under way goes whole to the continuation, so no literal is ever split.
  */
 
+import type { PhaseAnnotation, UnrecognisedPhaseAnnotation } from './phase-annotation';
+
 /** Which peer sent the bytes: `client` frames print as `C:`, `server` frames as `S:`. */
 export type Direction = 'client' | 'server';
 
@@ -106,7 +108,10 @@ export type Annotation =
   /** A tagged response paired with its command. */
   | { kind: 'pair'; commandSeq: number; command: string; latencyUs: number }
   | { kind: 'finding'; finding: Finding }
-  | { kind: 'phase'; phase: string; detail?: Record<string, string | number | boolean> }
+  /** A tracker's phase, typed by its `phase` name (phase-annotation.ts). */
+  | PhaseAnnotation
+  /** A phase read from a capture that did not check out as one this version knows: shown, never acted on. */
+  | UnrecognisedPhaseAnnotation
   | { kind: 'note'; text: string };
 
 /** A complete frame, as published on the event stream and written to the capture. */

@@ -1,5 +1,6 @@
 import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import type { Annotation, Frame } from './frame';
+import { phaseMaker, type DetailOf, type PhaseAnnotationOf, type PhaseSpecs } from './phase-detail';
 import type { FrameAnnotator } from './session-model';
 
 /** One IDLE command from its request to its tagged response (RFC 2177 3). Times in µs since the epoch. */
@@ -19,6 +20,29 @@ export interface IdlePeriod {
   gapUs?: number;
   outcome: 'open' | 'ended' | 'rejected';
   status?: 'OK' | 'NO' | 'BAD';
+}
+
+/** The IDLE phases and their detail fields (durations in µs, in fields ending in `Us`). */
+export const IDLE_PHASES = {
+  'idle-requested': { tag: 'string', gapUs: 'number?' },
+  'idle-accepted': { tag: 'string', waitUs: 'number' },
+  'idle-update': { tag: 'string', n: 'number', sinceUs: 'number', verb: 'string' },
+  'idle-done': { tag: 'string', sinceUs: 'number', updates: 'number' },
+  'idle-ended': { tag: 'string', status: ['OK', 'NO', 'BAD'], durationUs: 'number', updates: 'number', doneSent: 'boolean', gapUs: 'number?' },
+  'idle-rejected': { tag: 'string', status: ['OK', 'NO', 'BAD'], waitUs: 'number' },
+} as const satisfies PhaseSpecs;
+
+/** An IDLE phase annotation (IdleTracker). */
+export type IdlePhaseAnnotation = PhaseAnnotationOf<typeof IDLE_PHASES>;
+
+/** The detail of IDLE phase `P`. */
+export type IdleDetail<P extends keyof typeof IDLE_PHASES> = DetailOf<(typeof IDLE_PHASES)[P]>;
+
+const phase = phaseMaker<typeof IDLE_PHASES>();
+
+/** True for the IDLE phases among a frame's annotations. */
+export function isIdlePhase(a: Annotation): a is IdlePhaseAnnotation {
+  return a.kind === 'phase' && Object.hasOwn(IDLE_PHASES, a.phase);
 }
 
 /** IDLE periods kept for `periods` (the most recent); a client that re-idles forever must not grow the tracker. */
@@ -149,14 +173,9 @@ export class IdleTracker implements FrameAnnotator {
     this.lastEndUs = frame.timeUs;
     const durationUs = frame.timeUs - period.startUs;
     if (rejected) return phase('idle-rejected', { tag: period.tag, status: period.status, waitUs: durationUs });
-    const detail: Record<string, string | number | boolean> = {
+    return phase('idle-ended', {
       tag: period.tag, status: period.status, durationUs, updates: period.updates, doneSent: period.doneUs !== undefined,
-    };
-    if (period.gapUs !== undefined) detail.gapUs = period.gapUs;
-    return phase('idle-ended', detail);
+      ...(period.gapUs !== undefined ? { gapUs: period.gapUs } : {}),
+    });
   }
-}
-
-function phase(name: string, detail: Record<string, string | number | boolean>): Annotation {
-  return { kind: 'phase', phase: name, detail };
 }

@@ -3,6 +3,7 @@ import type { Annotation, Frame } from './frame';
 import { commandArguments, firstLine, messageNumber, pairedCommand, responseCode } from './frame-facts';
 import { finding } from './lint/rule-catalog';
 import { decodeModifiedUtf7 } from './modified-utf7';
+import { phaseMaker, type DetailValue, type PhaseAnnotationOf, type PhaseSpecs } from './phase-detail';
 import type { FrameAnnotator } from './session-model';
 
 /** The selected mailbox, as far as the frames tell. */
@@ -12,7 +13,23 @@ export type MailboxPhase =
   | { kind: 'opening'; tag: string; name: string; decoded?: string; readOnly: boolean; exists?: number; uidValidity?: number }
   | { kind: 'selected'; name: string; readOnly: boolean; exists: number; expunged: number; uidValidity?: number };
 
-type Detail = Record<string, string | number | boolean>;
+/** The mailbox phases and their detail fields; `decoded` is the name as a person reads it, when that differs. */
+export const MAILBOX_PHASES = {
+  'mailbox-opening': { tag: 'string', mailbox: 'string', decoded: 'string?', readOnly: 'boolean' },
+  'mailbox-selected': { mailbox: 'string', decoded: 'string?', access: ['read-only', 'read-write'], exists: 'number', uidValidity: 'number?' },
+  'mailbox-select-failed': { tag: 'string', mailbox: 'string', status: 'string' },
+  'mailbox-closed': { mailbox: 'string', by: ['CLOSE', 'UNSELECT'], exists: 'number', expunged: 'number' },
+  'mailbox-exists': { mailbox: 'string', exists: 'number', delta: 'number' },
+  'mailbox-expunge': { mailbox: 'string', message: 'number', exists: 'number', expunged: 'number' },
+  'uidvalidity-changed': { mailbox: 'string', uidValidity: 'number', previous: 'number?' },
+  /** ESEARCH (RFC 4731): the command it answers, whether UIDs, then result items by name (min, max, count, all...). */
+  'search-results': { tag: 'string?', uid: 'boolean?', '*': 'primitive' },
+} as const satisfies PhaseSpecs;
+
+/** A mailbox phase annotation (MailboxTracker). */
+export type MailboxPhaseAnnotation = PhaseAnnotationOf<typeof MAILBOX_PHASES>;
+
+const phase = phaseMaker<typeof MAILBOX_PHASES>();
 
 /**
  * Follows the selected mailbox (SELECT, EXAMINE, CLOSE, UNSELECT), its EXISTS and EXPUNGE counts
@@ -40,10 +57,9 @@ export class MailboxTracker implements FrameAnnotator {
       const tag = boundedCopy(frame.tag, STORED_STRING_LIMITS.tag);
       const shown: { decoded?: string; invalid?: string } = name === '(literal)' ? {} : this.decodedName(name);
       this.state = { kind: 'opening', tag, name, decoded: shown.decoded, readOnly };
-      const detail: Detail = { tag, mailbox: name };
-      if (shown.decoded !== undefined) detail.decoded = shown.decoded;
-      detail.readOnly = readOnly;
-      const out = [phase('mailbox-opening', detail)];
+      const out: Annotation[] = [phase('mailbox-opening', {
+        tag, mailbox: name, ...(shown.decoded !== undefined ? { decoded: shown.decoded } : {}), readOnly,
+      })];
       if (shown.invalid !== undefined) {
         out.push({ kind: 'finding', finding: finding('mailbox-name-bad-utf7', `mailbox name is not valid modified UTF-7 (${shown.invalid}); shown raw`) });
       }
@@ -80,11 +96,11 @@ export class MailboxTracker implements FrameAnnotator {
     const code = responseCode(frame)?.toUpperCase();
     const readOnly = code === 'READ-ONLY' ? true : code === 'READ-WRITE' ? false : st.readOnly;
     this.state = { kind: 'selected', name: st.name, readOnly, exists: st.exists ?? 0, expunged: 0, uidValidity: st.uidValidity };
-    const detail: Detail = { mailbox: st.name };
-    if (st.decoded !== undefined) detail.decoded = st.decoded;
-    Object.assign(detail, { access: readOnly ? 'read-only' : 'read-write', exists: st.exists ?? 0 });
-    if (st.uidValidity !== undefined) detail.uidValidity = st.uidValidity;
-    return [phase('mailbox-selected', detail)];
+    return [phase('mailbox-selected', {
+      mailbox: st.name, ...(st.decoded !== undefined ? { decoded: st.decoded } : {}),
+      access: readOnly ? 'read-only' : 'read-write', exists: st.exists ?? 0,
+      ...(st.uidValidity !== undefined ? { uidValidity: st.uidValidity } : {}),
+    })];
   }
 
   private whileSelected(st: Extract<MailboxPhase, { kind: 'selected' }>, frame: Frame): Annotation[] {
@@ -111,10 +127,9 @@ export class MailboxTracker implements FrameAnnotator {
     }
     const validity = uidValidity(frame);
     if (validity !== undefined && validity !== st.uidValidity) {
-      const detail: Detail = { mailbox: st.name, uidValidity: validity };
-      if (st.uidValidity !== undefined) detail.previous = st.uidValidity;
+      const previous = st.uidValidity;
       st.uidValidity = validity;
-      return [phase('uidvalidity-changed', detail)];
+      return [phase('uidvalidity-changed', { mailbox: st.name, uidValidity: validity, ...(previous !== undefined ? { previous } : {}) })];
     }
     return [];
   }
@@ -140,7 +155,7 @@ export class MailboxTracker implements FrameAnnotator {
  */
 function esearchPhase(frame: Frame): Annotation {
   const text = firstLine(frame).slice('* ESEARCH'.length).trim();
-  const detail: Detail = {};
+  const detail: Record<string, DetailValue> = {};
   const m = /^\(TAG "((?:[^"\\]|\\.)*)"\)\s*/i.exec(text);
   let rest = m ? text.slice(m[0].length) : text;
   if (m) detail.tag = boundedCopy(m[1], STORED_STRING_LIMITS.tag);
@@ -164,8 +179,4 @@ function uidValidity(frame: Frame): number | undefined {
   if (frame.verb !== 'OK') return undefined;
   const m = /^UIDVALIDITY ([0-9]+)/i.exec(responseCode(frame) ?? '');
   return m ? Number(m[1]) : undefined;
-}
-
-function phase(name: string, detail: Detail): Annotation {
-  return { kind: 'phase', phase: name, detail };
 }

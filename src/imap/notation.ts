@@ -46,7 +46,9 @@ export function annotationText(a: Annotation): string | undefined {
   switch (a.kind) {
     case 'pair': return `[${a.command} #${a.commandSeq}, ${formatLatency(a.latencyUs)}]`;
     case 'finding': return `[${a.finding.level} ${a.finding.code}: ${a.finding.message} (${a.finding.rfc})]`;
-    case 'phase': return `[${a.phase}${a.detail ? ` ${Object.entries(a.detail).map(([k, v]) => detailText(k, v)).join(' ')}` : ''}]`;
+    case 'phase':
+    case 'unrecognised-phase':
+      return `[${a.phase}${a.detail ? ` ${Object.entries(a.detail).map(([k, v]) => detailText(k, v)).join(' ')}` : ''}]`;
     case 'note': return `[${a.text}]`;
     default: return undefined;
   }

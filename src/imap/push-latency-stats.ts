@@ -29,11 +29,11 @@ export class PushLatencyCollector implements EventSink {
     }
     if (event.type !== 'frame') return;
     for (const a of event.frame.annotations) {
-      if (a.kind !== 'phase' || a.phase !== 'push-heard' || typeof a.detail?.mailbox !== 'string') continue;
+      if (a.kind !== 'phase' || a.phase !== 'push-heard') continue;
       const e = this.entry(a.detail.mailbox);
       if (!e) continue;
-      if (a.detail.beforeOk === true) e.beforeOk += 1;
-      else if (typeof a.detail.latencyUs === 'number') e.digest.add(a.detail.latencyUs);
+      if (a.detail.beforeOk) e.beforeOk += 1;
+      else e.digest.add(a.detail.latencyUs);
     }
   }
 

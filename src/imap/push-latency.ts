@@ -4,25 +4,26 @@ import { commandArguments } from './frame-facts';
 import type { ProxyEvent } from './events';
 import { formatLatency } from './notation';
 import { finding } from './lint/rule-catalog';
+import { phaseMaker, type DetailOf, type PhaseAnnotationOf, type PhaseSpecs } from './phase-detail';
 
 /**
  * The `push-heard` annotation on an untagged update (EXISTS, EXPUNGE, FETCH, VANISHED) that reached
  * an idling session after another session of the same user changed its mailbox. Read by the TUI.
+ * `fromSession`: the session whose command changed the mailbox; `fromSeq`: frame seq (in it) of that
+ * command's tagged OK, or of the command when `beforeOk`; `command`: APPEND, MOVE, COPY, STORE,
+ * EXPUNGE (UID forms as sent); `latencyUs`: from the tagged OK (or, when `beforeOk`, from the
+ * command) to this update; `beforeOk`: the update came while the command was still in progress.
  */
-export interface PushHeardDetail {
-  [key: string]: string | number | boolean;
-  /** The session whose command changed the mailbox. */
-  fromSession: number;
-  /** Frame seq (in `fromSession`) of that command's tagged OK, or of the command when `beforeOk`. */
-  fromSeq: number;
-  /** APPEND, MOVE, COPY, STORE, EXPUNGE (UID forms as sent, e.g. `UID MOVE`). */
-  command: string;
-  mailbox: string;
-  /** From the tagged OK (or, when `beforeOk`, from the command) to this update. */
-  latencyUs: number;
-  /** The update came while the command was still in progress (before its OK). */
-  beforeOk: boolean;
-}
+export const PUSH_PHASES = {
+  'push-heard': { fromSession: 'number', fromSeq: 'number', command: 'string', mailbox: 'string', latencyUs: 'number', beforeOk: 'boolean' },
+} as const satisfies PhaseSpecs;
+
+/** A push phase annotation (PushLatencyCorrelator). */
+export type PushPhaseAnnotation = PhaseAnnotationOf<typeof PUSH_PHASES>;
+
+export type PushHeardDetail = DetailOf<typeof PUSH_PHASES['push-heard']>;
+
+const phase = phaseMaker<typeof PUSH_PHASES>();
 
 /** A change counts once per session at most this many are open (bounds state against a hostile client). */
 export const PUSH_LIMITS = { sessions: 10_000, changesInFlightPerSession: 64, listenersPerChange: 32, pendingChanges: 1000, annotationsPerUpdate: 4 } as const;
@@ -38,7 +39,7 @@ const UPDATES = new Set(['EXISTS', 'EXPUNGE', 'FETCH', 'VANISHED']);
 
 interface SessionState {
   upstream: string;
-  /** The LOGIN user (or the `user` of an auth-succeeded annotation), once authenticated. */
+  /** The LOGIN user, once authenticated (empty for AUTHENTICATE: the key then holds the upstream alone). */
   user?: string;
   loginUser?: string;
   mailbox?: string;
@@ -161,9 +162,8 @@ export class PushLatencyCorrelator {
     }
     for (const a of frame.annotations) {
       if (a.kind !== 'phase') continue;
-      const d = a.detail ?? {};
-      if (a.phase === 'auth-succeeded') s.user = typeof d.user === 'string' ? boundedCopy(d.user, STORED_STRING_LIMITS.name) : s.loginUser;
-      else if (a.phase === 'mailbox-selected' && typeof d.mailbox === 'string') s.mailbox = mailboxName(d.mailbox);
+      if (a.phase === 'auth-succeeded') s.user = s.loginUser;
+      else if (a.phase === 'mailbox-selected') s.mailbox = mailboxName(a.detail.mailbox);
       else if (a.phase === 'mailbox-opening' || a.phase === 'mailbox-closed' || a.phase === 'mailbox-select-failed') s.mailbox = undefined;
       else if (a.phase === 'idle-requested') this.startIdling(frame.session, s);
       else if (a.phase === 'idle-ended' || a.phase === 'idle-rejected') findings = joined(findings, this.stopListening(frame.session, frame.timeUs));
@@ -236,7 +236,7 @@ export class PushLatencyCorrelator {
   private update(frame: Frame, key: string): Annotation[] {
     const out: Annotation[] = [];
     const add = (detail: PushHeardDetail): void => {
-      if (out.length < PUSH_LIMITS.annotationsPerUpdate) out.push({ kind: 'phase', phase: 'push-heard', detail });
+      if (out.length < PUSH_LIMITS.annotationsPerUpdate) out.push(phase('push-heard', detail));
     };
     for (const c of this.pending) {
       if (c.key !== key || !c.waiting.delete(frame.session)) continue;

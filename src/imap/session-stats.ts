@@ -4,6 +4,7 @@ import type { EventSink, ProxyEvent } from './events';
 import type { Direction, Finding, FindingLevel, Frame } from './frame';
 import type { ChangeAction, Intervention } from './intervention';
 import { changeSourceText } from './intervention-text';
+import { isIdlePhase, type IdlePhaseAnnotation } from './idle-tracker';
 import { formatLatency } from './notation';
 
 export { summary, type DurationSummary } from './duration-digest';
@@ -231,7 +232,7 @@ export class SessionStatsCollector implements EventSink {
           countFinding(acc, a.finding);
           break;
         case 'phase':
-          idlePhase(acc, a.phase, a.detail ?? {}, frame.timeUs);
+          if (isIdlePhase(a)) idlePhase(acc, a, frame.timeUs);
           break;
         default:
           break; // notes, and kinds a later version adds
@@ -240,26 +241,33 @@ export class SessionStatsCollector implements EventSink {
   }
 }
 
-function idlePhase(acc: SessionAccumulator, phase: string, detail: Record<string, string | number | boolean>, timeUs: number): void {
-  const tag = String(detail.tag ?? '');
-  const num = (key: string): number | undefined => (typeof detail[key] === 'number' ? detail[key] as number : undefined);
-  if (phase === 'idle-requested') {
-    acc.idle.periods += 1;
-    acc.idleStarts.delete(tag);
-    // A client that pipelines IDLEs nobody answers: the oldest open period is forgotten.
-    if (acc.idleStarts.size >= STATS_LIMITS.openIdlePeriods) acc.idleStarts.delete(acc.idleStarts.keys().next().value as string);
-    acc.idleStarts.set(boundedCopy(tag, STORED_STRING_LIMITS.tag), timeUs);
-    const gap = num('gapUs');
-    if (gap !== undefined) acc.idle.gaps.add(gap);
-  } else if (phase === 'idle-update') {
-    acc.idle.updates += 1;
-  } else if (phase === 'idle-ended') {
-    acc.idle.ended += 1;
-    acc.idleStarts.delete(tag);
-    acc.idle.durations.add(num('durationUs') ?? 0);
-  } else if (phase === 'idle-rejected') {
-    acc.idle.rejected += 1;
-    acc.idleStarts.delete(tag);
+/** An IDLE phase the session model's IdleTracker annotated: periods, updates, durations and re-idle gaps as it counted them. */
+function idlePhase(acc: SessionAccumulator, a: IdlePhaseAnnotation, timeUs: number): void {
+  switch (a.phase) {
+    case 'idle-requested': {
+      const tag = a.detail.tag;
+      acc.idle.periods += 1;
+      acc.idleStarts.delete(tag);
+      // A client that pipelines IDLEs nobody answers: the oldest open period is forgotten.
+      if (acc.idleStarts.size >= STATS_LIMITS.openIdlePeriods) acc.idleStarts.delete(acc.idleStarts.keys().next().value as string);
+      acc.idleStarts.set(boundedCopy(tag, STORED_STRING_LIMITS.tag), timeUs);
+      if (a.detail.gapUs !== undefined) acc.idle.gaps.add(a.detail.gapUs);
+      return;
+    }
+    case 'idle-update':
+      acc.idle.updates += 1;
+      return;
+    case 'idle-ended':
+      acc.idle.ended += 1;
+      acc.idleStarts.delete(a.detail.tag);
+      acc.idle.durations.add(a.detail.durationUs);
+      return;
+    case 'idle-rejected':
+      acc.idle.rejected += 1;
+      acc.idleStarts.delete(a.detail.tag);
+      return;
+    default:
+      return; // accepted, done: nothing to count
   }
 }
 

@@ -1,6 +1,7 @@
 import { boundedCopy } from '../imap/bounded-string';
 import { predicateOf, type FilterSubject, type FramePredicate } from '../imap/filter/filter-eval';
 import type { Frame } from '../imap/frame';
+import { isIdlePhase } from '../imap/idle-tracker';
 import type { ChangeSource } from '../imap/intervention';
 import { oneLineText } from '../imap/terminal-text';
 import { carriesCapabilities, hideCapabilities } from './capability-hiding';
@@ -158,8 +159,8 @@ export class RuleStage implements FrameStage {
   /** Follow the IDLE phases: start the `after T in IDLE` timers at the `+`, cancel them when the IDLE ends. */
   private watchIdle(frame: Frame): void {
     for (const a of frame.annotations) {
-      if (a.kind !== 'phase') continue;
-      const tag = typeof a.detail?.tag === 'string' ? a.detail.tag : undefined;
+      if (!isIdlePhase(a)) continue;
+      const tag = a.detail.tag;
       if (a.phase === 'idle-accepted') {
         this.clearTimers(this.idleTimers);
         this.idleTag = tag;

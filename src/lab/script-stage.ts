@@ -1,4 +1,5 @@
-import type { Annotation, Direction, Frame } from '../imap/frame';
+import type { Direction, Frame } from '../imap/frame';
+import { isIdlePhase } from '../imap/idle-tracker';
 import type { ChangeSource } from '../imap/intervention';
 import { maskClientBytes } from '../imap/secret-mask';
 import { oneLineText } from '../imap/terminal-text';
@@ -310,8 +311,4 @@ function scriptLine(stack: string, scriptPath: string): string {
 function bounded(text: string, max: number): string {
   const line = oneLineText(text);
   return line.length > max ? `${line.slice(0, max)}...` : line;
-}
-
-function isIdlePhase(a: Annotation): boolean {
-  return a.kind === 'phase' && a.phase.startsWith('idle-');
 }

@@ -1,5 +1,6 @@
 import type { Annotation, Direction, Frame, FrameKind } from '../imap/frame';
 import { frameText, printable } from '../imap/frame-text';
+import { isIdlePhase, type IdlePhaseAnnotation } from '../imap/idle-tracker';
 import { maskBytes, maskLineText, secretRanges } from '../imap/secret-mask';
 
 /**
@@ -136,7 +137,7 @@ class FrozenFrameView implements ScriptFrameView {
   }
 }
 
-const PHASE_NAMES: Record<string, ScriptIdlePhaseName> = {
+const PHASE_NAMES: Readonly<Record<IdlePhaseAnnotation['phase'], ScriptIdlePhaseName>> = {
   'idle-requested': 'requested',
   'idle-accepted': 'accepted',
   'idle-update': 'update',
@@ -149,11 +150,8 @@ const PHASE_NAMES: Record<string, ScriptIdlePhaseName> = {
 export function idlePhaseViews(annotations: readonly Annotation[], frame: () => ScriptFrameView): ScriptIdlePhaseView[] {
   const out: ScriptIdlePhaseView[] = [];
   for (const a of annotations) {
-    if (a.kind !== 'phase') continue;
-    const name = PHASE_NAMES[a.phase];
-    if (name === undefined) continue;
-    const detail = Object.freeze({ ...(a.detail ?? {}) });
-    out.push(Object.freeze({ name, tag: typeof detail.tag === 'string' ? detail.tag : '', detail, frame: frame() }));
+    if (!isIdlePhase(a)) continue;
+    out.push(Object.freeze({ name: PHASE_NAMES[a.phase], tag: a.detail.tag, detail: Object.freeze({ ...a.detail }), frame: frame() }));
   }
   return out;
 }

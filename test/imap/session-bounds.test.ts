@@ -107,7 +107,7 @@ test('stored peer strings are bounded: capability lists, IDLE periods, copies of
   const frame = modelSteps([transcript(`S: * OK [CAPABILITY IMAP4rev1 ${list}] hi`)]).frames[0];
   const [phase] = caps.observe({ ...frame, annotations: [] });
   assert.ok(caps.state.kind === 'known' && caps.state.capabilities.size === MAX_KEPT_CAPABILITIES);
-  assert.equal(phase.kind === 'phase' ? phase.detail?.ignored : undefined, 5_001 - MAX_KEPT_CAPABILITIES);
+  assert.equal(phase.kind === 'phase' && phase.phase === 'capabilities' ? phase.detail.ignored : undefined, 5_001 - MAX_KEPT_CAPABILITIES);
 
   const idle = new IdleTracker();
   const steps: string[] = [];

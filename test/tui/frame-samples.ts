@@ -1,9 +1,28 @@
 // Small hand-made frames for the TUI unit tests, built like the framer builds them.
+import { SessionAnnotators } from '../../src/imap/default-annotators';
 import type { Annotation, Direction, Frame, FrameKind, FramePart } from '../../src/imap/frame';
 
 let clock = 1_700_000_000_000_000;
 
-/** A frame of one line (plus optional literals after it), with the next sequence number of its session. */
+/** The trackers of each session, as the session model runs them; a session's frame 1 starts afresh. */
+const trackers = new Map<number, SessionAnnotators>();
+
+/**
+ * The phases the session model's trackers annotate the frame with (the TUI reads IDLE and login
+ * state from them), after the annotations given; given phases replace the trackers' instead.
+ */
+function withPhases(frame: Frame): Frame {
+  let t = trackers.get(frame.session);
+  if (!t || frame.seq === 1) trackers.set(frame.session, t = new SessionAnnotators());
+  const phases = t.observe({ ...frame, annotations: [] }).filter((a) => a.kind === 'phase');
+  if (frame.annotations.some((a) => a.kind === 'phase')) return frame;
+  return { ...frame, annotations: [...frame.annotations, ...phases] };
+}
+
+/**
+ * A frame of one line (plus optional literals after it), with the next sequence number of its
+ * session, annotated with the trackers' phases as the session model would.
+ */
 export function makeFrame(session: number, seq: number, direction: Direction, kind: FrameKind, text: string,
   extra: { tag?: string; verb?: string; literals?: number[]; annotations?: Annotation[]; timeUs?: number } = {}): Frame {
   clock += 1000;
@@ -15,8 +34,8 @@ export function makeFrame(session: number, seq: number, direction: Direction, ki
   const tag = extra.tag ?? (kind === 'command' || kind === 'tagged' ? words[0] : undefined);
   const verb = extra.verb ?? (kind === 'command' || kind === 'tagged' ? words[1]?.toUpperCase()
     : kind === 'untagged' ? (/^\d+$/.test(words[1]) ? words[2] : words[1]) : undefined);
-  return { session, seq, direction, kind, timeUs: extra.timeUs ?? clock, endUs: extra.timeUs ?? clock, offset: 0, length: text.length + 2,
-    tag, verb, parts, secrets: [], annotations: extra.annotations ?? [] };
+  return withPhases({ session, seq, direction, kind, timeUs: extra.timeUs ?? clock, endUs: extra.timeUs ?? clock, offset: 0, length: text.length + 2,
+    tag, verb, parts, secrets: [], annotations: extra.annotations ?? [] });
 }
 
 /** A small conversation: login, select, IDLE with an EXISTS, DONE, a FETCH with a 2 MB literal, a NO. */
@@ -30,7 +49,7 @@ export function sampleConversation(session = 1): Frame[] {
     f('client', 'command', 'a2 SELECT INBOX'),
     f('server', 'untagged', '* 3 EXISTS'),
     f('server', 'tagged', 'a2 OK [READ-WRITE] done', { annotations: [{ kind: 'pair', commandSeq: 4, command: 'SELECT', latencyUs: 900 }] }),
-    f('client', 'command', 'a3 IDLE', { annotations: [{ kind: 'phase', phase: 'idle-requested' }] }),
+    f('client', 'command', 'a3 IDLE'),
     f('server', 'continuation', '+ idling'),
     f('server', 'untagged', '* 4 EXISTS'),
     f('client', 'idle-done', 'DONE'),

@@ -2,6 +2,7 @@ import type { Annotation, Direction, Finding, FindingLevel, Frame, FrameKind, Fr
 import type { ProxyEvent, SessionEnd, SessionInfo, TlsInfo } from '../../imap/events';
 import type { ChangeSource, Intervention } from '../../imap/intervention';
 import { checkedIntervention, checkedSource } from '../intervention-shape';
+import { checkedPhase } from '../../imap/phase-annotation';
 
 /**
  * imapdbg's own record schema for the metadata it keeps in a pcapng capture, version 2. These types
@@ -97,16 +98,23 @@ function annotationRecord(a: Annotation): AnnotationRecord {
   switch (a.kind) {
     case 'pair': return { pair: { cs: a.commandSeq, cmd: a.command, lat: a.latencyUs } };
     case 'finding': return { finding: findingRecord(a.finding) };
-    case 'phase': return a.detail === undefined ? { phase: a.phase } : { phase: a.phase, detail: a.detail };
+    case 'phase': return { phase: a.phase, detail: a.detail };
+    // Written back as it was read: a converted capture keeps what this version could not check.
+    case 'unrecognised-phase': return a.detail === undefined ? { phase: a.phase } : { phase: a.phase, detail: a.detail };
     case 'note': return { note: a.text };
     default: { const never: never = a; return never; }
   }
 }
-/** Unknown annotation shapes (a later minor addition) are dropped, as Annotation consumers must ignore unknown kinds. */
+/**
+ * Unknown annotation shapes (a later minor addition) are dropped, as Annotation consumers must ignore
+ * unknown kinds. A phase is checked against its tracker's table (checkedPhase): one that does not
+ * fit is kept as unrecognised, never passed on as typed.
+ */
 function annotationOf(r: AnnotationRecord): Annotation | undefined {
+  if (typeof r !== 'object' || r === null) return undefined; // a hand-edited `ann` entry: `in` would throw
   if ('pair' in r) return { kind: 'pair', commandSeq: r.pair.cs, command: r.pair.cmd, latencyUs: r.pair.lat };
   if ('finding' in r) return { kind: 'finding', finding: findingOf(r.finding) };
-  if ('phase' in r) return r.detail === undefined ? { kind: 'phase', phase: r.phase } : { kind: 'phase', phase: r.phase, detail: r.detail };
+  if ('phase' in r) return checkedPhase(r.phase, r.detail);
   if ('note' in r) return { kind: 'note', text: r.note };
   return undefined;
 }

@@ -1,4 +1,5 @@
 import type { Frame } from '../frame';
+import { isIdlePhase } from '../idle-tracker';
 import { parseFilter, type FilterNode, type SizeComparison } from './filter-parser';
 import type { FilterSyntaxError } from './filter-tokens';
 
@@ -50,7 +51,7 @@ export function predicateOf(node: FilterNode): FramePredicate {
       || frame.annotations.some((a) => a.kind === 'pair' && a.command === node.verb);
     case 'tag': return ({ frame }) => frame.tag === node.tag;
     case 'dir': return ({ frame }) => frame.direction === node.direction;
-    case 'idle': return (s) => s.inIdle || s.frame.annotations.some((a) => a.kind === 'phase' && a.phase.startsWith('idle'));
+    case 'idle': return (s) => s.inIdle || s.frame.annotations.some(isIdlePhase);
     case 'lint': return ({ frame }) => frame.annotations.some((a) => a.kind === 'finding');
     case 'status': return ({ frame }) => (frame.kind === 'tagged' || frame.kind === 'untagged' || frame.kind === 'greeting')
       && frame.verb === node.status;

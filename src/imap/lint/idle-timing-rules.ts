@@ -1,6 +1,7 @@
 import type { SessionEnd } from '../events';
 import type { Finding, Frame } from '../frame';
 import type { IdleThresholds } from '../idle-thresholds';
+import { isIdlePhase, type IdleDetail } from '../idle-tracker';
 import type { Intervention } from '../intervention';
 import { formatLatency } from '../notation';
 import { finding } from './rule-catalog';
@@ -102,11 +103,9 @@ export class IdleTimingRules {
       this.deafSinceUs = frame.timeUs;
     }
     for (const a of frame.annotations) {
-      if (a.kind !== 'phase') continue;
-      const d = a.detail ?? {};
-      const tag = typeof d.tag === 'string' ? d.tag : '';
+      if (!isIdlePhase(a)) continue;
       if (a.phase === 'idle-requested') {
-        this.idle = { tag, startUs: frame.timeUs, accepted: false, silentReported: false, doneReported: false };
+        this.idle = { tag: a.detail.tag, startUs: frame.timeUs, accepted: false, silentReported: false, doneReported: false };
         this.deafSinceUs = undefined;
         this.gapReported = false;
       } else if (a.phase === 'idle-accepted' && this.idle) {
@@ -119,7 +118,7 @@ export class IdleTimingRules {
         this.endedSeq = frame.seq;
         // The client never got this response (imapdbg dropped it): not hearing of changes after it is not the client's doing.
         if (this.undelivered.has(frame.seq)) this.gapReported = true;
-        if (a.phase === 'idle-ended') out.push(...this.churn(frame.timeUs, d));
+        if (a.phase === 'idle-ended') out.push(...this.churn(frame.timeUs, a.detail));
       }
     }
     return out;
@@ -167,9 +166,8 @@ export class IdleTimingRules {
     return out;
   }
 
-  private churn(timeUs: number, d: Readonly<Record<string, string | number | boolean>>): TimedFinding[] {
-    const duration = typeof d.durationUs === 'number' ? d.durationUs : Infinity;
-    const short = d.doneSent === true && d.updates === 0 && duration < this.limits.churnUs;
+  private churn(timeUs: number, d: IdleDetail<'idle-ended'>): TimedFinding[] {
+    const short = d.doneSent && d.updates === 0 && d.durationUs < this.limits.churnUs;
     this.shortRun = short ? this.shortRun + 1 : 0;
     if (this.shortRun < this.limits.churnCount || this.churnReported) return [];
     this.churnReported = true;

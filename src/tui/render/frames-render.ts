@@ -75,8 +75,10 @@ function badgesOf(model: TuiModel, index: number, frame: Frame): Badge[] {
     out.push({ text: open ? `IDLE ${duration}…` : `IDLE ${duration}`, style: open ? 'green-fg bold' : 'green-fg' });
   }
   for (const a of frame.annotations) {
-    if (a.kind === 'phase' && a.phase.startsWith('idle-')) out.push({ text: `‹${a.phase.slice(5)}›`, style: 'green-fg' });
-    else if (a.kind === 'phase') out.push({ text: `‹${a.phase}›`, style: 'blue-fg' });
+    // A phase read from a capture that did not check out is shown by its name all the same.
+    if (a.kind !== 'phase' && a.kind !== 'unrecognised-phase') continue;
+    if (a.phase.startsWith('idle-')) out.push({ text: `‹${a.phase.slice(5)}›`, style: 'green-fg' });
+    else out.push({ text: `‹${a.phase}›`, style: 'blue-fg' });
   }
   const findings = frame.annotations.filter((a) => a.kind === 'finding');
   if (findings.length > 0) {

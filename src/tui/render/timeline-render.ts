@@ -143,7 +143,7 @@ function markText(model: TuiModel, mark: TimelineMark): string {
 function gapText(model: TuiModel, mark: TimelineMark): string {
   if (mark.frame === undefined) return '';
   for (const a of model.store.frame(mark.frame).annotations) {
-    if (a.kind === 'phase' && a.phase === 'idle-requested' && typeof a.detail?.gapUs === 'number') {
+    if (a.kind === 'phase' && a.phase === 'idle-requested' && a.detail.gapUs !== undefined) {
       return `, ${formatDuration(a.detail.gapUs)} after the previous IDLE ended`;
     }
   }

@@ -1,57 +1,66 @@
 import type { Frame } from '../../imap/frame';
 
 /**
- * Reads who logged in and which mailbox is selected from a session's client commands, and
- * confirms both only when the server's tagged OK arrives (a failed SELECT deselects, RFC 3501 6.3.1).
+ * Who logged in and which mailbox is selected. Whether the login is under way, accepted or refused
+ * is what the session model's AuthTracker annotated (`auth-started`, `auth-succeeded`, including a
+ * PREAUTH greeting, `auth-failed`); the user name is the LOGIN argument, or what the SASL decoder
+ * read (`sasl` phase). The mailbox is read from SELECT / EXAMINE and confirmed only when the
+ * server's tagged OK arrives (a failed SELECT deselects, RFC 3501 6.3.1).
  * The user name is not a secret; the password never leaves the frame it came in.
  */
 export class SessionIdentity {
   user: string | undefined;
-  /** `ok` once the server accepted the login; `failed` after a NO or BAD. */
+  /** `ok` once the server accepted the login (or greeted PREAUTH); `failed` after a NO or BAD. */
   userState: 'none' | 'pending' | 'ok' | 'failed' = 'none';
   mailbox: string | undefined;
-  private readonly pending = new Map<string, { kind: 'user' | 'mailbox' | 'deselect'; value?: string; mechanism?: string }>();
+  private readonly pending = new Map<string, { kind: 'mailbox' | 'deselect'; value?: string }>();
   /** A LOGIN or SELECT whose argument arrives as a synchronizing literal in the next segment. */
-  private literalArgFor: string | undefined;
+  private literalArgFor: { tag: string; kind: 'user' | 'mailbox' } | undefined;
+  /** The AUTHENTICATE under way, for captures without `sasl` phases (below). */
+  private authenticate: { tag: string; mechanism: string } | undefined;
 
   observe(frame: Frame): void {
     if (frame.direction === 'client') this.observeClient(frame);
     else if (frame.kind === 'tagged' && frame.tag !== undefined) this.observeTagged(frame.tag, frame.verb);
+    for (const a of frame.annotations) {
+      if (a.kind !== 'phase') continue;
+      switch (a.phase) {
+        case 'auth-started': this.userState = 'pending'; break;
+        case 'auth-succeeded': this.userState = 'ok'; break;
+        case 'auth-failed': this.userState = 'failed'; break;
+        case 'sasl': if (a.detail.from === 'client' && typeof a.detail.user === 'string') this.user = a.detail.user; break;
+        default: break;
+      }
+    }
   }
 
   private observeClient(frame: Frame): void {
     const tag = frame.tag;
     if (tag === undefined) return;
     const first = frame.parts[0];
-    if (frame.kind === 'command-continuation' && this.literalArgFor === tag && first?.type === 'literal') {
+    if (frame.kind === 'command-continuation' && this.literalArgFor?.tag === tag && first?.type === 'literal') {
+      const { kind } = this.literalArgFor;
       this.literalArgFor = undefined;
-      const p = this.pending.get(tag);
-      if (p) p.value = first.literal.preview;
-      if (p?.kind === 'user') this.user = p.value;
+      this.argument(tag, kind, first.literal.preview);
       return;
     }
+    // A capture recorded before imapdbg decoded SASL has no `sasl` phase: PLAIN and OAuth users are read here.
     if (frame.kind === 'sasl') {
-      const p = this.pending.get(tag);
-      if (p?.kind === 'user' && p.value === undefined && first?.type === 'line') {
-        p.value = saslUser(p.mechanism ?? '', first.line.text);
-        if (p.value !== undefined) this.user = p.value;
-      }
+      const auth = this.authenticate;
+      if (auth?.tag === tag && this.user === undefined && first?.type === 'line' && !hasSaslPhase(frame)) this.user = saslUser(auth.mechanism, first.line.text);
       return;
     }
     if (frame.kind !== 'command' || first?.type !== 'line') return;
     const args = first.line.text.slice(tag.length + 1 + (frame.verb?.length ?? 0)).trim();
     switch (frame.verb) {
-      case 'LOGIN': {
-        const arg = firstArgument(args);
-        this.begin(tag, 'user', arg, frame);
+      case 'LOGIN':
+        this.begin(tag, 'user', firstArgument(args), frame);
         return;
-      }
       case 'AUTHENTICATE': {
         const [mechanism = '', initial] = args.split(' ');
-        const user = initial !== undefined ? saslUser(mechanism, initial) : undefined;
-        this.pending.set(tag, { kind: 'user', value: user, mechanism: mechanism.toUpperCase() });
-        this.userState = 'pending';
-        if (user !== undefined) this.user = user;
+        this.authenticate = { tag, mechanism };
+        this.user = undefined;
+        if (initial !== undefined && !hasSaslPhase(frame)) this.user = saslUser(mechanism, initial);
         return;
       }
       case 'SELECT':
@@ -67,19 +76,21 @@ export class SessionIdentity {
   }
 
   private begin(tag: string, kind: 'user' | 'mailbox', arg: string | { literal: true } | undefined, frame: Frame): void {
-    let value: string | undefined;
     if (arg !== undefined && typeof arg !== 'string') {
       // `{5}` / `{5+}`: the body is the next literal part, in this frame (LITERAL+) or the next segment.
       const lit = frame.parts.find((p) => p.type === 'literal');
-      if (lit && lit.type === 'literal') value = lit.literal.preview;
-      else this.literalArgFor = frame.tag;
-    } else {
-      value = arg;
+      if (lit && lit.type === 'literal') this.argument(tag, kind, lit.literal.preview);
+      else this.literalArgFor = { tag, kind };
+      return;
     }
-    this.pending.set(tag, { kind, value });
+    this.argument(tag, kind, arg);
+  }
+
+  private argument(tag: string, kind: 'user' | 'mailbox', value: string | undefined): void {
     if (kind === 'user') {
-      this.userState = 'pending';
       if (value !== undefined) this.user = value;
+    } else {
+      this.pending.set(tag, { kind, value });
     }
   }
 
@@ -89,10 +100,6 @@ export class SessionIdentity {
     this.pending.delete(tag);
     const ok = status === 'OK';
     switch (p.kind) {
-      case 'user':
-        this.userState = ok ? 'ok' : 'failed';
-        if (p.value !== undefined) this.user = p.value;
-        return;
       case 'mailbox':
         this.mailbox = ok ? p.value : undefined;
         return;
@@ -105,6 +112,10 @@ export class SessionIdentity {
       }
     }
   }
+}
+
+function hasSaslPhase(frame: Frame): boolean {
+  return frame.annotations.some((a) => a.kind === 'phase' && a.phase === 'sasl');
 }
 
 /** The first astring of an argument list: atom, quoted string, or a literal announcement. */
