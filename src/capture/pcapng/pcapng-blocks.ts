@@ -55,6 +55,23 @@ export function encodeOption(code: number, value: Buffer): Buffer {
   return out;
 }
 
+/**
+ * An option whose value is an imapdbg payload with a UTF-8 text body (`byteLength` of it given),
+ * encoded in one buffer: the same bytes as encodeOption(code, imapdbgPayload(kind, version, text)).
+ */
+export function encodeImapdbgTextOption(code: number, kind: number, version: number, text: string, byteLength: number): Buffer {
+  const valueLength = 10 + byteLength;
+  const out = Buffer.alloc(4 + pad4(valueLength));
+  out.writeUInt16LE(code, 0);
+  out.writeUInt16LE(valueLength, 2);
+  out.writeUInt32LE(IMAPDBG_PEN, 4);
+  PAYLOAD_MAGIC.copy(out, 8);
+  out[12] = kind;
+  out[13] = version;
+  out.write(text, 14, 'utf8');
+  return out;
+}
+
 /** The imapdbg payload of a custom block or option: PEN, magic, kind, format version, then `body`. */
 export function imapdbgPayload(kind: number, version: number, body: Buffer): Buffer {
   const head = Buffer.alloc(10);

@@ -4,7 +4,7 @@ import { openCaptureFile } from '../capture-writer';
 import { CAPTURE_HIGH_WATER, CaptureFileOutput } from '../capture-file-output';
 import { withSecretsOverwritten } from '../record-encoding';
 import {
-  BLOCK_CUSTOM_COPY, BLOCK_CUSTOM_NOCOPY, BLOCK_EPB, encodeCustomBlock, encodeInterface, encodeOption, encodeSectionHeader,
+  BLOCK_CUSTOM_COPY, BLOCK_CUSTOM_NOCOPY, BLOCK_EPB, encodeCustomBlock, encodeImapdbgTextOption, encodeInterface, encodeOption, encodeSectionHeader,
   imapdbgPayload, OPT_COMMENT, OPT_CUSTOM_BINARY_COPY, OPT_IF_DESCRIPTION, OPT_IF_NAME, OPT_SHB_USERAPPL, pad4,
   PAYLOAD_HEADER, PAYLOAD_INDEX, PAYLOAD_RECORDS,
 } from './pcapng-blocks';
@@ -92,7 +92,8 @@ export class PcapngCaptureWriter implements EventSink {
   private readonly connections = new Map<string, Connection>();
   private held: HeldPacket | undefined;
   private heldBuffer = Buffer.alloc(0);
-  private pending: Array<{ line: Buffer; session: number }> = [];
+  /** Records waiting for a packet or a block, as JSON lines (encoded to bytes once per batch). */
+  private pending: Array<{ line: string; bytes: number; session: number }> = [];
   private pendingBytes = 0;
   private readonly index = new SessionIndexBuilder();
   private idleTimer: NodeJS.Timeout | undefined;
@@ -284,18 +285,19 @@ export class PcapngCaptureWriter implements EventSink {
   }
 
   private queue(record: MetadataRecord, session: number): void {
-    const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
-    if (line.length > MAX_OPTION_RECORDS) {
+    const line = `${JSON.stringify(record)}\n`;
+    const bytes = Buffer.byteLength(line, 'utf8');
+    if (bytes > MAX_OPTION_RECORDS) {
       // Too big to ride on a packet: everything before it goes out first, then it, as a block.
       this.flushHeld();
       this.flushPendingBlock();
-      this.pending.push({ line, session });
-      this.pendingBytes += line.length;
+      this.pending.push({ line, bytes, session });
+      this.pendingBytes += bytes;
       this.flushPendingBlock();
       return;
     }
-    this.pending.push({ line, session });
-    this.pendingBytes += line.length;
+    this.pending.push({ line, bytes, session });
+    this.pendingBytes += bytes;
     if (this.pendingBytes >= MAX_PENDING_RECORDS) {
       this.flushHeld();
       this.flushPendingBlock();
@@ -307,18 +309,18 @@ export class PcapngCaptureWriter implements EventSink {
     if (this.pending.length === 0) return NO_OPTIONS;
     const sessions = new Set<number>();
     const options: Buffer[] = [];
-    let batch: Buffer[] = [];
+    let batch = '';
     let batchBytes = 0;
     const cut = (): void => {
-      if (batch.length === 0) return;
-      options.push(encodeOption(OPT_CUSTOM_BINARY_COPY, imapdbgPayload(PAYLOAD_RECORDS, METADATA_VERSION, Buffer.concat(batch, batchBytes))));
-      batch = [];
+      if (batchBytes === 0) return;
+      options.push(encodeImapdbgTextOption(OPT_CUSTOM_BINARY_COPY, PAYLOAD_RECORDS, METADATA_VERSION, batch, batchBytes));
+      batch = '';
       batchBytes = 0;
     };
     for (const p of this.pending) {
-      if (batchBytes + p.line.length > MAX_OPTION_RECORDS) cut();
-      batch.push(p.line);
-      batchBytes += p.line.length;
+      if (batchBytes + p.bytes > MAX_OPTION_RECORDS) cut();
+      batch += p.line;
+      batchBytes += p.bytes;
       sessions.add(p.session);
     }
     cut();
@@ -342,7 +344,7 @@ export class PcapngCaptureWriter implements EventSink {
   private flushPendingBlock(): void {
     if (this.pending.length === 0) return;
     const sessions = new Set(this.pending.map((p) => p.session));
-    const body = Buffer.concat(this.pending.map((p) => p.line), this.pendingBytes);
+    const body = Buffer.from(this.pending.map((p) => p.line).join(''), 'utf8');
     this.pending = [];
     this.pendingBytes = 0;
     this.writeBlock([encodeCustomBlock(BLOCK_CUSTOM_COPY, imapdbgPayload(PAYLOAD_RECORDS, METADATA_VERSION, body))], sessions);
