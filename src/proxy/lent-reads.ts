@@ -1,7 +1,9 @@
 import { connect, type NetConnectOpts, type Socket } from 'node:net';
 
-/** What a socket reads per call into the lent buffer (libuv's own read size for a stream). */
+/** What a socket reads per call into the lent buffer (libuv's own read size for a stream)... */
 export const LENT_READ_BYTES = 64 * 1024;
+/** ...once a read filled the first, small buffer: a thousand idle sessions need not hold 64 KiB each. */
+export const FIRST_READ_BYTES = 1024;
 
 /** What the reader of a lent chunk did with it. */
 export type LentChunkFate = 'released' | 'kept';
@@ -23,7 +25,7 @@ const lenders = new WeakMap<Socket, LentReads>();
  * new one.
  */
 export class LentReads {
-  private buffer = Buffer.allocUnsafeSlow(LENT_READ_BYTES);
+  private buffer = Buffer.allocUnsafeSlow(FIRST_READ_BYTES);
   private reader: LentChunkReader | undefined;
   /** Copies of what came while no reader was attached (the socket pauses at once). */
   private early: Buffer[] = [];
@@ -40,7 +42,8 @@ export class LentReads {
       this.early.push(Buffer.from(chunk));
       return false;
     }
-    if (this.reader(chunk) === 'kept') this.buffer = Buffer.allocUnsafeSlow(LENT_READ_BYTES);
+    const kept = this.reader(chunk) === 'kept';
+    if (kept || (length === buffer.length && buffer.length < LENT_READ_BYTES)) this.buffer = Buffer.allocUnsafeSlow(LENT_READ_BYTES);
     return true;
   }
 

@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { PcapngCaptureWriter } from '../../src/capture/pcapng/pcapng-capture-writer';
 import { EventBus } from '../../src/imap/events';
-import { LENT_READ_BYTES, LentReads } from '../../src/proxy/lent-reads';
+import { FIRST_READ_BYTES, LENT_READ_BYTES, LentReads } from '../../src/proxy/lent-reads';
 import { ProxyServer } from '../../src/proxy/proxy-server';
 import { readPcapng, streamBytes, tmpDir } from '../capture/pcapng/pcapng-support';
 
@@ -27,6 +27,17 @@ test('a kept chunk is left to its keeper: the next read gets a fresh buffer; a r
   assert.notEqual(lent.next(), first, 'kept: a new buffer for the next read');
   assert.equal(lent.next().length, LENT_READ_BYTES);
   assert.deepEqual(seen.map((c) => c.toString()), ['abc', 'abc']);
+});
+
+test('reads start small and grow to the full size once one fills the buffer', () => {
+  const lent = new LentReads();
+  lent.lendTo(() => 'released', () => undefined);
+  const first = lent.next();
+  assert.equal(first.length, FIRST_READ_BYTES);
+  lent.read(100, first);
+  assert.equal(lent.next(), first, 'a short read keeps the small buffer');
+  lent.read(first.length, first);
+  assert.equal(lent.next().length, LENT_READ_BYTES, 'a full read: more is coming, read it in big pieces');
 });
 
 test('a read before any reader is copied and pauses the socket; the reader gets it first', () => {
