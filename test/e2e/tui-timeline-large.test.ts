@@ -61,8 +61,11 @@ for (const [width, height] of [[80, 24], [200, 50]] as const) {
       pane.run(`node ${IMAPDBG} view --utc ${shellQuote(capture)}`);
       await pane.waitFor(/loaded \d+ frames/, 'the capture to load', 120_000);
       pane.keys('t');
-      const first = await pane.waitFor(/imapdbg — IDLE timeline.* 1\/1000\s*$/m, 'the timeline of 1,000 sessions', 30_000);
-      const sessionRows = first.split('\n').filter((r) => /^#\d+ user\d+ INBOX/.test(r));
+      // The whole screen, not one caught while blessed was still painting it (seen under load).
+      const rowsOf = (screen: string): string[] => screen.split('\n').filter((r) => /^#\d+ user\d+ INBOX/.test(r));
+      const first = await pane.waitFor((s) => /imapdbg — IDLE timeline.* 1\/1000\s*$/m.test(s) && rowsOf(s).length >= height - 5,
+        'the timeline of 1,000 sessions, every row drawn', 30_000);
+      const sessionRows = rowsOf(first);
       assert.equal(sessionRows.length, height - 5, 'a row per line between the axis and the mark line');
       assert.match(sessionRows[0], /^#1 user1 INBOX\s*│·*█/, 'session #1 idles at the start of the capture');
       assert.ok(sessionRows.every((r) => r.includes('█')), 'every visible session shows its IDLE bar');
