@@ -186,6 +186,24 @@ function mitmPath(bin: string, version: string): PathDef {
 // ---------------------------------------------------------------------------------------------
 // Measurements
 
+interface FileWriteCost { mode: 'sync' | 'pool'; cpuPerGiB: number; systemPerGiB: number; seconds: number }
+let fileWrites: FileWriteCost[] = [];
+
+/** What writing the capture's bytes costs the kernel alone (file-write-cost.ts), per mode, each run a fresh file. */
+function measureFileWrites(): FileWriteCost[] {
+  const out: FileWriteCost[] = [];
+  for (let run = 1; run <= SIZES.runs; run++) {
+    for (const mode of ['sync', 'pool'] as const) {
+      const file = path.join(tmpRoot, `file-write-${run}-${mode}.bin`);
+      rmSync(file, { force: true });
+      const text = execFileSync(process.execPath, [path.join(__dirname, 'file-write-cost.js'), '--file', file, '--mb', String(SIZES.literal / MB), '--mode', mode], { encoding: 'utf8' });
+      out.push(JSON.parse(text) as FileWriteCost);
+      log(`  file write of ${SIZES.literal / MB} MB (${mode}): ${out[out.length - 1].cpuPerGiB.toFixed(2)} CPU s per GiB`);
+    }
+  }
+  return out;
+}
+
 interface Throughput {
   runsMBs: number[];
   medianMBs: number;
@@ -596,6 +614,14 @@ function report(res: Map<PathKey, PathResult>, totalSeconds: number, readers: Re
   );
   const captures = all.filter((r) => r.throughput?.captureBytes !== undefined)
     .map((r) => `${r.def.label}: capture file of one transfer: ${fmtMB(r.throughput?.captureBytes)} MB for ${SIZES.literal / MB} MB of literal (pcapng; the session's other bytes and metadata blocks included)`);
+  if (fileWrites.length > 0) {
+    const of = (mode: 'sync' | 'pool'): string => {
+      const runs = fileWrites.filter((f) => f.mode === mode).map((f) => f.cpuPerGiB);
+      return `${median(runs).toFixed(2)} CPU s per GiB (runs ${runs.map((x) => x.toFixed(2)).join(', ')})`;
+    };
+    captures.push(`The kernel's part of recording, what the pipe never pays: writing ${SIZES.literal / MB} MB to a new file from Node in 64 KiB writes, no network `
+      + `(\`bench/file-write-cost.ts\`), cost ${of('sync')} with writeSync on the main thread and ${of('pool')} through libuv's thread pool, as the capture writes.`);
+  }
   const errors = all.flatMap((r) => r.errors.map((e) => `${r.def.label}: ${e}`));
   const tables = [
     `Throughput of a ${SIZES.literal / MB} MB FETCH literal (MB = 2^20 bytes; a fresh proxy process per run, runs interleaved across paths):`, '', t1, '',
@@ -712,6 +738,7 @@ async function main(): Promise<void> {
       const r = res.get(key);
       if (r) r.throughput = throughputOf(runs);
     }
+    if (PHASES.includes('throughput') && res.has('imapdbg-rec')) fileWrites = measureFileWrites();
     if (PHASES.includes('latency')) await measureLatencies([...res.values()].map((r) => r.def), server.port, res);
     if (PHASES.includes('idle')) await phase('idle sessions', proxies, measureIdle, (r, v) => { r.idle = v; });
     if (PHASES.includes('line')) await phase('long line', proxies, measureLongLine, (r, v) => { r.line = v; });
