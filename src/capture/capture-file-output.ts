@@ -1,4 +1,5 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, fstatSync, writeSync, type WriteStream } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 
 /** Above this many bytes queued or being written, the writer asks the proxy to pause reading. */
 export const CAPTURE_HIGH_WATER = 8 * 1024 * 1024;
@@ -8,6 +9,11 @@ export const CAPTURE_FLUSH_BYTES = 64 * 1024;
 export const CAPTURE_FLUSH_MS = 10;
 /** Bytes are copied into slabs of this size, reused once the file has them. */
 export const CAPTURE_SLAB_BYTES = 1024 * 1024;
+/** A write on the proxy's thread that took longer than this moves the capture to libuv's pool for good. */
+export const CAPTURE_SLOW_WRITE_MS = 20;
+
+/** Where writes happen: on the calling thread (regular files) or through libuv's thread pool. */
+export type CaptureWriteMode = 'thread' | 'pool';
 
 export interface CaptureFileOutputOptions {
   /** Called once, at once, when writing fails (a full disk): the proxy keeps forwarding, recording stops. */
@@ -16,6 +22,9 @@ export interface CaptureFileOutputOptions {
   flushBytes?: number;
   flushMs?: number;
   slabBytes?: number;
+  /** Default: 'thread' for a regular file, 'pool' for anything else (a pipe to tshark, a device). */
+  mode?: CaptureWriteMode;
+  slowWriteMs?: number;
 }
 
 interface Slab {
@@ -28,16 +37,23 @@ interface Slab {
 
 /**
  * The file end of a capture writer, and the flow control the proxy reads (FlowControl): bytes in
- * order, through a write stream (libuv's pool). `write` copies: the proxy lends its read buffer for
- * the length of an event (proxy/lent-reads.ts), so nothing given here may be kept. The copies go
- * into a few slabs that are reused once the file has their bytes, so recording allocates nothing
- * per chunk (fresh 64 KiB buffers per read cost this VM more in page faults and mark-compacts than
- * copying did), and a flush is one contiguous write. Small amounts (the records and packets of a
- * NOOP round trip) are held for up to CAPTURE_FLUSH_MS and go out together: each write is a hand-off
- * to a pool thread and back, which cost the forwarding thread more than the bytes did.
+ * order. `write` copies: the proxy lends its read buffer for the length of an event
+ * (proxy/lent-reads.ts), so nothing given here may be kept. The copies go into a few slabs that are
+ * reused once the file has their bytes, so recording allocates nothing per chunk (fresh 64 KiB
+ * buffers per read cost this VM more in page faults and mark-compacts than copying did), and a
+ * flush is one contiguous write. Small amounts (the records and packets of a NOOP round trip) are
+ * held for up to CAPTURE_FLUSH_MS and go out together.
+ *
+ * A regular file is written with writeSync on the proxy's thread, after the bytes were forwarded:
+ * the same 64 KiB writes through libuv's pool cost this VM about three times the CPU
+ * (bench/file-write-cost.ts: 0.3 against 0.8 s per GiB; the proxy recording a 512 MB literal went
+ * from 3.5-4.5 to 2.9-3.0 CPU s per GiB). A write that takes longer than CAPTURE_SLOW_WRITE_MS (a
+ * slow or network disk) moves the output to the pool for good, where a disk that lags pauses the
+ * readers (congested) instead of stalling the proxy's thread. Pipes and devices always use the pool.
  */
 export class CaptureFileOutput {
-  private readonly out: WriteStream;
+  /** The pool's write stream; undefined while writes happen on this thread. */
+  private out: WriteStream | undefined;
   private slab: Slab;
   private readonly free: Slab[] = [];
   /** Bytes of the current slab copied in, and how far of them were handed to the stream. */
@@ -46,26 +62,29 @@ export class CaptureFileOutput {
   private timer: NodeJS.Timeout | undefined;
   private failed: Error | undefined;
   private ending = false;
+  private closed: Promise<void> | undefined;
   private readonly drainWaiters: Array<() => void> = [];
   private readonly highWater: number;
   private readonly flushBytes: number;
   private readonly flushMs: number;
   private readonly slabBytes: number;
+  private readonly slowWriteMs: number;
+  private readonly onError: ((err: Error) => void) | undefined;
 
-  constructor(fd: number, options: CaptureFileOutputOptions = {}) {
+  constructor(private readonly fd: number, options: CaptureFileOutputOptions = {}) {
     this.highWater = options.highWater ?? CAPTURE_HIGH_WATER;
     this.flushBytes = options.flushBytes ?? CAPTURE_FLUSH_BYTES;
     this.flushMs = options.flushMs ?? CAPTURE_FLUSH_MS;
     this.slabBytes = options.slabBytes ?? CAPTURE_SLAB_BYTES;
+    this.slowWriteMs = options.slowWriteMs ?? CAPTURE_SLOW_WRITE_MS;
+    this.onError = options.onError;
     this.slab = this.newSlab();
-    this.out = createWriteStream('', { fd });
-    this.out.on('error', (err) => {
-      if (this.failed === undefined) options.onError?.(err);
-      this.failed ??= err;
-      this.filled = this.flushed = 0;
-      this.wake();
-    });
-    this.out.on('drain', () => { if (!this.congested) this.wake(); });
+    if ((options.mode ?? (isRegularFile(fd) ? 'thread' : 'pool')) === 'pool') this.usePool();
+  }
+
+  /** Where writes happen now. */
+  get mode(): CaptureWriteMode {
+    return this.out ? 'pool' : 'thread';
   }
 
   /** The first write error, if any (a full disk must not take the proxy down: recording stops). */
@@ -75,7 +94,7 @@ export class CaptureFileOutput {
 
   /** True while more than the high-water mark waits for the disk: readers should pause. */
   get congested(): boolean {
-    return this.failed === undefined && this.out.writableLength + this.filled - this.flushed > this.highWater;
+    return this.failed === undefined && (this.out?.writableLength ?? 0) + this.filled - this.flushed > this.highWater;
   }
 
   /** Resolves when the queue is below the high-water mark again (or writing failed). */
@@ -90,8 +109,9 @@ export class CaptureFileOutput {
     if (bytes.length > this.slabBytes - this.filled) {
       this.flush();
       if (bytes.length > this.slabBytes / 2) {
-        // Bigger than a slab is worth: a copy of its own (rare: a large metadata block).
-        this.out.write(Buffer.from(bytes));
+        // Bigger than a slab is worth: written at once, or as a copy of its own (rare: a large metadata block).
+        if (this.out) this.out.write(Buffer.from(bytes));
+        else this.writeHere(bytes);
         return;
       }
       this.nextSlab();
@@ -105,26 +125,62 @@ export class CaptureFileOutput {
   /** Write everything queued, then close the file. */
   close(): Promise<void> {
     this.flush();
+    if (this.ending) return this.closed ?? Promise.resolve();
     this.ending = true;
-    return new Promise((resolve) => {
-      if (this.out.closed) { resolve(); return; }
+    const out = this.out;
+    if (!out) {
+      try { closeSync(this.fd); } catch { /* already closed: nothing left to lose */ }
+      this.closed = Promise.resolve();
+      return this.closed;
+    }
+    this.closed = new Promise((resolve) => {
+      if (out.closed) { resolve(); return; }
       // 'close' comes after 'finish' or 'error' (autoDestroy), so a write error is recorded by then;
       // end()'s own callback may run before the 'error' listener has.
-      this.out.once('close', () => resolve());
-      if (!this.out.writableEnded) this.out.end();
+      out.once('close', () => resolve());
+      if (!out.writableEnded) out.end();
     });
+    return this.closed;
   }
 
   private flush(): void {
     if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
     if (this.filled === this.flushed || this.failed !== undefined) return;
     const slab = this.slab;
+    const region = slab.bytes.subarray(this.flushed, this.filled);
+    this.flushed = this.filled;
+    if (!this.out) { this.writeHere(region); return; }
     slab.writing++;
-    this.out.write(slab.bytes.subarray(this.flushed, this.filled), () => {
+    this.out.write(region, () => {
       slab.writing--;
       this.recycle(slab);
     });
-    this.flushed = this.filled;
+  }
+
+  /** One write on this thread; a slow one sends every later write to the pool. */
+  private writeHere(bytes: Buffer): void {
+    const started = performance.now();
+    try {
+      for (let at = 0; at < bytes.length;) at += writeSync(this.fd, bytes, at, bytes.length - at);
+    } catch (err) {
+      this.fail(err as Error);
+      return;
+    }
+    if (performance.now() - started > this.slowWriteMs) this.usePool();
+  }
+
+  private usePool(): void {
+    const out = createWriteStream('', { fd: this.fd });
+    out.on('error', (err) => this.fail(err));
+    out.on('drain', () => { if (!this.congested) this.wake(); });
+    this.out = out;
+  }
+
+  private fail(err: Error): void {
+    if (this.failed === undefined) this.onError?.(err);
+    this.failed ??= err;
+    this.filled = this.flushed = 0;
+    this.wake();
   }
 
   /** The current slab is full: the next one, from the free list when the file has caught up. */
@@ -149,5 +205,13 @@ export class CaptureFileOutput {
 
   private wake(): void {
     for (const w of this.drainWaiters.splice(0)) w();
+  }
+}
+
+function isRegularFile(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
   }
 }

@@ -2,7 +2,7 @@ import { constants, fchmodSync, fstatSync, lstatSync, openSync } from 'node:fs';
 import type { EventSink, ProxyEvent } from '../imap/events';
 import { CAPTURE_FORMAT, CAPTURE_VERSION, type HeaderRecord } from './format';
 import { encodeRecord } from './record-encoding';
-import { CaptureFileOutput } from './capture-file-output';
+import { CaptureFileOutput, type CaptureWriteMode } from './capture-file-output';
 
 /** How to treat a file that is already there. */
 export interface CaptureOpenOptions {
@@ -10,6 +10,8 @@ export interface CaptureOpenOptions {
   overwrite?: boolean;
   /** Called once, at once, when writing fails (a full disk): the proxy keeps forwarding, recording stops. */
   onError?: (err: Error) => void;
+  /** Where file writes happen; by default chosen from the file's type (capture-file-output.ts). */
+  writeMode?: CaptureWriteMode;
 }
 
 /** A capture file that cannot be created: the message names it and why. */
@@ -30,7 +32,7 @@ export class CaptureWriter implements EventSink {
   private readonly out: CaptureFileOutput;
 
   constructor(readonly path: string, tool: string, createdUs: number, options: CaptureOpenOptions = {}) {
-    this.out = new CaptureFileOutput(openCaptureFile(path, options.overwrite === true), { onError: options.onError });
+    this.out = new CaptureFileOutput(openCaptureFile(path, options.overwrite === true), { onError: options.onError, mode: options.writeMode });
     const header: HeaderRecord = { r: 'header', format: CAPTURE_FORMAT, version: CAPTURE_VERSION, createdUs, tool };
     this.out.write(Buffer.from(`${JSON.stringify(header)}\n`, 'utf8'));
   }

@@ -1,7 +1,8 @@
 // CaptureFileOutput, the file end of both capture writers (issue 10): bytes land in order and whole
-// after close(); small writes are batched (not one write per event-loop turn: each is a hand-off to
-// libuv's pool and back, which cost the proxy more than the bytes); 64 KiB and more go out in the turn;
-// backpressure above the high-water mark; a write error is reported once, never thrown.
+// after close(); small writes are batched (not one write per event-loop turn); 64 KiB and more go out
+// in the turn; a regular file is written on the proxy's thread, a pipe and a slow file through the
+// pool with backpressure above the high-water mark; a write error is reported once, never thrown;
+// what was given to write() may change right after (the proxy lends its read buffer).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs = require('node:fs'); // the module object itself, so the counter below sees the output's writes
@@ -17,14 +18,15 @@ function tmpFile(): { file: string; fd: number; done(): void } {
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** Counts the write and writev calls that reach the file system, on the same fs module object the output uses. */
+/** Counts the write, writev and writeSync calls that reach the file system, on the same fs module object the output uses. */
 function countWrites(): { count(): number; restore(): void } {
-  const realWritev = fs.writev;
-  const realWrite = fs.write;
+  const names = ['write', 'writev', 'writeSync'] as const;
+  const real = names.map((name) => fs[name]);
   let n = 0;
-  (fs as { writev: unknown }).writev = (...args: unknown[]) => { n++; return (realWritev as (...a: unknown[]) => void)(...args); };
-  (fs as { write: unknown }).write = (...args: unknown[]) => { n++; return (realWrite as (...a: unknown[]) => void)(...args); };
-  return { count: () => n, restore: () => { (fs as { writev: unknown }).writev = realWritev; (fs as { write: unknown }).write = realWrite; } };
+  names.forEach((name, i) => {
+    (fs as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => { n++; return (real[i] as (...a: unknown[]) => unknown)(...args); };
+  });
+  return { count: () => n, restore: () => names.forEach((name, i) => { (fs as unknown as Record<string, unknown>)[name] = real[i]; }) };
 }
 
 test('bytes arrive in order and whole after close; many small writes become few file writes', async () => {
@@ -73,7 +75,7 @@ test('a queue above the flush size is written at once; the timer writes a small 
 test('congested above the high-water mark until the file caught up', async () => {
   const t = tmpFile();
   try {
-    const out = new CaptureFileOutput(t.fd, { highWater: 64 * 1024, flushBytes: 16 * 1024 });
+    const out = new CaptureFileOutput(t.fd, { highWater: 64 * 1024, flushBytes: 16 * 1024, mode: 'pool' });
     for (let i = 0; i < 10; i++) out.write(Buffer.alloc(16 * 1024, i));
     assert.equal(out.congested, true);
     await out.whenDrained();
@@ -85,16 +87,82 @@ test('congested above the high-water mark until the file caught up', async () =>
   }
 });
 
-test('a full disk: the error is reported once, later writes are dropped, close resolves', async () => {
-  const fd = fs.openSync('/dev/full', 'w');
-  const errors: Error[] = [];
-  const out = new CaptureFileOutput(fd, { onError: (e) => errors.push(e), flushBytes: 1 });
-  out.write(Buffer.from('a'));
-  while (out.error === undefined) await turn();
-  out.write(Buffer.from('b'));
-  assert.equal(out.congested, false, 'a failed output never holds the proxy back');
-  await out.whenDrained();
+test('a full disk: the error is reported once, later writes are dropped, close resolves (both modes)', async () => {
+  for (const mode of ['pool', 'thread'] as const) {
+    const fd = fs.openSync('/dev/full', 'w');
+    const errors: Error[] = [];
+    const out = new CaptureFileOutput(fd, { onError: (e) => errors.push(e), flushBytes: 1, mode });
+    out.write(Buffer.from('a'));
+    while (out.error === undefined) await turn();
+    out.write(Buffer.from('b'));
+    assert.equal(out.congested, false, 'a failed output never holds the proxy back');
+    await out.whenDrained();
+    await out.close();
+    assert.equal(errors.length, 1, mode);
+    assert.match(errors[0].message, /ENOSPC/);
+  }
+});
+
+test('a regular file is written on this thread, in order; a slow write moves the rest to the pool', async () => {
+  const t = tmpFile();
+  try {
+    const out = new CaptureFileOutput(t.fd, { flushBytes: 1000, slowWriteMs: 60_000 });
+    assert.equal(out.mode, 'thread');
+    out.write(Buffer.alloc(1000, 0x61));
+    assert.equal(fs.statSync(t.file).size, 1000, 'written before write() returned');
+    assert.equal(out.congested, false);
+    await out.close();
+    assert.deepStrictEqual(fs.readFileSync(t.file), Buffer.alloc(1000, 0x61));
+  } finally {
+    t.done();
+  }
+  const slow = tmpFile();
+  try {
+    // Every write counts as slow: after the first, the pool takes over and order is kept.
+    const out = new CaptureFileOutput(slow.fd, { flushBytes: 1000, slowWriteMs: -1 });
+    out.write(Buffer.alloc(1000, 0x61));
+    assert.equal(out.mode, 'pool');
+    out.write(Buffer.alloc(1000, 0x62));
+    await out.close();
+    assert.deepStrictEqual(fs.readFileSync(slow.file), Buffer.concat([Buffer.alloc(1000, 0x61), Buffer.alloc(1000, 0x62)]));
+  } finally {
+    slow.done();
+  }
+});
+
+test('a pipe is written through the pool (a slow reader such as tshark pauses readers, never the thread)', async () => {
+  const [readFd, writeFd] = await new Promise<[number, number]>((resolve, reject) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imapdbg-fifo-'));
+    const fifo = path.join(dir, 'p');
+    require('node:child_process').execFileSync('mkfifo', [fifo]);
+    const r = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try { resolve([r, fs.openSync(fifo, 'w')]); } catch (e) { reject(e); }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const out = new CaptureFileOutput(writeFd, { flushBytes: 10 });
+  assert.equal(out.mode, 'pool');
+  out.write(Buffer.from('0123456789'));
   await out.close();
-  assert.equal(errors.length, 1);
-  assert.match(errors[0].message, /ENOSPC/);
+  const got = Buffer.alloc(10);
+  assert.equal(fs.readSync(readFd, got), 10);
+  assert.equal(got.toString(), '0123456789');
+  fs.closeSync(readFd);
+});
+
+test('bytes given to write() may change at once after it returns (both modes)', async () => {
+  for (const mode of ['thread', 'pool'] as const) {
+    const t = tmpFile();
+    try {
+      const out = new CaptureFileOutput(t.fd, { mode, flushMs: 10_000 });
+      const lent = Buffer.alloc(100, 0x61);
+      out.write(lent);
+      lent.fill(0x7a); // the proxy's next read lands in the same buffer
+      out.write(Buffer.alloc(70_000, 0x62)); // past the flush size: written now (thread) or queued (pool)
+      lent.fill(0x79);
+      await out.close();
+      assert.deepStrictEqual(fs.readFileSync(t.file), Buffer.concat([Buffer.alloc(100, 0x61), Buffer.alloc(70_000, 0x62)]), mode);
+    } finally {
+      t.done();
+    }
+  }
 });

@@ -1,6 +1,6 @@
 import type { Direction } from '../../imap/frame';
 import type { DataLayer, EventSink, ProxyEvent, SessionInfo } from '../../imap/events';
-import { openCaptureFile } from '../capture-writer';
+import { openCaptureFile, type CaptureOpenOptions } from '../capture-writer';
 import { CAPTURE_HIGH_WATER, CaptureFileOutput } from '../capture-file-output';
 import { withSecretsOverwritten } from '../record-encoding';
 import {
@@ -70,12 +70,8 @@ interface PendingOptions {
 /** What a packet without metadata carries (shared: the common case allocates nothing). */
 const NO_OPTIONS: PendingOptions = Object.freeze({ options: Object.freeze([]) as unknown as Buffer[], sessions: new Set<number>() });
 
-export interface PcapngWriterOptions {
-  /** Replace an existing file (`--force`; default: refuse it). A symbolic link is refused either way. */
-  overwrite?: boolean;
-  /** Called once, at once, when writing fails (a full disk): the proxy keeps forwarding, recording stops. */
-  onError?: (err: Error) => void;
-}
+/** As for the JSON Lines writer: `--force`, what to do when writing fails, where writes happen. */
+export type PcapngWriterOptions = CaptureOpenOptions;
 
 /**
  * Writes the event stream as a pcapng capture (pcapng-format.ts), block by block as events happen:
@@ -106,7 +102,7 @@ export class PcapngCaptureWriter implements EventSink {
   unplacedComments = 0;
 
   constructor(readonly path: string, tool: string, createdUs: number, options: PcapngWriterOptions = {}) {
-    this.out = new CaptureFileOutput(openCaptureFile(path, options.overwrite === true), { onError: options.onError });
+    this.out = new CaptureFileOutput(openCaptureFile(path, options.overwrite === true), { onError: options.onError, mode: options.writeMode });
     const header: PcapngHeaderRecord = { format: PCAPNG_CAPTURE_FORMAT, version: PCAPNG_CAPTURE_VERSION, createdUs, tool };
     this.writeBlock([encodeSectionHeader([
       encodeOption(OPT_SHB_USERAPPL, Buffer.from(tool, 'utf8')),

@@ -44,7 +44,8 @@ test('a full disk stops recording without throwing; the error is reported', asyn
 test('congested while more than the high-water mark waits for the disk; whenDrained resolves', async () => {
   const dir = tmpDir();
   try {
-    const writer = new PcapngCaptureWriter(path.join(dir, 'c.pcapng'), 't', 1);
+    // Writes through the pool, as for a pipe or a slow disk (a regular file is written at once).
+    const writer = new PcapngCaptureWriter(path.join(dir, 'c.pcapng'), 't', 1, { writeMode: 'pool' });
     const chunk = Buffer.alloc(65_536, 1);
     let n = 0;
     while (!writer.congested && n < 10_000) {

@@ -15,9 +15,11 @@ test('small packets, one per event-loop turn, are written in one batch, not one 
   const dir = tmpDir();
   const realWritev = fs.writev;
   const realWrite = fs.write;
+  const realWriteSync = fs.writeSync;
   let writes = 0;
   (fs as { writev: unknown }).writev = (...args: unknown[]) => { writes++; return (realWritev as (...a: unknown[]) => void)(...args); };
   (fs as { write: unknown }).write = (...args: unknown[]) => { writes++; return (realWrite as (...a: unknown[]) => void)(...args); };
+  (fs as { writeSync: unknown }).writeSync = (...args: unknown[]) => { writes++; return (realWriteSync as (...a: unknown[]) => number)(...args); };
   mock.timers.enable({ apis: ['setTimeout'] });
   try {
     const file = path.join(dir, 'noops.pcapng');
@@ -41,6 +43,7 @@ test('small packets, one per event-loop turn, are written in one batch, not one 
     mock.timers.reset();
     (fs as { writev: unknown }).writev = realWritev;
     (fs as { write: unknown }).write = realWrite;
+    (fs as { writeSync: unknown }).writeSync = realWriteSync;
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
