@@ -19,10 +19,10 @@ const lenders = new WeakMap<Socket, LentReads>();
 /**
  * A socket that reads into one reused buffer (net's `onread`) instead of a fresh 64 KiB
  * ArrayBuffer per read. On this kind of VM the allocation churn cost more than the bytes did: page
- * faults for fresh memory and mark-compacts started by external-memory pressure (bench: a Node pipe
- * went from 1.7 to 1.0 CPU s per GiB). The reader sees a view that is valid only during its call
- * and says whether it kept it; if so, that buffer is left to its keeper and the next read gets a
- * new one.
+ * faults for fresh memory and mark-compacts started by external-memory pressure (a Node pipe that
+ * reads this way took 1.0 CPU s per GiB instead of 1.7; BENCHMARKS.md). The reader sees a view
+ * that is valid only during its call and says whether it kept it; if so, that buffer is left to
+ * its keeper and the next read gets a new one.
  */
 export class LentReads {
   private buffer = Buffer.allocUnsafeSlow(FIRST_READ_BYTES);
