@@ -2,59 +2,20 @@ import type { Annotation, Direction, Frame, FrameKind } from '../imap/frame';
 import { frameText, printable } from '../imap/frame-text';
 import { isIdlePhase, type IdlePhaseAnnotation } from '../imap/idle-tracker';
 import { maskBytes, maskLineText, secretRanges } from '../imap/secret-mask';
+import type { HookContext, IdlePhase, IdlePhaseName, ScriptFrame, ScriptLiteral, ScriptSession } from '../../types/imapdbg-script';
 
 /**
  * What a script sees: plain, frozen copies, never imapdbg's own objects (a script that keeps or
  * changes them cannot disturb the proxy). Secrets are masked as on screen unless --reveal-secrets.
- * types/imapdbg-script.d.ts declares the same shapes for script authors (a test checks they agree).
+ * The shapes are the ones shipped to script authors in types/imapdbg-script.d.ts, used here as
+ * they are, so the two cannot drift apart.
  */
-export interface ScriptSessionView {
-  readonly id: number;
-}
-
-export interface ScriptLiteralView {
-  readonly size: number;
-  readonly received: number;
-}
-
-export interface ScriptFrameView {
-  readonly session: number;
-  readonly seq: number;
-  readonly direction: Direction;
-  readonly kind: FrameKind;
-  readonly tag?: string;
-  readonly verb?: string;
-  /** Microseconds since the epoch of the frame's first byte. */
-  readonly timeUs: number;
-  /** Bytes of the frame, literals included. */
-  readonly length: number;
-  /** The frame as one line, literals inline or summarised, as the headless view prints it. */
-  readonly text: string;
-  /** The frame's lines without CRLF (a long line is cut to its start). */
-  readonly lines: readonly string[];
-  readonly literals: readonly ScriptLiteralView[];
-  /** A copy of the frame's bytes as read (each read makes a new copy). */
-  readonly bytes: Buffer;
-  readonly inIdle: boolean;
-}
-
-export type ScriptIdlePhaseName = 'requested' | 'accepted' | 'update' | 'done' | 'ended' | 'rejected';
-
-export interface ScriptIdlePhaseView {
-  readonly name: ScriptIdlePhaseName;
-  /** The IDLE command's tag. */
-  readonly tag: string;
-  /** The IdleTracker's detail (durations in µs in fields ending in `Us`, `updates`, `status`...). */
-  readonly detail: Readonly<Record<string, string | number | boolean>>;
-  readonly frame: ScriptFrameView;
-}
-
-export interface ScriptContextView {
-  readonly session: ScriptSessionView;
-  readonly inIdle: boolean;
-  /** One object per session for the script's own use (module scope is shared by all sessions). */
-  readonly sessionData: Record<string, unknown>;
-}
+export type ScriptSessionView = ScriptSession;
+export type ScriptLiteralView = ScriptLiteral;
+export type ScriptFrameView = ScriptFrame;
+export type ScriptIdlePhaseName = IdlePhaseName;
+export type ScriptIdlePhaseView = IdlePhase;
+export type ScriptContextView = HookContext;
 
 export interface FrameViewOptions {
   revealSecrets: boolean;

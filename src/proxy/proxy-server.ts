@@ -1,11 +1,12 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { EventSink } from '../imap/events';
 import type { FrameAnnotator } from '../imap/session-model';
 import type { FramerLimits } from '../imap/direction-framer';
-import { formatHostPort, listenOn, type HostPort } from './address';
+import { formatHostPort, type HostPort } from './address';
 import { nowUs } from './clock';
 import { ProxySession, type FlowControl, type ProxySessionOptions } from './proxy-session';
 import { connectLending } from './lent-reads';
+import { SessionListener } from './session-listener';
 
 /** Inactivity limit default: IDLE may sit silent for 29 minutes (RFC 2177), so never less than 31. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 31 * 60 * 1000;
@@ -45,35 +46,14 @@ export interface ProxyServerOptions {
  * Listens for IMAP clients and gives each connection its own ProxySession with its own upstream
  * connection. Both legs are half-open capable so that a FIN is mirrored, not turned into a close.
  */
-export class ProxyServer {
-  private readonly server: Server;
-  private readonly sessions = new Set<ProxySession>();
+export class ProxyServer extends SessionListener<ProxySession> {
   private nextId = 1;
-  private address = '';
 
   constructor(private readonly options: ProxyServerOptions) {
-    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket));
+    super(options.listen);
   }
 
-  /** Start listening; resolves with the bound address (port 0 picks a free one). */
-  async listen(): Promise<HostPort> {
-    const bound = await listenOn(this.server, this.options.listen);
-    this.address = formatHostPort(bound.host, bound.port);
-    return bound;
-  }
-
-  /** Sessions currently open. */
-  get openSessions(): number {
-    return this.sessions.size;
-  }
-
-  /** Stop accepting, close every session, and resolve when the listener is closed. */
-  close(): Promise<void> {
-    for (const s of [...this.sessions]) s.shutdown();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-
-  private accept(client: Socket): void {
+  protected accept(client: Socket): void {
     const { upstream } = this.options;
     const session = new ProxySession(client, {
       info: {

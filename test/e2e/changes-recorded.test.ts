@@ -58,6 +58,16 @@ function waitForEvent(events: ProxyEvent[], pred: (e: ProxyEvent) => boolean): P
   });
 }
 
+
+/** Greeting, `a1 LOGIN alice`, `a2 SELECT INBOX`, then `a3 IDLE` sent; the caller reads what follows. */
+async function loginSelectAndIdle(sock: net.Socket): Promise<void> {
+  await readUntil(sock, (l) => l.startsWith('* OK'));
+  sock.write(`a1 LOGIN alice ${dovecot.users.alice}\r\n`);
+  await readUntil(sock, (l) => l.startsWith('a1 '));
+  sock.write('a2 SELECT INBOX\r\n');
+  await readUntil(sock, (l) => l.startsWith('a2 '));
+  sock.write('a3 IDLE\r\n');
+}
 test('a dropped EXISTS and an injected BYE are recorded, shown, counted and replayed as the client received them', async () => {
   const capture = path.join(dir, 'changed.pcapng');
   const writer = new PcapngCaptureWriter(capture, 'imapdbg test', Date.now() * 1000);
@@ -70,12 +80,7 @@ test('a dropped EXISTS and an injected BYE are recorded, shown, counted and repl
   try {
     const sock = net.connect(port, '127.0.0.1');
     sock.on('data', (d: Buffer) => { clientGot += d.toString('latin1'); });
-    await readUntil(sock, (l) => l.startsWith('* OK'));
-    sock.write(`a1 LOGIN alice ${dovecot.users.alice}\r\n`);
-    await readUntil(sock, (l) => l.startsWith('a1 '));
-    sock.write('a2 SELECT INBOX\r\n');
-    await readUntil(sock, (l) => l.startsWith('a2 '));
-    sock.write('a3 IDLE\r\n');
+    await loginSelectAndIdle(sock);
     await readUntil(sock, (l) => l.startsWith('+'));
     await appendMessage(dovecot, 'alice', 'INBOX', makeMessage(500, 'pushed'));
     const tail = await readUntil(sock, (l) => l.startsWith('* BYE'));
@@ -112,12 +117,7 @@ test('a dropped EXISTS and an injected BYE are recorded, shown, counted and repl
   try {
     const replayed = net.connect(Number(match[1]), '127.0.0.1');
     const lines: string[] = [];
-    await readUntil(replayed, (l) => l.startsWith('* OK'));
-    replayed.write(`a1 LOGIN alice ${dovecot.users.alice}\r\n`);
-    await readUntil(replayed, (l) => l.startsWith('a1 '));
-    replayed.write('a2 SELECT INBOX\r\n');
-    await readUntil(replayed, (l) => l.startsWith('a2 '));
-    replayed.write('a3 IDLE\r\n');
+    await loginSelectAndIdle(replayed);
     lines.push(...await readUntil(replayed, (l) => l.startsWith('* BYE')));
     assert.deepEqual(lines, ['+ idling', '* BYE imapdbg says bye']);
     replayed.destroy();
@@ -137,12 +137,7 @@ test('the real command line with --script: headless marks the drop and the injec
   const proxy = await startImapdbgProxy(['--upstream', `${dovecot.host}:${dovecot.port}`, '--headless', '--utc', '--record', capture, '--script', script]);
   try {
     const sock = net.connect(proxy.port, '127.0.0.1');
-    await readUntil(sock, (l) => l.startsWith('* OK'));
-    sock.write(`a1 LOGIN alice ${dovecot.users.alice}\r\n`);
-    await readUntil(sock, (l) => l.startsWith('a1 '));
-    sock.write('a2 SELECT INBOX\r\n');
-    await readUntil(sock, (l) => l.startsWith('a2 '));
-    sock.write('a3 IDLE\r\n');
+    await loginSelectAndIdle(sock);
     await readUntil(sock, (l) => l.startsWith('+'));
     await appendMessage(dovecot, 'alice', 'INBOX', makeMessage(500, 'pushed by script'));
     assert.deepEqual(await readUntil(sock, (l) => l.startsWith('* BYE')), ['* BYE imapdbg says bye']);
@@ -161,12 +156,7 @@ test('the real command line with --script: headless marks the drop and the injec
   const { child, match } = await startCli(['replay', capture, '--serve', '127.0.0.1:0'], /on 127\.0\.0\.1:(\d+)\n/);
   try {
     const replayed = net.connect(Number(match[1]), '127.0.0.1');
-    await readUntil(replayed, (l) => l.startsWith('* OK'));
-    replayed.write(`a1 LOGIN alice ${dovecot.users.alice}\r\n`);
-    await readUntil(replayed, (l) => l.startsWith('a1 '));
-    replayed.write('a2 SELECT INBOX\r\n');
-    await readUntil(replayed, (l) => l.startsWith('a2 '));
-    replayed.write('a3 IDLE\r\n');
+    await loginSelectAndIdle(replayed);
     assert.deepEqual(await readUntil(replayed, (l) => l.startsWith('* BYE')), ['+ idling', '* BYE imapdbg says bye']);
     replayed.destroy();
   } finally {

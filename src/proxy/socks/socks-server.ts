@@ -5,8 +5,8 @@
  * (MAX_PENDING_BYTES) and in time (the handshake timeout); a client that fails it costs one line
  * on stderr and its connection, never the proxy.
  */
-import { createServer, type Server, type Socket } from 'node:net';
-import { formatHostPort, listenOn, type HostPort } from '../address';
+import type { Socket } from 'node:net';
+import { formatHostPort, type HostPort } from '../address';
 import { nowUs } from '../clock';
 import { errorLine, oneLine } from '../error-line';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS } from '../proxy-server';
@@ -15,6 +15,7 @@ import { SocksNegotiation, type NegotiationStep, type SocksCredentials } from '.
 import { encodeReply, Reply, replyText, type SocksTarget } from './socks-protocol';
 import { startTargetSession, type RunningSession, type TargetSessionContext } from './target-session';
 import { dialUpstream } from './upstream-dialer';
+import { SessionListener } from '../session-listener';
 
 export interface SocksServerOptions extends TargetSessionContext {
   listen: HostPort;
@@ -34,38 +35,24 @@ export interface SocksServerOptions extends TargetSessionContext {
 /** How long a refused client may take to read its SOCKS error reply before it is dropped. */
 const REFUSE_GRACE_MS = 2_000;
 
-export class SocksServer {
-  private readonly server: Server;
-  private readonly sessions = new Set<RunningSession>();
+export class SocksServer extends SessionListener<RunningSession> {
   /** Connections still negotiating or connecting, destroyed by close(). */
   private readonly pending = new Set<Socket>();
-  private address = '';
 
   constructor(private readonly options: SocksServerOptions) {
-    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket));
+    super(options.listen);
   }
 
-  async listen(): Promise<HostPort> {
-    const bound = await listenOn(this.server, this.options.listen);
-    this.address = formatHostPort(bound.host, bound.port);
-    return bound;
-  }
-
-  get openSessions(): number {
-    return this.sessions.size;
-  }
-
-  close(): Promise<void> {
+  override close(): Promise<void> {
     for (const s of [...this.pending]) s.destroy();
-    for (const s of [...this.sessions]) s.shutdown();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return super.close();
   }
 
   private problem(client: string, text: string): void {
     this.options.onProblem?.(oneLine(`SOCKS client ${client}: ${text}`));
   }
 
-  private accept(client: Socket): void {
+  protected accept(client: Socket): void {
     const who = formatHostPort(client.remoteAddress, client.remotePort);
     const negotiation = new SocksNegotiation(this.options.credentials);
     const bound = this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;

@@ -11,8 +11,9 @@ import type { FramerLimits } from '../../imap/direction-framer';
 import type { FrameAnnotator } from '../../imap/session-model';
 import type { HostPort } from '../address';
 import { OpaqueRelay } from '../opaque-relay';
+import type { ListenerSession } from '../session-listener';
 import { ProxySession, type FlowControl, type ProxySessionOptions } from '../proxy-session';
-import { abandon, TlsInterception, type TlsInterceptionOptions, type Upgrade } from '../tls/tls-interceptor';
+import { abandon, TlsInterception, type TlsInterceptionOptions } from '../tls/tls-interceptor';
 
 /** RFC 9051 / RFC 8314: the IMAP ports, and the one that is implicit TLS. */
 export const DEFAULT_IMAP_PORTS: readonly number[] = [143, 993];
@@ -40,10 +41,8 @@ export interface TargetSessionContext {
 /** What the proxy command adds to every IMAP session. */
 export type ExtraSessionOptions = Pick<ProxySessionOptions, 'layers' | 'stages' | 'inflateBounds'>;
 
-/** A running session of either kind, for shutdown. */
-export interface RunningSession {
-  shutdown(): void;
-}
+/** A running session of either kind (IMAP or opaque), for shutdown. */
+export type RunningSession = ListenerSession;
 
 /** How a destination port is handled. */
 export function portKind(port: number, ports: PortPolicy): 'imap-tls' | 'imap' | 'opaque' {
@@ -72,16 +71,8 @@ export function startTargetSession(client: Socket, server: Socket, target: HostP
   return session;
 }
 
-/**
- * Implicit TLS on a connection already open: the server leg first (its certificate's names go
- * into the leaf, and a rejected certificate is told to the client over TLS), then the client's.
- */
+/** Implicit TLS on a connection already open (TlsInterception.secureOpenConnection), then forwarding. */
 async function implicitTls(session: ProxySession, server: Socket, interception: TlsInterception): Promise<void> {
-  const up: Upgrade = {};
-  interception.holdClient(session, up);
-  await interception.upgradeServer(session, server, up);
-  if (session.over) return;
-  if (!(await interception.upgradeClient(session, up))) return;
-  if (up.serverProblem || !up.server) { interception.failServer(session, up); return; }
-  session.upstreamConnected(up.server.socket);
+  const secured = await interception.secureOpenConnection(session, server);
+  if (secured) session.upstreamConnected(secured);
 }

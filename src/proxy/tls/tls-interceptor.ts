@@ -44,7 +44,7 @@ export interface TlsInterceptionOptions {
 }
 
 /** The plain sockets of an upgrade, with what the handshakes produced. */
-export interface Upgrade {
+interface Upgrade {
   server?: UpstreamTlsResult;
   /** Why the server leg has no usable TLS (handshake failed, or certificate rejected). */
   serverProblem?: { code: StartTlsCode; message: string };
@@ -125,14 +125,9 @@ export class TlsInterception implements TlsUpgrader {
       }
     }
     session.detach('server');
-    const up: Upgrade = {};
-    this.holdClient(session, up);
-    await this.upgradeServer(session, server, up);
-    // The client left or reset, or imapdbg stopped, during the server's handshake: all released.
-    if (session.over) return;
-    if (!(await this.upgradeClient(session, up))) return;
-    if (up.serverProblem || !up.server) { this.failServer(session, up); return; }
-    session.replaceSocket('server', up.server.socket);
+    const secured = await this.secureOpenConnection(session, server);
+    if (!secured) return;
+    session.replaceSocket('server', secured);
     session.resume('server', STARTTLS_PAUSE);
     session.resume('client', STARTTLS_PAUSE);
   }
@@ -184,7 +179,7 @@ export class TlsInterception implements TlsUpgrader {
   }
 
   /** Server leg TLS on `socket` (STARTTLS) or a new connection (implicit); the verdict is kept, not thrown. */
-  async upgradeServer(session: ProxySession, socket: Socket | undefined, up: Upgrade): Promise<void> {
+  private async upgradeServer(session: ProxySession, socket: Socket | undefined, up: Upgrade): Promise<void> {
     const { upstream, trust } = this.options;
     try {
       up.server = await connectUpstreamTls({ ...upstream, socket }, trust, this.setup(session));
@@ -204,7 +199,7 @@ export class TlsInterception implements TlsUpgrader {
    * the handshake). Its leaf names: the upstream host and certificate names, and imapdbg's own
    * address. Returns false (after closing the session) when the client gave up or the session ended.
    */
-  async upgradeClient(session: ProxySession, up: Upgrade): Promise<boolean> {
+  private async upgradeClient(session: ProxySession, up: Upgrade): Promise<boolean> {
     const o = this.options;
     up.stopWatchingClient?.();
     const raw = session.detach('client');
@@ -231,7 +226,7 @@ export class TlsInterception implements TlsUpgrader {
    * client's handshake: a client that sends its FIN or closes now has given up, so the session
    * ends at once instead of finishing the server leg for nobody (and holding its connection).
    */
-  holdClient(session: ProxySession, up: Upgrade): void {
+  private holdClient(session: ProxySession, up: Upgrade): void {
     const raw = session.detach('client');
     if (!raw) return;
     const onLeave = (): void => {
@@ -242,8 +237,25 @@ export class TlsInterception implements TlsUpgrader {
     up.stopWatchingClient = () => { raw.off('end', onLeave).off('close', onLeave); };
   }
 
+  /**
+   * TLS on both legs of a session whose server connection is open (STARTTLS, or a SOCKS CONNECT to
+   * an implicit-TLS port): the server's handshake first (its certificate's names go into the leaf,
+   * and a rejected certificate is told to the client over TLS), then the client's. The server's
+   * TLS socket, or undefined when the session ended or failed (and was told so).
+   */
+  async secureOpenConnection(session: ProxySession, server: Socket): Promise<Socket | undefined> {
+    const up: Upgrade = {};
+    this.holdClient(session, up);
+    await this.upgradeServer(session, server, up);
+    // The client left or reset, or imapdbg stopped, during the server's handshake: all released.
+    if (session.over) return undefined;
+    if (!(await this.upgradeClient(session, up))) return undefined;
+    if (up.serverProblem || !up.server) { this.failServer(session, up); return undefined; }
+    return up.server.socket;
+  }
+
   /** Close the session over the (TLS) client leg because the server leg cannot be used; the session destroys the server sockets. */
-  failServer(session: ProxySession, up: Upgrade): void {
+  private failServer(session: ProxySession, up: Upgrade): void {
     const problem = up.serverProblem ?? { code: 'upstream-tls-failed' as const, message: 'no TLS with the server' };
     session.upstreamFailed(problem.message, problem.code);
   }
