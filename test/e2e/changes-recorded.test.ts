@@ -17,6 +17,7 @@ import { appendMessage, makeMessage, startDovecot, type DovecotInstance } from '
 import { readUntil } from '../harness/lines';
 import { startImapdbgProxy } from '../harness/imapdbg-process';
 import { runCli, startCli } from '../fixtures-tools/run-cli';
+import { waitForEvent } from '../harness/event-wait';
 
 let dovecot: DovecotInstance;
 let dir: string;
@@ -49,13 +50,6 @@ function ruleStage(): FrameStage {
       };
     },
   };
-}
-
-function waitForEvent(events: ProxyEvent[], pred: (e: ProxyEvent) => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const check = (): void => { if (events.some(pred)) resolve(); else setTimeout(check, 20); };
-    check();
-  });
 }
 
 

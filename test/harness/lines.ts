@@ -102,3 +102,14 @@ export function release(stream: Readable): Buffer {
   const rest = st.lines.map((l) => `${l}\r\n`).join('') + st.partial;
   return Buffer.from(rest, 'latin1');
 }
+
+/** Everything a socket receives from now on, as latin1, once `done` holds for it (no line splitting). */
+export function receivedUntil(socket: Readable, done: (all: string) => boolean): Promise<string> {
+  let all = '';
+  return new Promise((resolve) => {
+    const check = (): void => { if (done(all)) { socket.off('data', onData); resolve(all); } };
+    const onData = (d: Buffer | string): void => { all += typeof d === 'string' ? d : d.toString('latin1'); check(); };
+    socket.on('data', onData);
+    check();
+  });
+}

@@ -8,6 +8,8 @@ import * as net from 'node:net';
 import { EventBus, type ProxyEvent } from '../../src/imap/events';
 import { ProxyServer } from '../../src/proxy/proxy-server';
 import { Interceptor } from '../../src/lab/intercept-stage';
+import { waitForEvent } from '../harness/event-wait';
+import { receivedUntil } from '../harness/lines';
 
 interface Rig {
   events: ProxyEvent[];
@@ -46,27 +48,6 @@ async function rig(intercept: Interceptor): Promise<Rig> {
   };
 }
 
-function until(socket: net.Socket, done: (all: string) => boolean): Promise<string> {
-  let all = '';
-  return new Promise((resolve) => {
-    const check = (): void => { if (done(all)) { socket.off('data', onData); resolve(all); } };
-    const onData = (d: Buffer): void => { all += d.toString('latin1'); check(); };
-    socket.on('data', onData);
-    check();
-  });
-}
-
-/** Resolves once an event passes `pred` (polling the recorded list; a bounded test timeout ends a hang). */
-function event(events: ProxyEvent[], pred: (e: ProxyEvent) => boolean): Promise<ProxyEvent> {
-  return new Promise((resolve) => {
-    const check = (): void => {
-      const e = events.find(pred);
-      if (e) resolve(e); else setTimeout(check, 5);
-    };
-    check();
-  });
-}
-
 /** What the proxy has written toward `toward` in a session (the gate records it as it writes). */
 function delivered(events: ProxyEvent[], session: number, from: 'client' | 'server'): string {
   return events.filter((e): e is Extract<ProxyEvent, { type: 'data' }> => e.type === 'data' && e.layer === 'delivered'
@@ -86,21 +67,21 @@ test('a held client frame holds its session\'s later client frames; the server d
     const c2 = net.connect(r.port, '127.0.0.1');
     const s2 = await r.nextUpstream();
     c1.write('a1 NOOP\r\n');
-    await event(r.events, framed(1, 'a1 NOOP'));
+    await waitForEvent(r.events, framed(1, 'a1 NOOP'));
     assert.equal(intercept.count, 1);
     c1.write('a2 CAPABILITY\r\n');
     // Once the model framed a2, the gate has decided about it: it waits behind a1, undelivered.
-    await event(r.events, framed(1, 'a2 CAPABILITY'));
+    await waitForEvent(r.events, framed(1, 'a2 CAPABILITY'));
     assert.equal(delivered(r.events, 1, 'client'), '');
     // The server side of the same session flows, and so does the other session (its NOOP is not held: ~s 1).
     s1.write('* OK still talking\r\n');
-    await until(c1, (s) => s.includes('* OK still talking\r\n'));
+    await receivedUntil(c1, (s) => s.includes('* OK still talking\r\n'));
     c2.write('b1 NOOP\r\n');
-    await until(s2, (s) => s.includes('b1 NOOP\r\n'));
+    await receivedUntil(s2, (s) => s.includes('b1 NOOP\r\n'));
     assert.equal(delivered(r.events, 1, 'client'), '');
     // Forward: both client frames go, in order.
     intercept.forward(intercept.list()[0].id);
-    assert.equal(await until(s1, (s) => s.includes('a2 CAPABILITY\r\n')), 'a1 NOOP\r\na2 CAPABILITY\r\n');
+    assert.equal(await receivedUntil(s1, (s) => s.includes('a2 CAPABILITY\r\n')), 'a1 NOOP\r\na2 CAPABILITY\r\n');
     const actions = r.events.flatMap((e) => e.type === 'intervention' ? [`${e.intervention.action}:${e.intervention.frameSeq}`] : []);
     assert.deepEqual(actions, ['hold:1', 'forward:1']);
     c1.destroy();
@@ -122,16 +103,16 @@ test('a hostile server: a 2 MiB frame is not held, a flood of matching frames st
     const body = Buffer.alloc(2 * 1024 * 1024, 0x61);
     const frame = Buffer.concat([Buffer.from(`* 1 FETCH (BODY[] {${body.length}}\r\n`), body, Buffer.from(')\r\n')]);
     server.write(frame);
-    const big = await until(client, (s) => s.endsWith(')\r\n'));
+    const big = await receivedUntil(client, (s) => s.endsWith(')\r\n'));
     assert.equal(big.length, frame.length);
     assert.equal(intercept.count, 0, 'larger than the gate holds: streamed, never offered for holding');
     const lines = Array.from({ length: 200 }, (_, i) => `* ${i + 1} EXISTS\r\n`).join('');
     server.write(lines);
-    await event(r.events, framed(1, '* 200 EXISTS'));
+    await waitForEvent(r.events, framed(1, '* 200 EXISTS'));
     assert.equal(intercept.count, 50, 'held up to the cap');
     assert.ok(notices.some((n) => /not held: 50 frames .* already held; forwarded/.test(n)), notices.join('\n'));
     assert.equal(intercept.releaseAll(), 50);
-    assert.equal(await until(client, (s) => s.includes('* 200 EXISTS\r\n')), lines, 'every frame, in order');
+    assert.equal(await receivedUntil(client, (s) => s.includes('* 200 EXISTS\r\n')), lines, 'every frame, in order');
     client.destroy();
   } finally {
     await r.close();
@@ -146,7 +127,7 @@ test('the proxy shuts the session while a frame is held: the frame leaves the he
   await r.nextUpstream();
   intercept.setFilter('~dir c');
   client.write('a1 LOGOUT\r\n');
-  await event(r.events, framed(1, 'a1 LOGOUT'));
+  await waitForEvent(r.events, framed(1, 'a1 LOGOUT'));
   assert.equal(intercept.count, 1);
   await r.close();
   assert.ok(r.events.some((e) => e.type === 'session-close'));

@@ -9,6 +9,8 @@ import type { Frame } from '../../src/imap/frame';
 import type { FrameStage, SessionCommand, StageResult } from '../../src/lab/frame-stage';
 import { ProxyServer } from '../../src/proxy/proxy-server';
 import { GATE_FRAME_LIMIT } from '../../src/proxy/frame-gate';
+import { waitForEvent } from '../harness/event-wait';
+import { receivedUntil } from '../harness/lines';
 
 const source = { kind: 'rule', index: 1, text: 'test' } as const;
 type Decide = (frame: Frame, bytes: Buffer) => StageResult;
@@ -39,31 +41,10 @@ async function rig(decide: Decide, onOpen?: (emit: (c: SessionCommand[]) => void
 
 const forward: StageResult = { verdict: { kind: 'forward' } };
 
-/** Collect a socket's bytes until `done(bytes)` holds. */
-function until(socket: net.Socket, done: (all: string) => boolean): Promise<string> {
-  let all = '';
-  return new Promise((resolve) => {
-    const check = (): void => { if (done(all)) { socket.off('data', onData); resolve(all); } };
-    const onData = (d: Buffer): void => { all += d.toString('latin1'); check(); };
-    socket.on('data', onData);
-    check();
-  });
-}
-
 function ended(socket: net.Socket): Promise<string> {
   const chunks: Buffer[] = [];
   socket.on('data', (d: Buffer) => chunks.push(d));
   return new Promise((resolve) => { socket.once('end', () => resolve(Buffer.concat(chunks).toString('latin1'))); socket.once('error', () => resolve(Buffer.concat(chunks).toString('latin1'))); });
-}
-
-function waitFor(events: ProxyEvent[], pred: (e: ProxyEvent) => boolean): Promise<ProxyEvent> {
-  return new Promise((resolve) => {
-    const check = (): void => {
-      const e = events.find(pred);
-      if (e) resolve(e); else setTimeout(check, 5);
-    };
-    check();
-  });
 }
 
 test('a forward-only stage delivers every byte unchanged; delivered data equals wire data', async () => {
@@ -71,13 +52,13 @@ test('a forward-only stage delivers every byte unchanged; delivered data equals 
   const client = net.connect({ port: r.port, host: '127.0.0.1' });
   const server = await r.nextUpstream;
   server.write('* OK hi\r\n* CAPABILITY IMAP4rev1 IDLE\r\n');
-  await until(client, (s) => s.includes('IDLE\r\n'));
+  await receivedUntil(client, (s) => s.includes('IDLE\r\n'));
   client.write('a1 NOOP\r\n');
-  await until(server, (s) => s.includes('a1 NOOP\r\n'));
+  await receivedUntil(server, (s) => s.includes('a1 NOOP\r\n'));
   server.write('a1 OK done\r\n');
-  await until(client, (s) => s.includes('a1 OK'));
+  await receivedUntil(client, (s) => s.includes('a1 OK'));
   client.end();
-  await waitFor(r.events, (e) => e.type === 'session-close');
+  await waitForEvent(r.events, (e) => e.type === 'session-close');
   const bytes = (layer: string, d: string): string => r.events.filter((e): e is Extract<ProxyEvent, { type: 'data' }> => e.type === 'data' && e.layer === layer && e.direction === d).map((e) => e.bytes.toString('latin1')).join('');
   assert.equal(bytes('delivered', 'server'), bytes('wire', 'server'));
   assert.equal(bytes('delivered', 'client'), 'a1 NOOP\r\n');
@@ -99,7 +80,7 @@ test('delay, drop and replace keep the order of each direction and are recorded'
   const client = net.connect({ port: r.port, host: '127.0.0.1' });
   const server = await r.nextUpstream;
   server.write('* OK hi\r\n* 1 EXISTS\r\n* 2 EXISTS\r\n* 0 RECENT\r\n* 3 EXISTS\r\n');
-  const seen = await until(client, (s) => s.includes('* 3 EXISTS\r\n'));
+  const seen = await receivedUntil(client, (s) => s.includes('* 3 EXISTS\r\n'));
   assert.equal(seen, '* OK hi\r\n* 1 EXISTS\r\n* 9 RECENT\r\n* 3 EXISTS\r\n');
   const actions = r.events.flatMap((e) => e.type === 'intervention' ? [`${e.intervention.action}:${e.intervention.frameSeq}`] : []);
   assert.deepEqual(actions, ['delay:2', 'drop:3', 'replace:4']);
@@ -116,10 +97,10 @@ test('inject after a frame and from a timer; close client ends both sides after 
   const server = await r.nextUpstream;
   const serverEnd = ended(server);
   server.write('* OK hi\r\n');
-  await until(client, (s) => s.includes('* OK hi\r\n'));
+  await receivedUntil(client, (s) => s.includes('* OK hi\r\n'));
   const clientEnd = ended(client);
   client.write('a NOOP\r\n');
-  await waitFor(r.events, (e) => e.type === 'intervention');
+  await waitForEvent(r.events, (e) => e.type === 'intervention');
   emit([{ kind: 'inject', toward: 'client', bytes: Buffer.from('* BYE bye\r\n'), source, detail: 'bye' },
     { kind: 'close', side: 'client', source, detail: 'close' }]);
   assert.equal(await clientEnd, '* OK injected\r\n* BYE bye\r\n');
@@ -139,7 +120,7 @@ test('a frame over the hold limit streams through unchanged, with one finding; t
   server.write(`* 1 FETCH (BODY[] {${size}}\r\n`);
   server.write(body);
   server.write(')\r\n* 1 EXISTS\r\n');
-  const seen = await until(client, (s) => s.endsWith('EXISTS\r\n'));
+  const seen = await receivedUntil(client, (s) => s.endsWith('EXISTS\r\n'));
   assert.equal(seen.length, '* OK hi\r\n'.length + `* 1 FETCH (BODY[] {${size}}\r\n`.length + size + ')\r\n* 7 EXISTS\r\n'.length);
   assert.ok(seen.endsWith(')\r\n* 7 EXISTS\r\n'));
   const notHeld = r.events.filter((e) => e.type === 'finding' && e.finding.code === 'lab-frame-not-held');
@@ -158,14 +139,14 @@ test('blackhole: nothing crosses either way, both sockets stay open, a client FI
   server.on('data', (d: Buffer) => { serverGot += d.toString('latin1'); });
   server.on('end', () => { serverEnded = true; });
   server.write('* OK hi\r\n');
-  await until(client, (s) => s.includes('* OK hi'));
+  await receivedUntil(client, (s) => s.includes('* OK hi'));
   emit([{ kind: 'blackhole', source, detail: 'nat forgot' }]);
   client.write('a NOOP\r\n');
   client.end();
   // The proxy read the NOOP and the FIN (its wire record and the end of the client direction) ...
-  await waitFor(r.events, (e) => e.type === 'frame' && e.frame.verb === 'NOOP');
+  await waitForEvent(r.events, (e) => e.type === 'frame' && e.frame.verb === 'NOOP');
   server.write('* 5 EXISTS\r\n');
-  await waitFor(r.events, (e) => e.type === 'frame' && e.frame.verb === 'EXISTS');
+  await waitForEvent(r.events, (e) => e.type === 'frame' && e.frame.verb === 'EXISTS');
   // ... and delivered none of it.
   assert.equal(serverGot, '');
   assert.equal(serverEnded, false);
