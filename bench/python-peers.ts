@@ -40,7 +40,7 @@ while True:
 
 const CLIENT = `
 import socket, sys, time, json
-port, mode, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+port, mode, n, warm = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 c = socket.create_connection(('127.0.0.1', port))
 c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 buf = b''
@@ -67,17 +67,20 @@ if mode == 'fetch':
     while not line().startswith(b'f1 '): pass
     print(json.dumps({'bytes': got, 'seconds': time.perf_counter() - t0}), flush=True)
 else:
-    for i in range(n // 10):
-        c.sendall(b'w NOOP\\r\\n'); line()
-    times = []
-    for i in range(n):
-        t0 = time.perf_counter_ns()
-        c.sendall(b'n NOOP\\r\\n')
-        line()
-        times.append((time.perf_counter_ns() - t0) / 1000)
-    times.sort()
-    pick = lambda p: times[min(len(times) - 1, max(0, -(-p * len(times) // 100) - 1))]
-    print(json.dumps({'median': pick(50), 'p99': pick(99), 'mean': sum(times) / len(times), 'count': len(times)}), flush=True)
+    def trips(count, tag):
+        out = []
+        for i in range(count):
+            t0 = time.perf_counter_ns()
+            c.sendall(tag + b' NOOP\\r\\n')
+            line()
+            out.append((time.perf_counter_ns() - t0) / 1000)
+        out.sort()
+        return out
+    pick = lambda xs, p: xs[min(len(xs) - 1, max(0, -(-p * len(xs) // 100) - 1))]
+    cold = trips(warm, b'w')
+    times = trips(n, b'n')
+    print(json.dumps({'median': pick(times, 50), 'p99': pick(times, 99), 'mean': sum(times) / len(times), 'count': len(times),
+                      'coldP99': pick(cold, 99) if cold else None}), flush=True)
 c.sendall(b'z LOGOUT\\r\\n')
 try:
     while line(): pass
@@ -103,13 +106,17 @@ export async function pythonFetch(port: number): Promise<{ bytes: number; second
   return JSON.parse(await runClient(port, 'fetch', 0)) as { bytes: number; seconds: number };
 }
 
-/** `count` sequential NOOP round trips (after count/10 warm-up ones), in µs. */
-export async function pythonNoops(port: number, count: number): Promise<{ median: number; p99: number; mean: number; count: number }> {
-  return JSON.parse(await runClient(port, 'noop', count)) as { median: number; p99: number; mean: number; count: number };
+/**
+ * `count` sequential NOOP round trips after `warm` warm-up ones, in µs; `coldP99` is the warm-up
+ * ones' p99 (the first round trips a freshly started proxy carries).
+ */
+export async function pythonNoops(port: number, count: number, warm: number): Promise<{ median: number; p99: number; mean: number; count: number; coldP99?: number }> {
+  const r = JSON.parse(await runClient(port, 'noop', count, warm)) as { median: number; p99: number; mean: number; count: number; coldP99: number | null };
+  return { median: r.median, p99: r.p99, mean: r.mean, count: r.count, coldP99: r.coldP99 ?? undefined };
 }
 
-async function runClient(port: number, mode: string, count: number): Promise<string> {
-  const proc = spawn('python3', ['-c', CLIENT, String(port), mode, String(count)], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function runClient(port: number, mode: string, count: number, warm = 0): Promise<string> {
+  const proc = spawn('python3', ['-c', CLIENT, String(port), mode, String(count), String(warm)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
   const out = await firstLine(proc);
