@@ -225,7 +225,7 @@ interface Throughput {
  * `p99` is that of the round trips after the warm-up; `coldP99` that of the warm-up ones, the first
  * after the process started (V8 still compiling the hot path on its helper threads).
  */
-interface Latency { median: number; p99: number; mean: number; count: number; cpuPerTrip: number; load?: number; coldP99?: number }
+interface Latency { median: number; p99: number; mean: number; count: number; cpuPerTrip: number; load?: number; coldP99?: number; coldCpuPerTrip?: number }
 interface Idle { sessions: number; rssBefore: number; rss: number; peak: number; seconds: number }
 interface LongLine { rssBefore: number; peak: number }
 
@@ -328,7 +328,7 @@ function throughputRow(label: string, t: Throughput, pipe: Throughput | undefine
  * path has its own proxy process and one connection, opened and warmed up before the first block.
  */
 async function measureLatencies(defs: PathDef[], serverPort: number, results: Map<PathKey, PathResult>): Promise<void> {
-  interface Live { def: PathDef; r: Running; socket: Socket; times: number[]; cpu: number; coldP99: number }
+  interface Live { def: PathDef; r: Running; socket: Socket; times: number[]; cpu: number; coldP99: number; coldCpuPerTrip: number }
   const live: Live[] = [];
   try {
     for (const def of defs) {
@@ -337,8 +337,11 @@ async function measureLatencies(defs: PathDef[], serverPort: number, results: Ma
         const r = await def.start(serverPort, 'latency');
         try {
           const socket = await openConnection(r.port);
+          const pid = r.child?.pid;
+          const cpu0 = pid ? cpuSeconds(pid) : NaN;
           const cold = (await noopRoundTrips(socket, SIZES.warmNoops, 'w')).sort();
-          live.push({ def, r, socket, times: [], cpu: 0, coldP99: percentile(cold, 99) });
+          const coldCpuPerTrip = pid ? ((cpuSeconds(pid) - cpu0) * 1e6) / SIZES.warmNoops : NaN;
+          live.push({ def, r, socket, times: [], cpu: 0, coldP99: percentile(cold, 99), coldCpuPerTrip });
         } catch (err) {
           await r.stop();
           throw err;
@@ -376,7 +379,7 @@ async function measureLatencies(defs: PathDef[], serverPort: number, results: Ma
       const res = results.get(l.def.key);
       if (res) {
         res.latency = { median: percentile(sorted, 50), p99: percentile(sorted, 99), mean: sum / l.times.length,
-          count: l.times.length, cpuPerTrip: (l.cpu * 1e6) / l.times.length, load, coldP99: l.coldP99 };
+          count: l.times.length, cpuPerTrip: (l.cpu * 1e6) / l.times.length, load, coldP99: l.coldP99, coldCpuPerTrip: l.coldCpuPerTrip };
       }
     }
   } finally {
@@ -602,14 +605,15 @@ function report(res: Map<PathKey, PathResult>, totalSeconds: number, readers: Re
         Number.isNaN(l.cpuPerTrip) ? '-' : l.cpuPerTrip.toFixed(1), l.load?.toFixed(1) ?? '-'];
     }));
   const t2 = table(
-    ['path', 'median µs', 'p99 µs', 'mean µs', 'added median µs', 'added p99 µs', 'p99 x pipe', `p99 of the first ${warm}, µs`, 'x pipe', 'proxy CPU µs per round trip', 'load (1 min)'],
+    ['path', 'median µs', 'p99 µs', 'mean µs', 'added median µs', 'added p99 µs', 'p99 x pipe', `p99 of the first ${warm}, µs`, 'x pipe', 'proxy CPU µs per round trip', `the same, first ${warm}`, 'load (1 min)'],
     all.filter((r) => r.latency).map((r) => {
       const l = r.latency as Latency;
       const d = direct?.latency;
       return [r.def.label, fmtUs(l.median), fmtUs(l.p99), fmtUs(l.mean),
         d && r.def.key !== 'direct' ? signed(l.median - d.median) : '-', d && r.def.key !== 'direct' ? signed(l.p99 - d.p99) : '-',
         ...ratioCells(l, pipe?.latency, r.def.key),
-        Number.isNaN(l.cpuPerTrip) ? '-' : l.cpuPerTrip.toFixed(1), l.load?.toFixed(1) ?? '-'];
+        Number.isNaN(l.cpuPerTrip) ? '-' : l.cpuPerTrip.toFixed(1),
+        l.coldCpuPerTrip === undefined || Number.isNaN(l.coldCpuPerTrip) ? '-' : l.coldCpuPerTrip.toFixed(1), l.load?.toFixed(1) ?? '-'];
     }),
   );
   const t3 = table(
