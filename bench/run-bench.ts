@@ -10,7 +10,7 @@
  * --out FILE where to write the report (default BENCHMARKS.md for a full run of every path;
  *            --quick, --profile, --paths and --phases runs write nothing unless --out is given)
  * --paths    measure only these paths (direct, pipe, imapdbg, imapdbg-rec, imapdbg-digest, mitmproxy)
- * --runs N   transfers per path for the throughput median (default 3)
+ * --runs N   transfers per path for the throughput median (default 5)
  * --phases   run only these phases (throughput, latency, idle, line, python, readers)
  *
  * "imapdbg, recording on" is `imapdbg proxy --record FILE` (pcapng), as users run it.
@@ -50,7 +50,7 @@ for (const a of argv) {
   }
 }
 
-const RUNS = Number(option('--runs') ?? 3);
+const RUNS = Number(option('--runs') ?? 5);
 if (!Number.isInteger(RUNS) || RUNS < 1) {
   process.stderr.write('bench: --runs needs a positive integer\n');
   process.exit(2);
