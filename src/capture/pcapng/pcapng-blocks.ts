@@ -55,37 +55,42 @@ export function encodeOption(code: number, value: Buffer): Buffer {
   return out;
 }
 
+/** Bytes before an imapdbg payload's body: PEN, magic, kind, format version. */
+const PAYLOAD_HEAD = 10;
+
+function writePayloadHead(out: Buffer, at: number, kind: number, version: number): void {
+  out.writeUInt32LE(IMAPDBG_PEN, at);
+  PAYLOAD_MAGIC.copy(out, at + 4);
+  out[at + 8] = kind;
+  out[at + 9] = version;
+}
+
 /**
  * An option whose value is an imapdbg payload with a UTF-8 text body (`byteLength` of it given),
  * encoded in one buffer: the same bytes as encodeOption(code, imapdbgPayload(kind, version, text)).
  */
 export function encodeImapdbgTextOption(code: number, kind: number, version: number, text: string, byteLength: number): Buffer {
-  const valueLength = 10 + byteLength;
+  const valueLength = PAYLOAD_HEAD + byteLength;
   const out = Buffer.alloc(4 + pad4(valueLength));
   out.writeUInt16LE(code, 0);
   out.writeUInt16LE(valueLength, 2);
-  out.writeUInt32LE(IMAPDBG_PEN, 4);
-  PAYLOAD_MAGIC.copy(out, 8);
-  out[12] = kind;
-  out[13] = version;
-  out.write(text, 14, 'utf8');
+  writePayloadHead(out, 4, kind, version);
+  out.write(text, 4 + PAYLOAD_HEAD, 'utf8');
   return out;
 }
 
 /** The imapdbg payload of a custom block or option: PEN, magic, kind, format version, then `body`. */
 export function imapdbgPayload(kind: number, version: number, body: Buffer): Buffer {
-  const head = Buffer.alloc(10);
-  head.writeUInt32LE(IMAPDBG_PEN, 0);
-  PAYLOAD_MAGIC.copy(head, 4);
-  head[8] = kind;
-  head[9] = version;
-  return Buffer.concat([head, body]);
+  const out = Buffer.alloc(PAYLOAD_HEAD + body.length);
+  writePayloadHead(out, 0, kind, version);
+  body.copy(out, PAYLOAD_HEAD);
+  return out;
 }
 
 /** Parses an imapdbg payload (PEN first); undefined when it is someone else's. */
 export function parseImapdbgPayload(value: Buffer): { kind: number; version: number; body: Buffer } | undefined {
-  if (value.length < 10 || value.readUInt32LE(0) !== IMAPDBG_PEN || !value.subarray(4, 8).equals(PAYLOAD_MAGIC)) return undefined;
-  return { kind: value[8], version: value[9], body: value.subarray(10) };
+  if (value.length < PAYLOAD_HEAD || value.readUInt32LE(0) !== IMAPDBG_PEN || !value.subarray(4, 8).equals(PAYLOAD_MAGIC)) return undefined;
+  return { kind: value[8], version: value[9], body: value.subarray(PAYLOAD_HEAD) };
 }
 
 /** A whole block around `body` (body must already be padded to 32 bits). */
