@@ -64,6 +64,10 @@ export class CaptureFileOutput {
   private ending = false;
   private closed: Promise<void> | undefined;
   private readonly drainWaiters: Array<() => void> = [];
+  /** Where the bytes of the last reserve() go in the buffer it returned. */
+  reservedAt = 0;
+  /** The buffer reserve() returned when the bytes could not go into the slab. */
+  private spare: Buffer | undefined;
   private readonly highWater: number;
   private readonly flushBytes: number;
   private readonly flushMs: number;
@@ -118,8 +122,47 @@ export class CaptureFileOutput {
     }
     bytes.copy(this.slab.bytes, this.filled);
     this.filled += bytes.length;
+    this.queued();
+  }
+
+  /** Bytes were added to the slab: out at once past flushBytes, else within flushMs. */
+  private queued(): void {
     if (this.filled - this.flushed >= this.flushBytes) this.flush();
     else this.timer ??= setTimeout(() => { this.timer = undefined; this.flush(); }, this.flushMs);
+  }
+
+  /**
+   * Room for up to `max` bytes to be written in place (no copy of a buffer made for the purpose):
+   * returns the buffer to write into from `reservedAt`; `commit(n)` then queues the first n bytes.
+   * Nothing else may be written between the two.
+   */
+  reserve(max: number): Buffer {
+    if (this.failed !== undefined || this.ending || max > this.slabBytes / 2) {
+      // Rare (a large metadata block) or to be dropped: a buffer of its own, written by commit.
+      this.spare = Buffer.allocUnsafe(max);
+      this.reservedAt = 0;
+      return this.spare;
+    }
+    if (max > this.slabBytes - this.filled) {
+      this.flush();
+      this.nextSlab();
+    }
+    this.spare = undefined;
+    this.reservedAt = this.filled;
+    return this.slab.bytes;
+  }
+
+  /** Queues the first `length` bytes written after reserve(). */
+  commit(length: number): void {
+    const spare = this.spare;
+    if (spare) {
+      this.spare = undefined;
+      if (length > 0) this.write(spare.subarray(0, length));
+      return;
+    }
+    if (length === 0) return;
+    this.filled += length;
+    this.queued();
   }
 
   /** Write everything queued, then close the file. */

@@ -65,17 +65,30 @@ function writePayloadHead(out: Buffer, at: number, kind: number, version: number
   out[at + 9] = version;
 }
 
+/** Bytes of an option whose value is an imapdbg payload with a body of `byteLength` bytes, padding included. */
+export function imapdbgOptionLength(byteLength: number): number {
+  return 4 + pad4(PAYLOAD_HEAD + byteLength);
+}
+
+/**
+ * Writes, at `at`, the head of an option whose value is an imapdbg payload with a body of
+ * `byteLength` bytes: option code and length, then the payload head. Returns where the body goes;
+ * the caller writes the body and zeroes the padding (imapdbgOptionLength in all).
+ */
+export function writeImapdbgOptionHead(out: Buffer, at: number, code: number, kind: number, version: number, byteLength: number): number {
+  out.writeUInt16LE(code, at);
+  out.writeUInt16LE(PAYLOAD_HEAD + byteLength, at + 2);
+  writePayloadHead(out, at + 4, kind, version);
+  return at + 4 + PAYLOAD_HEAD;
+}
+
 /**
  * An option whose value is an imapdbg payload with a UTF-8 text body (`byteLength` of it given),
  * encoded in one buffer: the same bytes as encodeOption(code, imapdbgPayload(kind, version, text)).
  */
 export function encodeImapdbgTextOption(code: number, kind: number, version: number, text: string, byteLength: number): Buffer {
-  const valueLength = PAYLOAD_HEAD + byteLength;
-  const out = Buffer.alloc(4 + pad4(valueLength));
-  out.writeUInt16LE(code, 0);
-  out.writeUInt16LE(valueLength, 2);
-  writePayloadHead(out, 4, kind, version);
-  out.write(text, 4 + PAYLOAD_HEAD, 'utf8');
+  const out = Buffer.alloc(imapdbgOptionLength(byteLength));
+  out.write(text, writeImapdbgOptionHead(out, 0, code, kind, version, byteLength), 'utf8');
   return out;
 }
 

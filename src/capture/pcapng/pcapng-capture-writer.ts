@@ -4,9 +4,9 @@ import { openCaptureFile, type CaptureOpenOptions } from '../capture-writer';
 import { CAPTURE_HIGH_WATER, CaptureFileOutput } from '../capture-file-output';
 import { withSecretsOverwritten } from '../record-encoding';
 import {
-  BLOCK_CUSTOM_COPY, BLOCK_CUSTOM_NOCOPY, BLOCK_EPB, encodeCustomBlock, encodeImapdbgTextOption, encodeInterface, encodeOption, encodeSectionHeader,
-  imapdbgPayload, OPT_COMMENT, OPT_CUSTOM_BINARY_COPY, OPT_IF_DESCRIPTION, OPT_IF_NAME, OPT_SHB_USERAPPL, pad4,
-  PAYLOAD_HEADER, PAYLOAD_INDEX, PAYLOAD_RECORDS,
+  BLOCK_CUSTOM_COPY, BLOCK_CUSTOM_NOCOPY, BLOCK_EPB, encodeCustomBlock, encodeInterface, encodeOption, encodeSectionHeader,
+  imapdbgOptionLength, imapdbgPayload, OPT_COMMENT, OPT_CUSTOM_BINARY_COPY, OPT_IF_DESCRIPTION, OPT_IF_NAME, OPT_SHB_USERAPPL, pad4,
+  PAYLOAD_HEADER, PAYLOAD_INDEX, PAYLOAD_RECORDS, writeImapdbgOptionHead,
 } from './pcapng-blocks';
 import { DELIVERED_INTERFACE, INFLATED_INTERFACE, PCAPNG_CAPTURE_FORMAT, PCAPNG_CAPTURE_VERSION, WIRE_INTERFACE, type PcapngHeaderRecord } from './pcapng-format';
 import { METADATA_VERSION, recordOfEvent, type MetadataRecord, type StreamLayerCode, type StreamRecord } from './metadata-records';
@@ -55,20 +55,27 @@ interface HeldPacket {
   timeUs: number;
   conn: Connection;
   segments: Segment[];
-  options: Buffer[];
-  optionSessions: ReadonlySet<number>;
+  /** Records to ride on its first segment. */
+  options: PendingOptions;
   /** Findings to show on a segment (by its index), made only when there are some. */
   comments: Map<number, string[]> | undefined;
 }
 
-/** Metadata records as packet options, and the sessions they belong to. */
+/** A metadata record as a JSON line, its UTF-8 length, and its session. */
+interface PendingLine {
+  line: string;
+  bytes: number;
+  session: number;
+}
+
+/** Metadata records to ride on a packet as options, and the sessions they belong to. */
 interface PendingOptions {
-  options: Buffer[];
+  lines: readonly PendingLine[];
   sessions: ReadonlySet<number>;
 }
 
 /** What a packet without metadata carries (shared: the common case allocates nothing). */
-const NO_OPTIONS: PendingOptions = Object.freeze({ options: Object.freeze([]) as unknown as Buffer[], sessions: new Set<number>() });
+const NO_OPTIONS: PendingOptions = Object.freeze({ lines: Object.freeze([]), sessions: new Set<number>() });
 
 /** As for the JSON Lines writer: `--force`, what to do when writing fails, where writes happen. */
 export type PcapngWriterOptions = CaptureOpenOptions;
@@ -88,8 +95,8 @@ export class PcapngCaptureWriter implements EventSink {
   private readonly connections = new Map<string, Connection>();
   private held: HeldPacket | undefined;
   private heldBuffer = Buffer.alloc(0);
-  /** Records waiting for a packet or a block, as JSON lines (encoded to bytes once per batch). */
-  private pending: Array<{ line: string; bytes: number; session: number }> = [];
+  /** Records waiting for a packet or a block, as JSON lines (encoded straight into the output). */
+  private pending: PendingLine[] = [];
   private pendingBytes = 0;
   private readonly index = new SessionIndexBuilder();
   private idleTimer: NodeJS.Timeout | undefined;
@@ -193,12 +200,13 @@ export class PcapngCaptureWriter implements EventSink {
     const options = this.takePendingOptions();
     if (insideLiteral && !this.awaitingData.some((w) => w.session === session && w.direction === direction)) {
       // The middle of a literal: no frame ends here, so no finding will come for these packets.
-      conn.tcp.data(direction, bytes).forEach((seg, i) => this.writePacket(conn, timeUs, seg, i === 0 ? options : NO_OPTIONS, session));
+      const segments = conn.tcp.data(direction, bytes);
+      for (let i = 0; i < segments.length; i++) this.writePacket(conn, timeUs, segments[i], i === 0 ? options : NO_OPTIONS, session);
       return;
     }
     // Held until the next event: a copy, as the bytes are lent for this call only (events.ts).
     const held: HeldPacket = { session, layer, direction, timeUs, conn, segments: conn.tcp.data(direction, this.heldCopy(bytes)),
-      options: options.options, optionSessions: options.sessions, comments: undefined };
+      options, comments: undefined };
     this.held = held;
     if (this.awaitingData.length > 0) {
       this.awaitingData = this.awaitingData.filter((w) => w.session !== session || w.direction !== direction
@@ -225,7 +233,7 @@ export class PcapngCaptureWriter implements EventSink {
     // A server named by host name (SOCKS5) still has the address imapdbg really connected to.
     const addresses = shape.addresses(syntheticAddresses(info.client, ('upstreamAddress' in info ? info.upstreamAddress : undefined) ?? info.upstream));
     const iface = shape.iface;
-    conn = { tcp: new SyntheticTcpConnection(addresses, shape.seed(session), EPB_HEAD), iface, session,
+    conn = { tcp: new SyntheticTcpConnection(addresses, shape.seed(session)), iface, session,
       layer: shape.code, lastMark: { client: -Infinity, server: -Infinity } };
     this.connections.set(key, conn);
     const stream: StreamRecord = { k: 'stream', s: session, layer: shape.code, if: iface,
@@ -300,29 +308,15 @@ export class PcapngCaptureWriter implements EventSink {
     }
   }
 
-  /** The pending records as EPB custom options (each at most MAX_OPTION_RECORDS bytes of lines). */
+  /** The pending records, to go as EPB custom options on the next packet. */
   private takePendingOptions(): PendingOptions {
     if (this.pending.length === 0) return NO_OPTIONS;
+    const lines = this.pending;
     const sessions = new Set<number>();
-    const options: Buffer[] = [];
-    let batch = '';
-    let batchBytes = 0;
-    const cut = (): void => {
-      if (batchBytes === 0) return;
-      options.push(encodeImapdbgTextOption(OPT_CUSTOM_BINARY_COPY, PAYLOAD_RECORDS, METADATA_VERSION, batch, batchBytes));
-      batch = '';
-      batchBytes = 0;
-    };
-    for (const p of this.pending) {
-      if (batchBytes + p.bytes > MAX_OPTION_RECORDS) cut();
-      batch += p.line;
-      batchBytes += p.bytes;
-      sessions.add(p.session);
-    }
-    cut();
+    for (const p of lines) sessions.add(p.session);
     this.pending = [];
     this.pendingBytes = 0;
-    return { options, sessions };
+    return { lines, sessions };
   }
 
   private flushHeld(): void {
@@ -330,10 +324,7 @@ export class PcapngCaptureWriter implements EventSink {
     if (!h) return;
     this.held = undefined;
     for (let i = 0; i < h.segments.length; i++) {
-      const comments = h.comments?.get(i)?.map((c) => encodeOption(OPT_COMMENT, Buffer.from(c, 'utf8')));
-      const options: PendingOptions = i > 0 ? (comments ? { options: comments, sessions: NO_OPTIONS.sessions } : NO_OPTIONS)
-        : comments ? { options: [...comments, ...h.options], sessions: h.optionSessions } : { options: h.options, sessions: h.optionSessions };
-      this.writePacket(h.conn, h.timeUs, h.segments[i], options, h.session);
+      this.writePacket(h.conn, h.timeUs, h.segments[i], i === 0 ? h.options : NO_OPTIONS, h.session, h.comments?.get(i));
     }
   }
 
@@ -369,39 +360,50 @@ export class PcapngCaptureWriter implements EventSink {
     this.idleTimer = setTimeout(fire, METADATA_IDLE_FLUSH_MS).unref();
   }
 
-  /** One EPB: [block head + packet headers] [payload, not copied] [padding, options, length]. */
-  private writePacket(conn: Connection, timeUs: number, seg: Segment, pending: PendingOptions, session: number): void {
-    const options = pending.options;
-    const head = seg.headers;
-    const caplen = head.length - EPB_HEAD + seg.payload.length;
+  /**
+   * One EPB, written in place into the output: block head, packet headers, payload (its one copy),
+   * padding, then options: lint comments, and metadata records in batches of at most
+   * MAX_OPTION_RECORDS bytes each.
+   */
+  private writePacket(conn: Connection, timeUs: number, seg: Segment, pending: PendingOptions, session: number, comments?: readonly string[]): void {
+    const headerLength = conn.tcp.headerLength;
+    const payload = seg.payload;
+    const caplen = headerLength + payload.length;
     const padding = pad4(caplen) - caplen;
-    let optionBytes = 0;
-    for (const o of options) optionBytes += o.length;
-    if (optionBytes > 0) optionBytes += 4;
+    const commentOptions = comments?.map((c) => encodeOption(OPT_COMMENT, Buffer.from(c, 'utf8')));
+    let optionBytes = recordOptionsLength(pending.lines);
+    if (commentOptions) for (const o of commentOptions) optionBytes += o.length;
+    if (optionBytes > 0) optionBytes += 4; // opt_endofopt
     const total = EPB_HEAD + caplen + padding + optionBytes + 4;
-    head.writeUInt32LE(BLOCK_EPB, 0);
-    head.writeUInt32LE(total, 4);
-    head.writeUInt32LE(conn.iface, 8);
-    head.writeUInt32LE(Math.floor(timeUs / 0x100000000), 12);
-    head.writeUInt32LE(timeUs % 0x100000000 >>> 0, 16);
-    head.writeUInt32LE(caplen, 20);
-    head.writeUInt32LE(caplen, 24);
-    const tail = Buffer.allocUnsafe(padding + optionBytes + 4);
-    tail.fill(0, 0, padding);
-    let at = padding;
-    for (const o of options) { o.copy(tail, at); at += o.length; }
-    tail.fill(0, at, tail.length - 4); // opt_endofopt, when there are options
-    tail.writeUInt32LE(total, tail.length - 4);
-    if (seg.payload.length > 0 && seg.streamOffset - conn.lastMark[seg.from] >= MARK_EVERY) {
+    const buf = this.out.reserve(total);
+    const start = this.out.reservedAt;
+    buf.writeUInt32LE(BLOCK_EPB, start);
+    buf.writeUInt32LE(total, start + 4);
+    buf.writeUInt32LE(conn.iface, start + 8);
+    buf.writeUInt32LE(Math.floor(timeUs / 0x100000000), start + 12);
+    buf.writeUInt32LE(timeUs % 0x100000000 >>> 0, start + 16);
+    buf.writeUInt32LE(caplen, start + 20);
+    buf.writeUInt32LE(caplen, start + 24);
+    conn.tcp.writeHeaders(seg, buf, start + EPB_HEAD);
+    let at = start + EPB_HEAD + headerLength;
+    at += payload.copy(buf, at);
+    buf.fill(0, at, at + padding);
+    at += padding;
+    if (commentOptions) for (const o of commentOptions) at += o.copy(buf, at);
+    at = writeRecordOptions(buf, at, pending.lines);
+    if (optionBytes > 0) {
+      buf.writeUInt32LE(0, at);
+      at += 4;
+    }
+    buf.writeUInt32LE(total, at);
+    if (payload.length > 0 && seg.streamOffset - conn.lastMark[seg.from] >= MARK_EVERY) {
       conn.lastMark[seg.from] = seg.streamOffset;
       this.index.mark(conn.session, conn.layer, seg.from === 'client' ? 'c' : 's', seg.streamOffset, this.position);
     }
-    const start = this.position;
-    this.out.write(head);
-    if (seg.payload.length > 0) this.out.write(seg.payload);
-    this.out.write(tail);
-    this.position += head.length + seg.payload.length + tail.length;
-    this.index.note(start, this.position, session, pending.sessions);
+    this.out.commit(total);
+    const blockStart = this.position;
+    this.position += total;
+    this.index.note(blockStart, this.position, session, pending.sessions);
   }
 
   /** A block that belongs to no session (the file's head) or to those of the metadata it carries. */
@@ -413,4 +415,34 @@ export class PcapngCaptureWriter implements EventSink {
     }
     if (sessions) for (const id of sessions) this.index.note(start, this.position, id);
   }
+}
+
+/** Bytes of the options that carry `lines`, cut into batches as writeRecordOptions cuts them. */
+function recordOptionsLength(lines: readonly PendingLine[]): number {
+  let total = 0;
+  let batch = 0;
+  for (const p of lines) {
+    if (batch > 0 && batch + p.bytes > MAX_OPTION_RECORDS) {
+      total += imapdbgOptionLength(batch);
+      batch = 0;
+    }
+    batch += p.bytes;
+  }
+  return batch > 0 ? total + imapdbgOptionLength(batch) : total;
+}
+
+/** Writes `lines` as imapdbg record options at `at` (batches of at most MAX_OPTION_RECORDS bytes); returns the end. */
+function writeRecordOptions(buf: Buffer, at: number, lines: readonly PendingLine[]): number {
+  let i = 0;
+  while (i < lines.length) {
+    let batch = 0;
+    let j = i;
+    while (j < lines.length && (batch === 0 || batch + lines[j].bytes <= MAX_OPTION_RECORDS)) batch += lines[j++].bytes;
+    let body = writeImapdbgOptionHead(buf, at, OPT_CUSTOM_BINARY_COPY, PAYLOAD_RECORDS, METADATA_VERSION, batch);
+    for (; i < j; i++) body += buf.write(lines[i].line, body, 'utf8');
+    const end = at + imapdbgOptionLength(batch);
+    buf.fill(0, body, end);
+    at = end;
+  }
+  return at;
 }

@@ -24,11 +24,17 @@ export const MAX_SEGMENT_PAYLOAD = 65535 - IPV4_HEADER - TCP_HEADER;
 const CLIENT_MAC = Buffer.from([0x02, 0x00, 0x00, 0x00, 0x00, 0x01]);
 const SERVER_MAC = Buffer.from([0x02, 0x00, 0x00, 0x00, 0x00, 0x02]);
 
-/** One segment's headers plus where its payload sits in its direction's stream. */
+/**
+ * One segment: what its headers say, and its payload. The headers are written where the caller
+ * wants them (writeHeaders), so a capture writer puts them straight into its output.
+ */
 export interface Segment {
   from: Direction;
-  /** `headroom` free bytes, then Ethernet + IP + TCP headers, ready to precede the payload. */
-  headers: Buffer;
+  flags: number;
+  seq: number;
+  /** Acknowledgement number; 0 in the SYN (no ACK flag). */
+  ack: number;
+  ipId: number;
   payload: Buffer;
   /** Offset of the payload's first byte in this direction's stream. */
   streamOffset: number;
@@ -45,11 +51,7 @@ export class SyntheticTcpConnection {
   private ipId = 0;
   private finished = false;
 
-  /**
-   * `headroom`: bytes left free at the start of each segment's header buffer, so a writer can put
-   * its own block header there and write one buffer before the payload.
-   */
-  constructor(readonly addresses: SyntheticAddresses, seed: number, private readonly headroom = 0) {
+  constructor(readonly addresses: SyntheticAddresses, seed: number) {
     // Fixed, distinct initial sequence numbers per connection: deterministic files, easy to diff.
     this.isn = { client: (0x10000000 + seed * 0x10001) >>> 0, server: (0x80000000 + seed * 0x10001) >>> 0 };
   }
@@ -110,22 +112,33 @@ export class SyntheticTcpConnection {
 
   private segment(from: Direction, flags: number, payload: Buffer, withAck = true): Segment {
     const to: Direction = from === 'client' ? 'server' : 'client';
+    const streamOffset = this.sent[from];
+    // Sequence numbers count the SYN as one byte: data starts at ISN + 1.
+    const synOffset = (flags & TCP_SYN) !== 0 ? 0 : 1;
+    const seq = (this.isn[from] + synOffset + streamOffset) >>> 0;
+    const ack = withAck ? (this.isn[to] + 1 + this.sent[to]) >>> 0 : 0;
+    const ipId = this.ipId;
+    this.ipId = (this.ipId + 1) & 0xffff;
+    this.sent[from] += payload.length;
+    return { from, flags, seq, ack, ipId, payload, streamOffset };
+  }
+
+  /** Writes the segment's Ethernet, IP and TCP headers (headerLength bytes) into `h` at `at`. */
+  writeHeaders(seg: Segment, h: Buffer, at: number): void {
     const a = this.addresses;
-    const buffer = Buffer.allocUnsafe(this.headroom + this.headerLength);
-    const h = buffer.subarray(this.headroom);
-    (from === 'client' ? SERVER_MAC : CLIENT_MAC).copy(h, 0);
-    (from === 'client' ? CLIENT_MAC : SERVER_MAC).copy(h, 6);
+    const from = seg.from;
+    (from === 'client' ? SERVER_MAC : CLIENT_MAC).copy(h, at);
+    (from === 'client' ? CLIENT_MAC : SERVER_MAC).copy(h, at + 6);
     const srcIp = from === 'client' ? a.clientIp : a.serverIp;
     const dstIp = from === 'client' ? a.serverIp : a.clientIp;
+    const ip = at + ETH_HEADER;
     let tcp: number;
     if (a.family === 4) {
-      h.writeUInt16BE(0x0800, 12);
-      const ip = ETH_HEADER;
+      h.writeUInt16BE(0x0800, at + 12);
       h[ip] = 0x45;
       h[ip + 1] = 0;
-      h.writeUInt16BE(IPV4_HEADER + TCP_HEADER + payload.length, ip + 2);
-      h.writeUInt16BE(this.ipId, ip + 4);
-      this.ipId = (this.ipId + 1) & 0xffff;
+      h.writeUInt16BE(IPV4_HEADER + TCP_HEADER + seg.payload.length, ip + 2);
+      h.writeUInt16BE(seg.ipId, ip + 4);
       h.writeUInt16BE(0x4000, ip + 6); // don't fragment
       h[ip + 8] = 64;
       h[ip + 9] = 6;
@@ -135,10 +148,9 @@ export class SyntheticTcpConnection {
       h.writeUInt16BE(ipv4Checksum(h, ip), ip + 10);
       tcp = ip + IPV4_HEADER;
     } else {
-      h.writeUInt16BE(0x86dd, 12);
-      const ip = ETH_HEADER;
+      h.writeUInt16BE(0x86dd, at + 12);
       h.writeUInt32BE(0x60000000, ip);
-      h.writeUInt16BE(TCP_HEADER + payload.length, ip + 4);
+      h.writeUInt16BE(TCP_HEADER + seg.payload.length, ip + 4);
       h[ip + 6] = 6;
       h[ip + 7] = 64;
       srcIp.copy(h, ip + 8);
@@ -147,17 +159,12 @@ export class SyntheticTcpConnection {
     }
     h.writeUInt16BE(from === 'client' ? a.clientPort : a.serverPort, tcp);
     h.writeUInt16BE(from === 'client' ? a.serverPort : a.clientPort, tcp + 2);
-    const streamOffset = this.sent[from];
-    // Sequence numbers count the SYN as one byte: data starts at ISN + 1.
-    const synOffset = (flags & TCP_SYN) !== 0 ? 0 : 1;
-    h.writeUInt32BE((this.isn[from] + synOffset + streamOffset) >>> 0, tcp + 4);
-    h.writeUInt32BE(withAck ? (this.isn[to] + 1 + this.sent[to]) >>> 0 : 0, tcp + 8);
+    h.writeUInt32BE(seg.seq, tcp + 4);
+    h.writeUInt32BE(seg.ack, tcp + 8);
     h[tcp + 12] = (TCP_HEADER / 4) << 4;
-    h[tcp + 13] = flags;
+    h[tcp + 13] = seg.flags;
     h.writeUInt16BE(65535, tcp + 14);
     h.writeUInt32BE(0, tcp + 16); // checksum 0, urgent pointer 0
-    this.sent[from] += payload.length;
-    return { from, headers: buffer, payload, streamOffset };
   }
 }
 
