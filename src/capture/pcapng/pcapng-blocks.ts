@@ -82,16 +82,6 @@ export function writeImapdbgOptionHead(out: Buffer, at: number, code: number, ki
   return at + 4 + PAYLOAD_HEAD;
 }
 
-/**
- * An option whose value is an imapdbg payload with a UTF-8 text body (`byteLength` of it given),
- * encoded in one buffer: the same bytes as encodeOption(code, imapdbgPayload(kind, version, text)).
- */
-export function encodeImapdbgTextOption(code: number, kind: number, version: number, text: string, byteLength: number): Buffer {
-  const out = Buffer.alloc(imapdbgOptionLength(byteLength));
-  out.write(text, writeImapdbgOptionHead(out, 0, code, kind, version, byteLength), 'utf8');
-  return out;
-}
-
 /** The imapdbg payload of a custom block or option: PEN, magic, kind, format version, then `body`. */
 export function imapdbgPayload(kind: number, version: number, body: Buffer): Buffer {
   const out = Buffer.alloc(PAYLOAD_HEAD + body.length);
