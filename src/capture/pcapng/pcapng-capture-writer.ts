@@ -9,7 +9,7 @@ import {
   PAYLOAD_HEADER, PAYLOAD_INDEX, PAYLOAD_RECORDS, writeImapdbgOptionHead,
 } from './pcapng-blocks';
 import { DELIVERED_INTERFACE, INFLATED_INTERFACE, PCAPNG_CAPTURE_FORMAT, PCAPNG_CAPTURE_VERSION, WIRE_INTERFACE, type PcapngHeaderRecord } from './pcapng-format';
-import { METADATA_VERSION, recordOfEvent, type MetadataRecord, type StreamLayerCode, type StreamRecord } from './metadata-records';
+import { frameRecordLine, METADATA_VERSION, recordOfEvent, type StreamLayerCode, type StreamRecord } from './metadata-records';
 import { MARK_EVERY, SessionIndexBuilder } from './session-index';
 import { deliveredAddresses, inflatedAddresses, syntheticAddresses } from './synthetic-addresses';
 import { SyntheticTcpConnection, type Segment } from './synthetic-tcp';
@@ -151,25 +151,29 @@ export class PcapngCaptureWriter implements EventSink {
       case 'session-open':
         this.flushHeld();
         this.sessions.set(event.session.id, event.session);
-        this.queue(recordOfEvent(event), event.session.id);
+        this.queue(JSON.stringify(recordOfEvent(event)), event.session.id);
         this.connection(event.session.id, 'wire', event.session.startUs);
         break;
       case 'frame': {
         const frame = withSecretsOverwritten(event.frame);
-        const findings = frame.annotations.flatMap((a) => (a.kind === 'finding' ? [a.finding] : []));
-        if (findings.length > 0) this.placeComments(frame.session, frame.direction, frame.offset + Math.max(frame.length, 1) - 1,
-          findings.map((f) => `imapdbg ${f.level} ${f.code} (${f.rfc}): ${f.message}`.slice(0, MAX_COMMENT)));
-        this.queue(recordOfEvent({ type: 'frame', frame }), frame.session);
+        let comments: string[] | undefined;
+        for (const a of frame.annotations) {
+          if (a.kind !== 'finding') continue;
+          const f = a.finding;
+          (comments ??= []).push(`imapdbg ${f.level} ${f.code} (${f.rfc}): ${f.message}`.slice(0, MAX_COMMENT));
+        }
+        if (comments) this.placeComments(frame.session, frame.direction, frame.offset + Math.max(frame.length, 1) - 1, comments);
+        this.queue(frameRecordLine(frame), frame.session);
         break;
       }
       case 'finding':
       case 'tls':
       case 'intervention':
-        this.queue(recordOfEvent(event), event.session);
+        this.queue(JSON.stringify(recordOfEvent(event)), event.session);
         break;
       case 'session-close':
         this.flushHeld();
-        this.queue(recordOfEvent(event), event.session);
+        this.queue(JSON.stringify(recordOfEvent(event)), event.session);
         this.closeConnections(event.session, event);
         break;
       default: {
@@ -238,7 +242,7 @@ export class PcapngCaptureWriter implements EventSink {
     this.connections.set(key, conn);
     const stream: StreamRecord = { k: 'stream', s: session, layer: shape.code, if: iface,
       cip: addresses.clientIp.toString('hex'), cp: addresses.clientPort, sip: addresses.serverIp.toString('hex'), sp: addresses.serverPort };
-    this.queue(stream, session);
+    this.queue(JSON.stringify(stream), session);
     this.index.stream(stream);
     const options = this.takePendingOptions();
     conn.tcp.handshake().forEach((seg, i) => this.writePacket(conn!, timeUs, seg, i === 0 ? options : NO_OPTIONS, session));
@@ -288,8 +292,9 @@ export class PcapngCaptureWriter implements EventSink {
     return true;
   }
 
-  private queue(record: MetadataRecord, session: number): void {
-    const line = `${JSON.stringify(record)}\n`;
+  /** A record, as its JSON text, to ride on the next packet (or in a block). */
+  private queue(json: string, session: number): void {
+    const line = `${json}\n`;
     const bytes = Buffer.byteLength(line, 'utf8');
     if (bytes > MAX_OPTION_RECORDS) {
       // Too big to ride on a packet: everything before it goes out first, then it, as a block.

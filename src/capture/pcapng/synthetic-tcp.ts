@@ -50,10 +50,16 @@ export class SyntheticTcpConnection {
   private readonly sent: Record<Direction, number> = { client: 0, server: 0 };
   private ipId = 0;
   private finished = false;
+  /** Per sender, the headers' fixed fields (MACs, addresses, ports...): a segment copies them and fills in the rest. */
+  private readonly templates: Record<Direction, Buffer>;
+  /** Per sender, the one's-complement sum of the IPv4 template's 16-bit words (length, id and checksum 0). */
+  private readonly ipSums: Record<Direction, number>;
 
   constructor(readonly addresses: SyntheticAddresses, seed: number) {
     // Fixed, distinct initial sequence numbers per connection: deterministic files, easy to diff.
     this.isn = { client: (0x10000000 + seed * 0x10001) >>> 0, server: (0x80000000 + seed * 0x10001) >>> 0 };
+    this.templates = { client: this.template('client'), server: this.template('server') };
+    this.ipSums = { client: ipv4Sum(this.templates.client, ETH_HEADER), server: ipv4Sum(this.templates.server, ETH_HEADER) };
   }
 
   get headerLength(): number {
@@ -125,32 +131,46 @@ export class SyntheticTcpConnection {
 
   /** Writes the segment's Ethernet, IP and TCP headers (headerLength bytes) into `h` at `at`. */
   writeHeaders(seg: Segment, h: Buffer, at: number): void {
-    const a = this.addresses;
-    const from = seg.from;
-    (from === 'client' ? SERVER_MAC : CLIENT_MAC).copy(h, at);
-    (from === 'client' ? CLIENT_MAC : SERVER_MAC).copy(h, at + 6);
-    const srcIp = from === 'client' ? a.clientIp : a.serverIp;
-    const dstIp = from === 'client' ? a.serverIp : a.clientIp;
+    this.templates[seg.from].copy(h, at);
     const ip = at + ETH_HEADER;
     let tcp: number;
-    if (a.family === 4) {
-      h.writeUInt16BE(0x0800, at + 12);
-      h[ip] = 0x45;
-      h[ip + 1] = 0;
-      h.writeUInt16BE(IPV4_HEADER + TCP_HEADER + seg.payload.length, ip + 2);
+    if (this.addresses.family === 4) {
+      const length = IPV4_HEADER + TCP_HEADER + seg.payload.length;
+      h.writeUInt16BE(length, ip + 2);
       h.writeUInt16BE(seg.ipId, ip + 4);
+      h.writeUInt16BE(foldChecksum(this.ipSums[seg.from] + length + seg.ipId), ip + 10);
+      tcp = ip + IPV4_HEADER;
+    } else {
+      h.writeUInt16BE(TCP_HEADER + seg.payload.length, ip + 4);
+      tcp = ip + IPV6_HEADER;
+    }
+    h.writeUInt32BE(seg.seq, tcp + 4);
+    h.writeUInt32BE(seg.ack, tcp + 8);
+    h[tcp + 13] = seg.flags;
+  }
+
+  /** The headers of every segment `from` sends, lengths, IP id, checksum, numbers and flags left 0. */
+  private template(from: Direction): Buffer {
+    const a = this.addresses;
+    const h = Buffer.alloc(this.headerLength);
+    (from === 'client' ? SERVER_MAC : CLIENT_MAC).copy(h, 0);
+    (from === 'client' ? CLIENT_MAC : SERVER_MAC).copy(h, 6);
+    const srcIp = from === 'client' ? a.clientIp : a.serverIp;
+    const dstIp = from === 'client' ? a.serverIp : a.clientIp;
+    const ip = ETH_HEADER;
+    let tcp: number;
+    if (a.family === 4) {
+      h.writeUInt16BE(0x0800, 12);
+      h[ip] = 0x45;
       h.writeUInt16BE(0x4000, ip + 6); // don't fragment
       h[ip + 8] = 64;
       h[ip + 9] = 6;
-      h.writeUInt16BE(0, ip + 10);
       srcIp.copy(h, ip + 12);
       dstIp.copy(h, ip + 16);
-      h.writeUInt16BE(ipv4Checksum(h, ip), ip + 10);
       tcp = ip + IPV4_HEADER;
     } else {
-      h.writeUInt16BE(0x86dd, at + 12);
+      h.writeUInt16BE(0x86dd, 12);
       h.writeUInt32BE(0x60000000, ip);
-      h.writeUInt16BE(TCP_HEADER + seg.payload.length, ip + 4);
       h[ip + 6] = 6;
       h[ip + 7] = 64;
       srcIp.copy(h, ip + 8);
@@ -159,18 +179,20 @@ export class SyntheticTcpConnection {
     }
     h.writeUInt16BE(from === 'client' ? a.clientPort : a.serverPort, tcp);
     h.writeUInt16BE(from === 'client' ? a.serverPort : a.clientPort, tcp + 2);
-    h.writeUInt32BE(seg.seq, tcp + 4);
-    h.writeUInt32BE(seg.ack, tcp + 8);
     h[tcp + 12] = (TCP_HEADER / 4) << 4;
-    h[tcp + 13] = seg.flags;
-    h.writeUInt16BE(65535, tcp + 14);
-    h.writeUInt32BE(0, tcp + 16); // checksum 0, urgent pointer 0
+    h.writeUInt16BE(65535, tcp + 14); // window; checksum and urgent pointer stay 0
+    return h;
   }
 }
 
-function ipv4Checksum(h: Buffer, at: number): number {
+/** The one's-complement sum of an IPv4 header's 16-bit words, not yet folded. */
+function ipv4Sum(h: Buffer, at: number): number {
   let sum = 0;
   for (let i = 0; i < IPV4_HEADER; i += 2) sum += h.readUInt16BE(at + i);
+  return sum;
+}
+
+function foldChecksum(sum: number): number {
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return ~sum & 0xffff;
 }

@@ -1,0 +1,59 @@
+// frameRecordLine builds the frame record's JSON by hand (issue 10: the writer's hottest step).
+// It must give JSON.stringify(frameRecord(f)) for every frame: those of every fixture, and crafted
+// ones with every part, secret and annotation shape, text that needs escaping, and the odd values
+// a frame converted from a hand-edited capture can carry.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Frame } from '../../../src/imap/frame';
+import { frameRecord, frameRecordLine } from '../../../src/capture/pcapng/metadata-records';
+import { FIXTURE_NAMES, JSONL_FIXTURE_NAMES, fixtureEvents } from './pcapng-support';
+
+const same = (f: Frame, what: string): void => assert.equal(frameRecordLine(f), JSON.stringify(frameRecord(f)), what);
+
+test('frameRecordLine gives JSON.stringify(frameRecord(f)) for every frame of every fixture', async () => {
+  let frames = 0;
+  for (const name of new Set([...FIXTURE_NAMES, ...JSONL_FIXTURE_NAMES])) {
+    for (const e of await fixtureEvents(name)) {
+      if (e.type !== 'frame') continue;
+      same(e.frame, `${name} frame ${e.frame.seq}`);
+      frames++;
+    }
+  }
+  assert.ok(frames > 100, `${frames} frames`);
+});
+
+test('frameRecordLine gives JSON.stringify(frameRecord(f)) for every shape, escapes included, and for odd values', () => {
+  const base: Frame = {
+    session: 7, seq: 3, direction: 'client', kind: 'command', timeUs: 1795413549841388, endUs: 1795413549841999, offset: 10, length: 40,
+    tag: 'a"1\\', verb: 'LOGIN',
+    parts: [
+      { type: 'line', line: { text: 'a1 LOGIN "x\\"y" {5}\u0000\u001f\u007f ünï ✓ \ud800', length: 30, offset: 10, truncated: true, ending: 'lf' } },
+      { type: 'literal', literal: { size: 5, received: 4, form: 'non-sync-plus', binary: true, offset: 40, sha256: '', preview: '*****' } },
+      { type: 'line', line: { text: '', length: 0, offset: 45, truncated: false, ending: 'none' } },
+    ],
+    secrets: [{ part: 0, start: 9, end: 14 }, { part: 1, literal: true }],
+    annotations: [
+      { kind: 'pair', commandSeq: 2, command: 'LO"GIN', latencyUs: 0 },
+      { kind: 'finding', finding: { level: 'warning', code: 'c', rfc: 'RFC 3501', message: 'm "q"\n' } },
+      { kind: 'note', text: 'n\t' },
+    ],
+  };
+  same(base, 'every shape');
+  same({ ...base, tag: undefined, verb: undefined, parts: [], secrets: [], annotations: [] }, 'no tag, verb, parts, secrets or annotations');
+  same({ ...base, direction: 'server', kind: 'tagged' }, 'server');
+  // What a frame read from a hand-edited capture may hold: JSON.stringify's rules decide.
+  const odd = (patch: Record<string, unknown>, linePatch: Record<string, unknown> = {}, pairPatch: Record<string, unknown> = {}): Frame => ({
+    ...base, ...patch,
+    parts: [{ type: 'line', line: { ...(base.parts[0] as { line: object }).line, ...linePatch } }] as unknown as Frame['parts'],
+    annotations: [{ ...base.annotations[0], ...pairPatch }] as unknown as Frame['annotations'],
+  } as Frame);
+  same(odd({ seq: Number.NaN }), 'NaN seq');
+  same(odd({ offset: undefined }), 'no offset');
+  same(odd({}, { offset: undefined }), 'line without offset');
+  same(odd({}, { length: Number.POSITIVE_INFINITY }), 'infinite line length');
+  same(odd({}, { text: undefined }), 'line without text');
+  same(odd({}, { ending: 'x"y' }), 'odd ending');
+  same(odd({}, {}, { latencyUs: undefined }), 'pair without latency');
+  same(odd({}, {}, { command: 5 }), 'pair with a number for command');
+  same(odd({ kind: 'un"known' }), 'odd kind');
+});
