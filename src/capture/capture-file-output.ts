@@ -127,6 +127,8 @@ export class CaptureFileOutput {
 
   /** Bytes were added to the slab: out at once past flushBytes, else within flushMs. */
   private queued(): void {
+    // A flush by size leaves the timer armed (no clearTimeout and setTimeout per 64 KiB chunk of a
+    // literal): when it fires it writes whatever came since, which has waited less than flushMs.
     if (this.filled - this.flushed >= this.flushBytes) this.flush();
     else this.timer ??= setTimeout(() => { this.timer = undefined; this.flush(); }, this.flushMs);
   }
@@ -167,6 +169,7 @@ export class CaptureFileOutput {
 
   /** Write everything queued, then close the file. */
   close(): Promise<void> {
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
     this.flush();
     if (this.ending) return this.closed ?? Promise.resolve();
     this.ending = true;
@@ -187,7 +190,6 @@ export class CaptureFileOutput {
   }
 
   private flush(): void {
-    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
     if (this.filled === this.flushed || this.failed !== undefined) return;
     const slab = this.slab;
     const region = slab.bytes.subarray(this.flushed, this.filled);
