@@ -3,10 +3,15 @@ import { performance } from 'node:perf_hooks';
 
 /** Above this many bytes queued or being written, the writer asks the proxy to pause reading. */
 export const CAPTURE_HIGH_WATER = 8 * 1024 * 1024;
-/** Queued bytes go to the file at once from this size on (a big literal's chunks, in the turn they came)... */
-export const CAPTURE_FLUSH_BYTES = 64 * 1024;
-/** ...smaller amounts wait at most this long: what a SIGKILL can lose, besides the write under way. */
-export const CAPTURE_FLUSH_MS = 10;
+/** Queued bytes go to the file at once from this size on (a big literal's chunks, every fourth one)... */
+export const CAPTURE_FLUSH_BYTES = 256 * 1024;
+/**
+ * ...smaller amounts wait at most this long: what a SIGKILL can lose, besides the write under way.
+ * Each flush is a write on the proxy's thread that a round trip may wait for: 64 KiB every 10 ms
+ * put one NOOP round trip in 85 behind one, and the p99 with recording at 390 µs against 319 µs
+ * with 256 KiB every 50 ms (Python client, five alternating runs each; BENCHMARKS.md, stop 12).
+ */
+export const CAPTURE_FLUSH_MS = 50;
 /** Bytes are copied into slabs of this size, reused once the file has them. */
 export const CAPTURE_SLAB_BYTES = 1024 * 1024;
 /** A write on the proxy's thread that took longer than this moves the capture to libuv's pool for good. */
