@@ -50,7 +50,6 @@ interface Connection {
 /** The last data event, kept back until the next event so a frame's findings can go on its packet. */
 interface HeldPacket {
   session: number;
-  layer: Layer;
   direction: Direction;
   timeUs: number;
   conn: Connection;
@@ -209,7 +208,7 @@ export class PcapngCaptureWriter implements EventSink {
       return;
     }
     // Held until the next event: a copy, as the bytes are lent for this call only (events.ts).
-    const held: HeldPacket = { session, layer, direction, timeUs, conn, segments: conn.tcp.data(direction, this.heldCopy(bytes)),
+    const held: HeldPacket = { session, direction, timeUs, conn, segments: conn.tcp.data(direction, this.heldCopy(bytes)),
       options, comments: undefined };
     this.held = held;
     if (this.awaitingData.length > 0) {
@@ -422,32 +421,36 @@ export class PcapngCaptureWriter implements EventSink {
   }
 }
 
-/** Bytes of the options that carry `lines`, cut into batches as writeRecordOptions cuts them. */
-function recordOptionsLength(lines: readonly PendingLine[]): number {
-  let total = 0;
-  let batch = 0;
-  for (const p of lines) {
-    if (batch > 0 && batch + p.bytes > MAX_OPTION_RECORDS) {
-      total += imapdbgOptionLength(batch);
-      batch = 0;
-    }
-    batch += p.bytes;
-  }
-  return batch > 0 ? total + imapdbgOptionLength(batch) : total;
-}
-
-/** Writes `lines` as imapdbg record options at `at` (batches of at most MAX_OPTION_RECORDS bytes); returns the end. */
-function writeRecordOptions(buf: Buffer, at: number, lines: readonly PendingLine[]): number {
+/**
+ * Calls `each(from, to, bytes)` for each batch of `lines` that one option carries: consecutive
+ * lines up to MAX_OPTION_RECORDS bytes (a longer line goes in a block instead; see queue).
+ */
+function forEachRecordBatch(lines: readonly PendingLine[], each: (from: number, to: number, bytes: number) => void): void {
   let i = 0;
   while (i < lines.length) {
-    let batch = 0;
-    let j = i;
-    while (j < lines.length && (batch === 0 || batch + lines[j].bytes <= MAX_OPTION_RECORDS)) batch += lines[j++].bytes;
-    let body = writeImapdbgOptionHead(buf, at, OPT_CUSTOM_BINARY_COPY, PAYLOAD_RECORDS, METADATA_VERSION, batch);
-    for (; i < j; i++) body += buf.write(lines[i].line, body, 'utf8');
-    const end = at + imapdbgOptionLength(batch);
+    let bytes = lines[i].bytes;
+    let j = i + 1;
+    while (j < lines.length && bytes + lines[j].bytes <= MAX_OPTION_RECORDS) bytes += lines[j++].bytes;
+    each(i, j, bytes);
+    i = j;
+  }
+}
+
+/** Bytes of the options that carry `lines`. */
+function recordOptionsLength(lines: readonly PendingLine[]): number {
+  let total = 0;
+  forEachRecordBatch(lines, (_from, _to, bytes) => { total += imapdbgOptionLength(bytes); });
+  return total;
+}
+
+/** Writes `lines` as imapdbg record options at `at`; returns the end. */
+function writeRecordOptions(buf: Buffer, at: number, lines: readonly PendingLine[]): number {
+  forEachRecordBatch(lines, (from, to, bytes) => {
+    let body = writeImapdbgOptionHead(buf, at, OPT_CUSTOM_BINARY_COPY, PAYLOAD_RECORDS, METADATA_VERSION, bytes);
+    for (let i = from; i < to; i++) body += buf.write(lines[i].line, body, 'utf8');
+    const end = at + imapdbgOptionLength(bytes);
     buf.fill(0, body, end);
     at = end;
-  }
+  });
   return at;
 }
