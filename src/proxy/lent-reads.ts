@@ -1,9 +1,14 @@
 import { connect, type NetConnectOpts, type Socket } from 'node:net';
 
-/** What a socket reads per call into the lent buffer (libuv's own read size for a stream)... */
-export const LENT_READ_BYTES = 64 * 1024;
-/** ...once a read filled the first, small buffer: a thousand idle sessions need not hold 64 KiB each. */
-export const FIRST_READ_BYTES = 1024;
+/**
+ * What a socket reads per call into the lent buffer, by tier: a read that fills its buffer means
+ * more is waiting, so the next buffer is the next tier's. A thousand idle sessions hold 1 KiB each;
+ * a session that moves replies of a few KB holds 64 KiB (net's own read size); a bulk transfer (a
+ * big FETCH literal) reads up to 1 MiB per call: sixteen times fewer reads, socket writes and
+ * per-chunk passes through the model and the capture per byte than at 64 KiB. Measured in
+ * BENCHMARKS.md (stop 13): the recording proxy's CPU per GiB fell by a quarter or more.
+ */
+export const LENT_READ_TIERS: readonly number[] = [1024, 64 * 1024, 1024 * 1024];
 
 /** What the reader of a lent chunk did with it. */
 export type LentChunkFate = 'released' | 'kept';
@@ -18,14 +23,14 @@ const lenders = new WeakMap<Socket, LentReads>();
 
 /**
  * A socket that reads into one reused buffer (net's `onread`) instead of a fresh 64 KiB
- * ArrayBuffer per read. On this kind of VM the allocation churn cost more than the bytes did: page
+ * ArrayBuffer per read (net's default). On this kind of VM the allocation churn cost more than the bytes did: page
  * faults for fresh memory and mark-compacts started by external-memory pressure (a Node pipe that
  * reads this way took 1.0 CPU s per GiB instead of 1.7; BENCHMARKS.md). The reader sees a view
  * that is valid only during its call and says whether it kept it; if so, that buffer is left to
  * its keeper and the next read gets a new one.
  */
 export class LentReads {
-  private buffer = Buffer.allocUnsafeSlow(FIRST_READ_BYTES);
+  private buffer = Buffer.allocUnsafeSlow(LENT_READ_TIERS[0]);
   private reader: LentChunkReader | undefined;
   /** Copies of what came while no reader was attached (the socket pauses at once). */
   private early: Buffer[] = [];
@@ -43,7 +48,8 @@ export class LentReads {
       return false;
     }
     const kept = this.reader(chunk) === 'kept';
-    if (kept || (length === buffer.length && buffer.length < LENT_READ_BYTES)) this.buffer = Buffer.allocUnsafeSlow(LENT_READ_BYTES);
+    const size = length === buffer.length ? nextTier(buffer.length) : buffer.length;
+    if (kept || size !== buffer.length) this.buffer = Buffer.allocUnsafeSlow(size);
     return true;
   }
 
@@ -63,6 +69,11 @@ export class LentReads {
   withdraw(): void {
     this.reader = undefined;
   }
+}
+
+/** The read size after a read that filled a buffer of `size` bytes. */
+function nextTier(size: number): number {
+  return LENT_READ_TIERS.find((tier) => tier > size) ?? size;
 }
 
 /** A TCP connection whose reads are lent (see LentReads); `lentReadsOf` finds them again. */

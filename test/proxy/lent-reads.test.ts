@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { PcapngCaptureWriter } from '../../src/capture/pcapng/pcapng-capture-writer';
 import { EventBus } from '../../src/imap/events';
-import { FIRST_READ_BYTES, LENT_READ_BYTES, LentReads } from '../../src/proxy/lent-reads';
+import { LENT_READ_TIERS, LentReads } from '../../src/proxy/lent-reads';
 import { ProxyServer } from '../../src/proxy/proxy-server';
 import { readPcapng, streamBytes, tmpDir } from '../capture/pcapng/pcapng-support';
 
@@ -25,19 +25,28 @@ test('a kept chunk is left to its keeper: the next read gets a fresh buffer; a r
   assert.equal(lent.next(), first, 'released: the same buffer again');
   assert.equal(lent.read(3, first), true);
   assert.notEqual(lent.next(), first, 'kept: a new buffer for the next read');
-  assert.equal(lent.next().length, LENT_READ_BYTES);
+  assert.equal(lent.next().length, first.length, 'of the same size: a kept chunk says nothing of what is coming');
   assert.deepEqual(seen.map((c) => c.toString()), ['abc', 'abc']);
 });
 
-test('reads start small and grow to the full size once one fills the buffer', () => {
+test('reads start small and grow a tier each time one fills the buffer, up to the last tier', () => {
   const lent = new LentReads();
   lent.lendTo(() => 'released', () => undefined);
   const first = lent.next();
-  assert.equal(first.length, FIRST_READ_BYTES);
+  assert.equal(first.length, 1024);
   lent.read(100, first);
   assert.equal(lent.next(), first, 'a short read keeps the small buffer');
-  lent.read(first.length, first);
-  assert.equal(lent.next().length, LENT_READ_BYTES, 'a full read: more is coming, read it in big pieces');
+  const sizes: number[] = [first.length];
+  for (let i = 0; i < 4; i++) {
+    const buffer = lent.next();
+    lent.read(buffer.length, buffer);
+    sizes.push(lent.next().length);
+  }
+  assert.deepEqual(sizes, [1024, 64 * 1024, 1024 * 1024, 1024 * 1024, 1024 * 1024], 'full reads: more is coming, read it in bigger pieces');
+  assert.deepEqual(LENT_READ_TIERS, [1024, 64 * 1024, 1024 * 1024]);
+  const big = lent.next();
+  lent.read(10, big);
+  assert.equal(lent.next(), big, 'a short read after a bulk transfer keeps the buffer (no churn)');
 });
 
 test('a read before any reader is copied and pauses the socket; the reader gets it first', () => {
