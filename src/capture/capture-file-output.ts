@@ -1,4 +1,4 @@
-import { closeSync, createWriteStream, fstatSync, writeSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, fstatSync, write as writeAt, writeSync, type WriteStream } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 /** Above this many bytes queued or being written, the writer asks the proxy to pause reading. */
@@ -14,6 +14,13 @@ export const CAPTURE_FLUSH_BYTES = 256 * 1024;
 export const CAPTURE_FLUSH_MS = 50;
 /** Bytes are copied into slabs of this size, reused once the file has them. */
 export const CAPTURE_SLAB_BYTES = 1024 * 1024;
+/**
+ * A flush that follows a write of at least this many bytes (a literal's packets, up to 64 KiB each)
+ * happens on the proxy's thread, the cheapest way in CPU; one that follows smaller writes (the
+ * records and packets of NOOP round trips) or the timer goes through libuv's pool at its file
+ * offset, so that no round trip waits behind a 256 KiB write.
+ */
+export const CAPTURE_BULK_WRITE_BYTES = 16 * 1024;
 /** A write on the proxy's thread that took longer than this moves the capture to libuv's pool for good. */
 export const CAPTURE_SLOW_WRITE_MS = 20;
 
@@ -49,10 +56,12 @@ interface Slab {
  * flush is one contiguous write. Small amounts (the records and packets of a NOOP round trip) are
  * held for up to CAPTURE_FLUSH_MS and go out together.
  *
- * A regular file is written with writeSync on the proxy's thread, after the bytes were forwarded:
- * the same 64 KiB writes through libuv's pool cost this VM about three times the CPU
- * (bench/file-write-cost.ts: 0.3 against 0.8 s per GiB; the proxy recording a 512 MB literal went
- * from 3.5-4.5 to 2.9-3.0 CPU s per GiB). A write that takes longer than CAPTURE_SLOW_WRITE_MS (a
+ * A regular file is written at explicit offsets. Bulk (a literal's packets) is written with
+ * writeSync on the proxy's thread, after the bytes were forwarded: the same 64 KiB writes through
+ * libuv's pool cost one VM about three times the CPU (bench/file-write-cost.ts: 0.3 against 0.8 s
+ * per GiB; the proxy recording a 512 MB literal went from 3.5-4.5 to 2.9-3.0 CPU s per GiB).
+ * Small amounts gathered from many events go through the pool, where no round trip waits for
+ * them (CAPTURE_BULK_WRITE_BYTES). A write that takes longer than CAPTURE_SLOW_WRITE_MS (a
  * slow or network disk) moves the output to the pool for good, where a disk that lags pauses the
  * readers (congested) instead of stalling the proxy's thread. Pipes and devices always use the pool.
  */
@@ -73,6 +82,15 @@ export class CaptureFileOutput {
   reservedAt = 0;
   /** The buffer reserve() returned when the bytes could not go into the slab. */
   private spare: Buffer | undefined;
+  /**
+   * A regular file is written at explicit offsets (pwrite), so a flush through the pool and a later
+   * one on this thread cannot land out of order: `position` is where the next flushed byte goes.
+   */
+  private readonly positional: boolean;
+  private position = 0;
+  /** Bytes handed to pool writes at an offset and not written yet; `poolIdle` waits for none. */
+  private inPool = 0;
+  private poolIdle: (() => void) | undefined;
   private readonly highWater: number;
   private readonly flushBytes: number;
   private readonly flushMs: number;
@@ -88,7 +106,11 @@ export class CaptureFileOutput {
     this.slowWriteMs = options.slowWriteMs ?? CAPTURE_SLOW_WRITE_MS;
     this.onError = options.onError;
     this.slab = this.newSlab();
-    if ((options.mode ?? (isRegularFile(fd) ? 'thread' : 'pool')) === 'pool') this.usePool();
+    // A new or truncated file: its size is where writing starts.
+    const size = regularFileSize(fd);
+    this.positional = size !== undefined;
+    this.position = size ?? 0;
+    if ((options.mode ?? (this.positional ? 'thread' : 'pool')) === 'pool') this.usePool();
   }
 
   /** Where writes happen now. */
@@ -103,7 +125,7 @@ export class CaptureFileOutput {
 
   /** True while more than the high-water mark waits for the disk: readers should pause. */
   get congested(): boolean {
-    return this.failed === undefined && (this.out?.writableLength ?? 0) + this.filled - this.flushed > this.highWater;
+    return this.failed === undefined && (this.out?.writableLength ?? 0) + this.inPool + this.filled - this.flushed > this.highWater;
   }
 
   /** Resolves when the queue is below the high-water mark again (or writing failed). */
@@ -115,8 +137,9 @@ export class CaptureFileOutput {
   /** Copy bytes to be written after everything before. Ignored once writing failed or closing began. */
   write(bytes: Buffer): void {
     if (this.failed !== undefined || this.ending || bytes.length === 0) return;
+    const bulk = bytes.length >= CAPTURE_BULK_WRITE_BYTES;
     if (bytes.length > this.slabBytes - this.filled) {
-      this.flush();
+      this.flush(bulk);
       if (bytes.length > this.slabBytes / 2) {
         // Bigger than a slab is worth: written at once, or as a copy of its own (rare: a large metadata block).
         if (this.out) this.out.write(Buffer.from(bytes));
@@ -127,15 +150,15 @@ export class CaptureFileOutput {
     }
     bytes.copy(this.slab.bytes, this.filled);
     this.filled += bytes.length;
-    this.queued();
+    this.queued(bulk);
   }
 
   /** Bytes were added to the slab: out at once past flushBytes, else within flushMs. */
-  private queued(): void {
+  private queued(bulk: boolean): void {
     // A flush by size leaves the timer armed (no clearTimeout and setTimeout per 64 KiB chunk of a
     // literal): when it fires it writes whatever came since, which has waited less than flushMs.
-    if (this.filled - this.flushed >= this.flushBytes) this.flush();
-    else this.timer ??= setTimeout(() => { this.timer = undefined; this.flush(); }, this.flushMs);
+    if (this.filled - this.flushed >= this.flushBytes) this.flush(bulk);
+    else this.timer ??= setTimeout(() => { this.timer = undefined; this.flush(false); }, this.flushMs);
   }
 
   /**
@@ -151,7 +174,7 @@ export class CaptureFileOutput {
       return this.spare;
     }
     if (max > this.slabBytes - this.filled) {
-      this.flush();
+      this.flush(max >= CAPTURE_BULK_WRITE_BYTES);
       this.nextSlab();
     }
     this.spare = undefined;
@@ -169,49 +192,61 @@ export class CaptureFileOutput {
     }
     if (length === 0) return;
     this.filled += length;
-    this.queued();
+    this.queued(length >= CAPTURE_BULK_WRITE_BYTES);
   }
 
   /** Write everything queued, then close the file. */
   close(): Promise<void> {
     if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
-    this.flush();
+    this.flush(true);
     if (this.ending) return this.closed ?? Promise.resolve();
     this.ending = true;
-    const out = this.out;
-    if (!out) {
-      try { closeSync(this.fd); } catch { /* already closed: nothing left to lose */ }
-      this.closed = Promise.resolve();
-      return this.closed;
-    }
-    this.closed = new Promise((resolve) => {
-      if (out.closed) { resolve(); return; }
-      // 'close' comes after 'finish' or 'error' (autoDestroy), so a write error is recorded by then;
-      // end()'s own callback may run before the 'error' listener has.
-      out.once('close', () => resolve());
-      if (!out.writableEnded) out.end();
+    // Writes at an offset still under way finish before the descriptor goes.
+    const pool = this.inPool === 0 ? Promise.resolve() : new Promise<void>((resolve) => { this.poolIdle = resolve; });
+    this.closed = pool.then(() => {
+      const out = this.out;
+      if (!out) {
+        try { closeSync(this.fd); } catch { /* already closed: nothing left to lose */ }
+        return undefined;
+      }
+      return new Promise<void>((resolve) => {
+        if (out.closed) { resolve(); return; }
+        // 'close' comes after 'finish' or 'error' (autoDestroy), so a write error is recorded by then;
+        // end()'s own callback may run before the 'error' listener has.
+        out.once('close', () => resolve());
+        if (!out.writableEnded) out.end();
+      });
     });
     return this.closed;
   }
 
-  private flush(): void {
+  /** Hand what is queued to the file: on this thread, or (a small amount) through the pool. */
+  private flush(onThread: boolean): void {
     if (this.filled === this.flushed || this.failed !== undefined) return;
     const slab = this.slab;
-    const region = slab.bytes.subarray(this.flushed, this.filled);
+    const from = this.flushed;
     this.flushed = this.filled;
-    if (!this.out) { this.writeHere(region); return; }
-    slab.writing++;
-    this.out.write(region, () => {
-      slab.writing--;
-      this.recycle(slab);
-    });
+    if (this.out) {
+      slab.writing++;
+      this.out.write(slab.bytes.subarray(from, this.filled), () => {
+        slab.writing--;
+        this.recycle(slab);
+      });
+    } else if (onThread || !this.positional) {
+      this.writeHere(slab.bytes.subarray(from, this.filled));
+    } else {
+      this.writeInPool(slab, from, this.filled);
+    }
   }
 
   /** One write on this thread; a slow one sends every later write to the pool. */
   private writeHere(bytes: Buffer): void {
     const started = performance.now();
+    const position = this.position;
+    this.position += bytes.length;
     try {
-      for (let at = 0; at < bytes.length;) at += writeSync(this.fd, bytes, at, bytes.length - at);
+      if (this.positional) for (let at = 0; at < bytes.length;) at += writeSync(this.fd, bytes, at, bytes.length - at, position + at);
+      else for (let at = 0; at < bytes.length;) at += writeSync(this.fd, bytes, at, bytes.length - at);
     } catch (err) {
       this.fail(err as Error);
       return;
@@ -219,8 +254,34 @@ export class CaptureFileOutput {
     if (performance.now() - started > this.slowWriteMs) this.usePool();
   }
 
+  /**
+   * A slab's bytes from..to written through libuv's pool at their offset (pwrite), the slab kept
+   * until then. A SIGKILL while one is under way can leave its bytes as a hole of zeros before
+   * later ones: readers stop there, as at any cut.
+   */
+  private writeInPool(slab: Slab, from: number, to: number): void {
+    const length = to - from;
+    const position = this.position;
+    this.position += length;
+    this.inPool += length;
+    slab.writing++;
+    const step = (done: number): void => {
+      writeAt(this.fd, slab.bytes, from + done, length - done, position + done, (err, written) => {
+        if (!err && done + written < length) { step(done + written); return; }
+        slab.writing--;
+        this.inPool -= length;
+        if (err) this.fail(err);
+        else this.recycle(slab);
+        if (this.inPool === 0) this.poolIdle?.();
+        if (!this.congested) this.wake();
+      });
+    };
+    step(0);
+  }
+
   private usePool(): void {
-    const out = createWriteStream('', { fd: this.fd });
+    // At an offset from where this thread stopped (writes so far were positional, not the descriptor's).
+    const out = createWriteStream('', { fd: this.fd, ...(this.positional ? { start: this.position } : {}) });
     out.on('error', (err) => this.fail(err));
     out.on('drain', () => { if (!this.congested) this.wake(); });
     this.out = out;
@@ -258,10 +319,12 @@ export class CaptureFileOutput {
   }
 }
 
-function isRegularFile(fd: number): boolean {
+/** The size of a regular file; undefined for anything else (a pipe, a device). */
+function regularFileSize(fd: number): number | undefined {
   try {
-    return fstatSync(fd).isFile();
+    const stat = fstatSync(fd);
+    return stat.isFile() ? stat.size : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }

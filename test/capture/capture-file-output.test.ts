@@ -1,14 +1,14 @@
 // CaptureFileOutput, the file end of both capture writers (issue 10): bytes land in order and whole
 // after close(); small writes are batched (not one write per event-loop turn); 64 KiB and more go out
-// in the turn; a regular file is written on the proxy's thread, a pipe and a slow file through the
-// pool with backpressure above the high-water mark; a write error is reported once, never thrown;
+// in the turn; a regular file takes bulk on the proxy's thread and small batches through the pool at
+// their offsets, a pipe and a slow file go through the pool with backpressure above the high-water mark; a write error is reported once, never thrown;
 // what was given to write() may change right after (the proxy lends its read buffer).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs = require('node:fs'); // the module object itself, so the counter below sees the output's writes
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CaptureFileOutput } from '../../src/capture/capture-file-output';
+import { CAPTURE_BULK_WRITE_BYTES, CaptureFileOutput } from '../../src/capture/capture-file-output';
 
 function tmpFile(): { file: string; fd: number; done(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imapdbg-output-'));
@@ -18,15 +18,23 @@ function tmpFile(): { file: string; fd: number; done(): void } {
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** Counts the write, writev and writeSync calls that reach the file system, on the same fs module object the output uses. */
-function countWrites(): { count(): number; restore(): void } {
-  const names = ['write', 'writev', 'writeSync'] as const;
+type WriteCall = 'write' | 'writev' | 'writeSync';
+
+/**
+ * Counts the write, writev and writeSync calls that reach the file system, on the same fs module
+ * object the output uses: all of them, or one kind (write is libuv's pool, writeSync this thread).
+ */
+function countWrites(): { count(name?: WriteCall): number; restore(): void } {
+  const names: WriteCall[] = ['write', 'writev', 'writeSync'];
   const real = names.map((name) => fs[name]);
-  let n = 0;
+  const n = new Map<WriteCall, number>();
   names.forEach((name, i) => {
-    (fs as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => { n++; return (real[i] as (...a: unknown[]) => unknown)(...args); };
+    (fs as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => { n.set(name, (n.get(name) ?? 0) + 1); return (real[i] as (...a: unknown[]) => unknown)(...args); };
   });
-  return { count: () => n, restore: () => names.forEach((name, i) => { (fs as unknown as Record<string, unknown>)[name] = real[i]; }) };
+  return {
+    count: (name) => (name ? n.get(name) ?? 0 : [...n.values()].reduce((a, b) => a + b, 0)),
+    restore: () => names.forEach((name, i) => { (fs as unknown as Record<string, unknown>)[name] = real[i]; }),
+  };
 }
 
 test('bytes arrive in order and whole after close; many small writes become few file writes', async () => {
@@ -62,12 +70,52 @@ test('a queue above the flush size is written at once; the timer writes a small 
     await turn();
     assert.equal(writes.count(), 1, 'written once 1000 bytes wait, in the same turn');
     out.write(Buffer.alloc(10, 0x63));
-    while (fs.statSync(t.file).size < 1210) await new Promise((r) => setTimeout(r, 5));
-    assert.equal(writes.count(), 2, 'the rest by the timer');
+    while (writes.count() < 2) await new Promise((r) => setTimeout(r, 5)); // the rest, by the timer
     await out.close();
     assert.deepStrictEqual(fs.readFileSync(t.file), Buffer.concat([Buffer.alloc(600, 0x61), Buffer.alloc(600, 0x62), Buffer.alloc(10, 0x63)]));
   } finally {
     writes.restore();
+    t.done();
+  }
+});
+
+test('small writes go out through the pool at their offset, a bulk one on this thread; the file stays in order', async () => {
+  const t = tmpFile();
+  const writes = countWrites();
+  try {
+    const out = new CaptureFileOutput(t.fd, { flushBytes: 1000, flushMs: 10_000 });
+    assert.equal(out.mode, 'thread');
+    const parts: Buffer[] = [];
+    const put = (b: Buffer): void => { parts.push(b); out.write(b); };
+    for (let i = 0; i < 5; i++) put(Buffer.alloc(200, 0x30 + i)); // NOOP-sized: flushed by size...
+    assert.equal(writes.count('write'), 1, '...through the pool, not on this thread');
+    assert.equal(writes.count('writeSync'), 0);
+    put(Buffer.alloc(20_000, 0x62)); // a literal's packet: on this thread, after the pool's write in the file
+    assert.equal(writes.count('writeSync'), 1, 'bulk is written before write() returns');
+    for (let i = 0; i < 5; i++) put(Buffer.alloc(300, 0x40 + i));
+    assert.equal(writes.count('write'), 2);
+    await out.close(); // waits for the pool's writes before closing the descriptor
+    assert.deepStrictEqual(fs.readFileSync(t.file), Buffer.concat(parts));
+  } finally {
+    writes.restore();
+    t.done();
+  }
+});
+
+test('close() waits for the pool\'s writes before it closes the descriptor', async () => {
+  const t = tmpFile();
+  const real = fs.write;
+  // The pool is slow to start this write: a close that did not wait would close the descriptor first.
+  (fs as unknown as Record<string, unknown>).write = (...args: unknown[]) => { setTimeout(() => (real as (...a: unknown[]) => void)(...args), 50); };
+  try {
+    const errors: Error[] = [];
+    const out = new CaptureFileOutput(t.fd, { flushBytes: 100, flushMs: 10_000, onError: (e) => errors.push(e) });
+    out.write(Buffer.alloc(150, 0x61));
+    await out.close();
+    assert.deepEqual(errors, []);
+    assert.deepStrictEqual(fs.readFileSync(t.file), Buffer.alloc(150, 0x61));
+  } finally {
+    (fs as unknown as Record<string, unknown>).write = real;
     t.done();
   }
 });
@@ -103,28 +151,29 @@ test('a full disk: the error is reported once, later writes are dropped, close r
   }
 });
 
-test('a regular file is written on this thread, in order; a slow write moves the rest to the pool', async () => {
+test('a regular file takes bulk on this thread, in order; a slow write moves the rest to the pool', async () => {
+  const bulk = (fill: number): Buffer => Buffer.alloc(CAPTURE_BULK_WRITE_BYTES, fill);
   const t = tmpFile();
   try {
     const out = new CaptureFileOutput(t.fd, { flushBytes: 1000, slowWriteMs: 60_000 });
     assert.equal(out.mode, 'thread');
-    out.write(Buffer.alloc(1000, 0x61));
-    assert.equal(fs.statSync(t.file).size, 1000, 'written before write() returned');
+    out.write(bulk(0x61));
+    assert.equal(fs.statSync(t.file).size, CAPTURE_BULK_WRITE_BYTES, 'written before write() returned');
     assert.equal(out.congested, false);
     await out.close();
-    assert.deepStrictEqual(fs.readFileSync(t.file), Buffer.alloc(1000, 0x61));
+    assert.deepStrictEqual(fs.readFileSync(t.file), bulk(0x61));
   } finally {
     t.done();
   }
   const slow = tmpFile();
   try {
-    // Every write counts as slow: after the first, the pool takes over and order is kept.
+    // Every write counts as slow: after the first, the pool takes over, from where the thread stopped.
     const out = new CaptureFileOutput(slow.fd, { flushBytes: 1000, slowWriteMs: -1 });
-    out.write(Buffer.alloc(1000, 0x61));
+    out.write(bulk(0x61));
     assert.equal(out.mode, 'pool');
-    out.write(Buffer.alloc(1000, 0x62));
+    out.write(bulk(0x62));
     await out.close();
-    assert.deepStrictEqual(fs.readFileSync(slow.file), Buffer.concat([Buffer.alloc(1000, 0x61), Buffer.alloc(1000, 0x62)]));
+    assert.deepStrictEqual(fs.readFileSync(slow.file), Buffer.concat([bulk(0x61), bulk(0x62)]));
   } finally {
     slow.done();
   }

@@ -133,3 +133,50 @@ test('a slow client and a recording proxy: every byte arrives and is recorded as
   const { events } = await readPcapng(file);
   assert.equal(sha(streamBytes(events, 1, 'server')), sha(sent), 'the capture holds exactly what the server sent');
 });
+
+test('bulk reads at the 1 MiB tier: a write the client cannot take at once keeps its buffer; every byte arrives and is recorded', async () => {
+  const top = LENT_READ_TIERS[LENT_READ_TIERS.length - 1];
+  // Seen from the proxy's side: the read sizes, and the first chunk that its write to the client kept.
+  let readTop = false;
+  let keptOne: () => void = () => undefined;
+  const kept = new Promise<void>((resolve) => { keptOne = resolve; });
+  const lendTo = LentReads.prototype.lendTo;
+  LentReads.prototype.lendTo = function (this: LentReads, reader, owned) {
+    return lendTo.call(this, (chunk) => {
+      if (chunk.buffer.byteLength === top) readTop = true;
+      const fate = reader(chunk);
+      if (fate === 'kept') keptOne();
+      return fate;
+    }, owned);
+  };
+  const dir = tmpDir();
+  // 32 MiB: more than the loopback buffers between a client that does not read and the proxy hold.
+  const body = patterned(32 * 1024 * 1024);
+  const sent = Buffer.concat([Buffer.from(`* OK ready\r\n* 1 FETCH (BODY[] {${body.length}}\r\n`), body, Buffer.from(')\r\n')]);
+  const upstream = net.createServer((s) => { s.end(sent); });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  const file = path.join(dir, 'bulk.pcapng');
+  const writer = new PcapngCaptureWriter(file, 'test', Date.now() * 1000);
+  const proxy = new ProxyServer({ listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: (upstream.address() as net.AddressInfo).port }, sink: new EventBus().add(writer), flow: writer });
+  const { port } = await proxy.listen();
+  try {
+    // The client does not read until a write of the proxy's had to keep its chunk; then it reads everything.
+    const client = net.connect({ port, host: '127.0.0.1' });
+    client.pause();
+    const chunks: Buffer[] = [];
+    client.on('data', (d: Buffer) => chunks.push(d));
+    await kept;
+    client.resume();
+    await new Promise<void>((resolve, reject) => { client.once('end', resolve); client.once('error', reject); });
+    client.destroy();
+    assert.ok(readTop, 'the proxy read into a 1 MiB buffer');
+    assert.equal(sha(Buffer.concat(chunks)), sha(sent), 'the client got exactly what the server sent');
+  } finally {
+    LentReads.prototype.lendTo = lendTo;
+    await proxy.close();
+    await new Promise<void>((r) => upstream.close(() => r()));
+    await writer.close();
+  }
+  const { events } = await readPcapng(file);
+  assert.equal(sha(streamBytes(events, 1, 'server')), sha(sent), 'the capture holds exactly what the server sent');
+});
