@@ -27,13 +27,19 @@ const lenders = new WeakMap<Socket, LentReads>();
  * faults for fresh memory and mark-compacts started by external-memory pressure (a Node pipe that
  * reads this way took 1.0 CPU s per GiB instead of 1.7; BENCHMARKS.md). The reader sees a view
  * that is valid only during its call and says whether it kept it; if so, that buffer is left to
- * its keeper and the next read gets a new one.
+ * its keeper and the next read gets another: the one kept before, if its keeper said it is done
+ * with it (`writesDone`: the socket that kept it drained), else a new one. A bulk transfer to a
+ * slower client keeps a 1 MiB buffer every few dozen reads; without reuse each was a fresh
+ * megabyte of page faults, and they piled up until a garbage collection.
  */
 export class LentReads {
-  private buffer = Buffer.allocUnsafeSlow(LENT_READ_TIERS[0]);
+  private buffer: Buffer = Buffer.allocUnsafeSlow(LENT_READ_TIERS[0]);
   private reader: LentChunkReader | undefined;
   /** Copies of what came while no reader was attached (the socket pauses at once). */
   private early: Buffer[] = [];
+  /** The last buffer a reader kept, and one whose keeper is done with it (read into again). */
+  private parked: Buffer | undefined;
+  private spare: Buffer | undefined;
 
   /** The buffer for the next read. */
   next(): Buffer {
@@ -49,8 +55,27 @@ export class LentReads {
     }
     const kept = this.reader(chunk) === 'kept';
     const size = length === buffer.length ? nextTier(buffer.length) : buffer.length;
-    if (kept || size !== buffer.length) this.buffer = Buffer.allocUnsafeSlow(size);
+    if (kept) this.parked = buffer;
+    if (kept || size !== buffer.length) this.buffer = this.take(size);
     return true;
+  }
+
+  /**
+   * Every write that kept a chunk has finished (the socket they went to drained): the last kept
+   * buffer may be read into again.
+   */
+  writesDone(): void {
+    if (this.parked === undefined) return;
+    this.spare = this.parked;
+    this.parked = undefined;
+  }
+
+  /** A buffer of `size` bytes for the next read: the spare one if it fits, else a new one. */
+  private take(size: number): Buffer {
+    const spare = this.spare;
+    if (spare?.length !== size) return Buffer.allocUnsafeSlow(size);
+    this.spare = undefined;
+    return spare;
   }
 
   /**

@@ -441,7 +441,12 @@ export class ProxySession {
     // Several writes may return false before one 'drain': one pause and one listener are enough.
     if (!accepted && !this.pausedFor[direction].has('peer-backpressure')) {
       this.pause(direction, 'peer-backpressure');
-      target.once('drain', () => this.resume(direction, 'peer-backpressure'));
+      target.once('drain', () => {
+        // Drained: every write that kept a lent chunk is done, so its buffer may be read into again.
+        const source = this.sockets[direction];
+        if (source && target.writableLength === 0) lentReadsOf(source)?.writesDone();
+        this.resume(direction, 'peer-backpressure');
+      });
     }
     return true;
   }

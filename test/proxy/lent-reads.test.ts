@@ -29,6 +29,30 @@ test('a kept chunk is left to its keeper: the next read gets a fresh buffer; a r
   assert.deepEqual(seen.map((c) => c.toString()), ['abc', 'abc']);
 });
 
+test('a kept buffer is read into again once its keeper is done with it (writesDone), never before', () => {
+  const lent = new LentReads();
+  let fate: 'kept' | 'released' = 'released';
+  lent.lendTo(() => fate, () => assert.fail('nothing came early'));
+  const a = lent.next();
+  fate = 'kept';
+  lent.read(10, a); // a is in a socket's write queue now
+  const b = lent.next();
+  assert.notEqual(b, a);
+  lent.read(10, b); // b kept too, before any drain: a new buffer again, a is not handed out
+  const c = lent.next();
+  assert.ok(c !== a && c !== b);
+  lent.writesDone(); // the socket drained: a and b are free; b, the last kept, is the spare
+  lent.read(10, c); // c kept
+  assert.equal(lent.next(), b, 'the drained buffer instead of a new one');
+  fate = 'released';
+  lent.read(10, b);
+  assert.equal(lent.next(), b, 'released: the same buffer again');
+  fate = 'kept';
+  lent.read(10, b); // b kept, c still in the queue: no spare
+  const d = lent.next();
+  assert.ok(d !== a && d !== b && d !== c, 'a spare is given out once');
+});
+
 test('reads start small and grow a tier each time one fills the buffer, up to the last tier', () => {
   const lent = new LentReads();
   lent.lendTo(() => 'released', () => undefined);
@@ -134,13 +158,16 @@ test('a slow client and a recording proxy: every byte arrives and is recorded as
   assert.equal(sha(streamBytes(events, 1, 'server')), sha(sent), 'the capture holds exactly what the server sent');
 });
 
-test('bulk reads at the 1 MiB tier: a write the client cannot take at once keeps its buffer; every byte arrives and is recorded', async () => {
+test('bulk reads at the 1 MiB tier: a write the client cannot take at once keeps its buffer until the socket drained; every byte arrives and is recorded', async () => {
   const top = LENT_READ_TIERS[LENT_READ_TIERS.length - 1];
   // Seen from the proxy's side: the read sizes, and the first chunk that its write to the client kept.
   let readTop = false;
   let keptOne: () => void = () => undefined;
   const kept = new Promise<void>((resolve) => { keptOne = resolve; });
   const lendTo = LentReads.prototype.lendTo;
+  const writesDone = LentReads.prototype.writesDone;
+  let drained = 0;
+  LentReads.prototype.writesDone = function (this: LentReads) { drained++; writesDone.call(this); };
   LentReads.prototype.lendTo = function (this: LentReads, reader, owned) {
     return lendTo.call(this, (chunk) => {
       if (chunk.buffer.byteLength === top) readTop = true;
@@ -170,9 +197,11 @@ test('bulk reads at the 1 MiB tier: a write the client cannot take at once keeps
     await new Promise<void>((resolve, reject) => { client.once('end', resolve); client.once('error', reject); });
     client.destroy();
     assert.ok(readTop, 'the proxy read into a 1 MiB buffer');
+    assert.ok(drained > 0, 'the client socket drained: the kept buffers were handed back for reuse');
     assert.equal(sha(Buffer.concat(chunks)), sha(sent), 'the client got exactly what the server sent');
   } finally {
     LentReads.prototype.lendTo = lendTo;
+    LentReads.prototype.writesDone = writesDone;
     await proxy.close();
     await new Promise<void>((r) => upstream.close(() => r()));
     await writer.close();
