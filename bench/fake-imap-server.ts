@@ -14,6 +14,7 @@
  */
 import { createServer, type Socket } from 'node:net';
 import { listenAndAnnounce } from './child-listener';
+import { streamBytes } from './stream-bytes';
 
 const args = process.argv.slice(2);
 function argNumber(name: string, fallback: number): number {
@@ -37,24 +38,6 @@ function textChunk(size: number): Buffer {
 }
 const LITERAL_CHUNK = textChunk(CHUNK_BYTES);
 const LINE_CHUNK = Buffer.alloc(CHUNK_BYTES, 'x');
-
-/** Write `size` bytes from a reused buffer, waiting for 'drain' whenever the socket asks. */
-function stream(socket: Socket, chunk: Buffer, size: number, done: () => void): void {
-  let left = size;
-  const pump = (): void => {
-    while (left > 0) {
-      if (socket.destroyed) return;
-      const n = Math.min(left, chunk.length);
-      left -= n;
-      if (!socket.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
-        socket.once('drain', pump);
-        return;
-      }
-    }
-    done();
-  };
-  pump();
-}
 
 function handleConnection(socket: Socket): void {
   socket.setNoDelay(true);
@@ -99,7 +82,7 @@ function handleConnection(socket: Socket): void {
       case 'FETCH':
         busy = true;
         socket.write(`* 1 FETCH (BODY[] {${LITERAL_BYTES}}\r\n`);
-        stream(socket, LITERAL_CHUNK, LITERAL_BYTES, () => {
+        streamBytes(socket, LITERAL_CHUNK, LITERAL_BYTES, () => {
           socket.write(`)\r\n${tag} OK done\r\n`);
           busy = false;
           next();
@@ -108,7 +91,7 @@ function handleConnection(socket: Socket): void {
       case 'XLINE':
         busy = true;
         socket.write('* XLINE ');
-        stream(socket, LINE_CHUNK, LINE_BYTES, () => {
+        streamBytes(socket, LINE_CHUNK, LINE_BYTES, () => {
           socket.write(`\r\n${tag} OK done\r\n`);
           busy = false;
           next();

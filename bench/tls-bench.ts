@@ -18,6 +18,7 @@ import { initCa } from '../src/proxy/tls/ca-store';
 import { LeafFactory } from '../src/proxy/tls/leaf-factory';
 import { startDovecot } from '../test/harness/dovecot';
 import { cpuSeconds, spawnReady, type Child } from './proc';
+import { streamBytes } from './stream-bytes';
 
 const BIN = path.resolve(__dirname, '../../bin/imapdbg');
 const args = process.argv.slice(2);
@@ -43,16 +44,7 @@ function serveFake(keyFile: string, certFile: string, bytes: number): void {
         pending = pending.slice(eol + 2);
         if (verb?.toUpperCase() === 'FETCH') {
           s.write(`* 1 FETCH (BODY[] {${bytes}}\r\n`);
-          let left = bytes;
-          const pump = (): void => {
-            while (left > 0) {
-              const n = Math.min(left, chunk.length);
-              left -= n;
-              if (!s.write(n === chunk.length ? chunk : chunk.subarray(0, n))) { s.once('drain', pump); return; }
-            }
-            s.write(`)\r\n${tag} OK done\r\n`);
-          };
-          pump();
+          streamBytes(s, chunk, bytes, () => s.write(`)\r\n${tag} OK done\r\n`));
         } else if (verb?.toUpperCase() === 'LOGOUT') {
           s.end(`* BYE\r\n${tag} OK bye\r\n`);
         } else {

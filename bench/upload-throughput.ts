@@ -16,6 +16,7 @@ import { connect, createServer, type AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cpuSeconds, spawnReady, type Child } from './proc';
+import { streamBytes } from './stream-bytes';
 
 const argv = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -55,16 +56,7 @@ function upload(port: number): Promise<void> {
     c.on('error', reject);
     c.once('data', () => {
       c.write(HEAD);
-      let left = TOTAL;
-      const pump = (): void => {
-        while (left > 0) {
-          const n = Math.min(left, CHUNK.length);
-          left -= n;
-          if (!c.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) { c.once('drain', pump); return; }
-        }
-        c.write('\r\n');
-      };
-      pump();
+      streamBytes(c, CHUNK, TOTAL, () => c.write('\r\n'));
       c.on('data', (d: Buffer) => { if (d.includes('A OK')) { c.end(); resolve(); } });
     });
   });
