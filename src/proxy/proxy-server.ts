@@ -5,7 +5,7 @@ import type { FramerLimits } from '../imap/direction-framer';
 import { formatHostPort, type HostPort } from './address';
 import { nowUs } from './clock';
 import { ProxySession, type FlowControl, type ProxySessionOptions } from './proxy-session';
-import { connectLending } from './lent-reads';
+import { connectLending, lendAccepted } from './lent-reads';
 import { SessionListener } from './session-listener';
 
 /** Inactivity limit default: IDLE may sit silent for 29 minutes (RFC 2177), so never less than 31. */
@@ -53,8 +53,10 @@ export class ProxyServer extends SessionListener<ProxySession> {
     super(options.listen);
   }
 
-  protected accept(client: Socket): void {
+  protected accept(accepted: Socket): void {
     const { upstream } = this.options;
+    // A session that starts with its own handshake (implicit TLS) reads the socket itself.
+    const client = this.options.startSession ? accepted : lendAccepted(accepted, true);
     const session = new ProxySession(client, {
       info: {
         id: this.options.nextSessionId?.() ?? this.nextId++,

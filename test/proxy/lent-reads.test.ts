@@ -10,16 +10,41 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { PcapngCaptureWriter } from '../../src/capture/pcapng/pcapng-capture-writer';
 import { EventBus } from '../../src/imap/events';
-import { LENT_READ_TIERS, LentReads } from '../../src/proxy/lent-reads';
+import { LENT_READ_TIERS, LentReads, lendAccepted, lentReadsOf } from '../../src/proxy/lent-reads';
 import { ProxyServer } from '../../src/proxy/proxy-server';
 import { readPcapng, streamBytes, tmpDir } from '../capture/pcapng/pcapng-support';
 
+/** Fill the shared first-tier buffer once: the socket then reads into a 64 KiB buffer of its own. */
+function ownBuffer(lent: LentReads): Buffer {
+  const shared = lent.next();
+  lent.read(shared.length, shared);
+  const own = lent.next();
+  assert.notEqual(own, shared);
+  return own;
+}
+
+test('the first tier is one buffer for every socket; its readers get copies, so nothing keeps it', () => {
+  const a = new LentReads();
+  const b = new LentReads();
+  assert.equal(a.next(), b.next(), 'one buffer for both: idle sockets own none');
+  const shared = a.next();
+  const seen: Buffer[] = [];
+  a.lendTo((chunk) => { seen.push(chunk); return 'kept'; }, () => assert.fail('nothing came early'));
+  shared.write('NOOP\r\n');
+  a.read(6, shared);
+  assert.equal(a.next(), shared, 'a short read: still the shared buffer');
+  shared.write('XXXXXX'); // b's next read lands in the same memory
+  assert.equal(seen[0].toString(), 'NOOP\r\n', 'the reader was given a copy');
+  assert.notEqual(seen[0].buffer, shared.buffer);
+});
+
 test('a kept chunk is left to its keeper: the next read gets a fresh buffer; a released one is reused', () => {
   const lent = new LentReads();
-  const first = lent.next();
-  const fates: Array<'kept' | 'released'> = ['released', 'kept'];
+  const fates: Array<'kept' | 'released'> = ['released', 'released', 'kept'];
   const seen: Buffer[] = [];
   lent.lendTo((chunk) => { seen.push(chunk); return fates.shift() ?? 'released'; }, () => assert.fail('nothing came early'));
+  const first = ownBuffer(lent);
+  seen.length = 0;
   first.write('abc');
   assert.equal(lent.read(3, first), true);
   assert.equal(lent.next(), first, 'released: the same buffer again');
@@ -33,7 +58,7 @@ test('a kept buffer is read into again once its keeper is done with it (writesDo
   const lent = new LentReads();
   let fate: 'kept' | 'released' = 'released';
   lent.lendTo(() => fate, () => assert.fail('nothing came early'));
-  const a = lent.next();
+  const a = ownBuffer(lent);
   fate = 'kept';
   lent.read(10, a); // a is in a socket's write queue now
   const b = lent.next();
@@ -208,4 +233,78 @@ test('bulk reads at the 1 MiB tier: a write the client cannot take at once keeps
   }
   const { events } = await readPcapng(file);
   assert.equal(sha(streamBytes(events, 1, 'server')), sha(sent), 'the capture holds exactly what the server sent');
+});
+
+test('an accepted socket moves to a lending one: reads arrive lent, writes and the FIN work, the server still closes', async () => {
+  const sent = patterned(3 * 1024 * 1024);
+  let echoed: Promise<void> = Promise.resolve();
+  const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (accepted) => {
+    const s = lendAccepted(accepted, true);
+    assert.notEqual(s, accepted, 'a new socket object holds the connection');
+    const lent = lentReadsOf(s);
+    assert.ok(lent, 'its reads are lent');
+    const got: Buffer[] = [];
+    const sizes = new Set<number>();
+    lent.lendTo((chunk) => { sizes.add(chunk.buffer.byteLength); got.push(Buffer.from(chunk)); return 'released'; }, (chunk) => got.push(chunk));
+    s.resume();
+    echoed = new Promise((resolve) => s.on('end', () => {
+      assert.ok(sizes.has(LENT_READ_TIERS[LENT_READ_TIERS.length - 1]) || sizes.has(LENT_READ_TIERS[1]), `read buffers: ${[...sizes].join(', ')}`);
+      s.end(Buffer.concat(got), resolve);
+    }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  const back: Buffer[] = [];
+  client.on('data', (d: Buffer) => back.push(d));
+  client.end(sent);
+  await new Promise<void>((resolve, reject) => { client.once('end', resolve); client.once('error', reject); });
+  await echoed;
+  client.destroy();
+  assert.equal(sha(Buffer.concat(back)), sha(sent), 'what the client sent came back whole, after its FIN');
+  // The accepted socket object was destroyed without its handle: the server's count is back to 0.
+  await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+});
+
+test('a client uploads through a recording proxy (client socket lent): the server and the capture get every byte', async () => {
+  const dir = tmpDir();
+  const body = patterned(16 * 1024 * 1024);
+  const sent = Buffer.concat([Buffer.from(`A1 APPEND INBOX {${body.length}+}\r\n`), body, Buffer.from('\r\n')]);
+  let received: (b: Buffer) => void = () => undefined;
+  const got = new Promise<Buffer>((resolve) => { received = resolve; });
+  const upstream = net.createServer((s) => {
+    s.write('* OK ready\r\n');
+    const chunks: Buffer[] = [];
+    let n = 0;
+    s.on('data', (d: Buffer) => {
+      chunks.push(d);
+      n += d.length;
+      if (n >= sent.length) { received(Buffer.concat(chunks)); s.end('A1 OK done\r\n'); }
+    });
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  const file = path.join(dir, 'upload.pcapng');
+  const writer = new PcapngCaptureWriter(file, 'test', Date.now() * 1000);
+  const proxy = new ProxyServer({ listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: (upstream.address() as net.AddressInfo).port }, sink: new EventBus().add(writer), flow: writer });
+  const { port } = await proxy.listen();
+  const read = LentReads.prototype.read;
+  let bulkReads = 0;
+  LentReads.prototype.read = function (this: LentReads, length: number, buffer: Buffer): boolean {
+    if (buffer.length === LENT_READ_TIERS[LENT_READ_TIERS.length - 1]) bulkReads++;
+    return read.call(this, length, buffer);
+  };
+  try {
+    const client = net.connect(port, '127.0.0.1');
+    client.once('data', () => client.write(sent));
+    assert.equal(sha(await got), sha(sent), 'the server got exactly what the client sent');
+    await new Promise<void>((resolve) => { client.on('end', resolve); client.resume(); });
+    client.destroy();
+    assert.ok(bulkReads > 0, 'the proxy read the upload into its 1 MiB lent buffer');
+  } finally {
+    LentReads.prototype.read = read;
+    await proxy.close();
+    await new Promise<void>((r) => upstream.close(() => r()));
+    await writer.close();
+  }
+  const { events } = await readPcapng(file);
+  assert.equal(sha(streamBytes(events, 1, 'client')), sha(sent), 'the capture holds exactly what the client sent');
 });
