@@ -149,7 +149,7 @@ function onreadOf(lent: LentReads): NonNullable<NetConnectOpts['onread']> {
   return { buffer: () => lent.next(), callback: (n, buf) => lent.read(n, buf as Buffer) };
 }
 
-/** The lent reads of a socket made by `connectLending`, if it was. */
+/** The lent reads of a socket made by `connectLending` or `lendAccepted`, if it was. */
 export function lentReadsOf(socket: Socket): LentReads | undefined {
   return lenders.get(socket);
 }
