@@ -137,7 +137,7 @@ export class CaptureFileOutput {
   /** Copy bytes to be written after everything before. Ignored once writing failed or closing began. */
   write(bytes: Buffer): void {
     if (this.failed !== undefined || this.ending || bytes.length === 0) return;
-    const bulk = bytes.length >= CAPTURE_BULK_WRITE_BYTES;
+    const bulk = isBulk(bytes.length);
     if (bytes.length > this.slabBytes - this.filled) {
       this.flush(bulk);
       if (bytes.length > this.slabBytes / 2) {
@@ -174,7 +174,7 @@ export class CaptureFileOutput {
       return this.spare;
     }
     if (max > this.slabBytes - this.filled) {
-      this.flush(max >= CAPTURE_BULK_WRITE_BYTES);
+      this.flush(isBulk(max));
       this.nextSlab();
     }
     this.spare = undefined;
@@ -192,7 +192,7 @@ export class CaptureFileOutput {
     }
     if (length === 0) return;
     this.filled += length;
-    this.queued(length >= CAPTURE_BULK_WRITE_BYTES);
+    this.queued(isBulk(length));
   }
 
   /** Write everything queued, then close the file. */
@@ -317,6 +317,11 @@ export class CaptureFileOutput {
   private wake(): void {
     for (const w of this.drainWaiters.splice(0)) w();
   }
+}
+
+/** Whether a flush after a write of `bytes` happens on the proxy's thread (CAPTURE_BULK_WRITE_BYTES). */
+function isBulk(bytes: number): boolean {
+  return bytes >= CAPTURE_BULK_WRITE_BYTES;
 }
 
 /** The size of a regular file; undefined for anything else (a pipe, a device). */

@@ -118,8 +118,29 @@ function patterned(total: number): Buffer {
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
+/**
+ * `upstream` listening on loopback, and a recording proxy in front of it: the proxy's port, and
+ * `close()`, which closes proxy, upstream and capture and returns the capture's stream of `side`.
+ */
+async function recordingProxy(upstream: net.Server, name: string): Promise<{ port: number; close(side: 'client' | 'server'): Promise<Buffer> }> {
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  const file = path.join(tmpDir(), name);
+  const writer = new PcapngCaptureWriter(file, 'test', Date.now() * 1000);
+  const proxy = new ProxyServer({ listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: (upstream.address() as net.AddressInfo).port }, sink: new EventBus().add(writer), flow: writer });
+  const { port } = await proxy.listen();
+  return {
+    port,
+    async close(side) {
+      await proxy.close();
+      await new Promise<void>((r) => upstream.close(() => r()));
+      await writer.close();
+      const { events } = await readPcapng(file);
+      return streamBytes(events, 1, side);
+    },
+  };
+}
+
 test('a slow client and a recording proxy: every byte arrives and is recorded as sent', async () => {
-  const dir = tmpDir();
   const body = patterned(8 * 1024 * 1024);
   const head = Buffer.from(`* OK ready\r\n* 1 FETCH (BODY[] {${body.length}}\r\n`);
   const tail = Buffer.from(')\r\n* 2 FETCH (FLAGS (\\Seen))\r\n');
@@ -146,12 +167,8 @@ test('a slow client and a recording proxy: every byte arrives and is recorded as
     };
     step();
   });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-  const file = path.join(dir, 'slow.pcapng');
-  const writer = new PcapngCaptureWriter(file, 'test', Date.now() * 1000);
-  const bus = new EventBus().add(writer);
-  const proxy = new ProxyServer({ listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: (upstream.address() as net.AddressInfo).port }, sink: bus, flow: writer });
-  const { port } = await proxy.listen();
+  const { port, close } = await recordingProxy(upstream, 'slow.pcapng');
+  let recorded: Buffer = Buffer.alloc(0);
   let pauses = 0;
   try {
     const client = net.connect({ port, host: '127.0.0.1' });
@@ -175,12 +192,9 @@ test('a slow client and a recording proxy: every byte arrives and is recorded as
     assert.ok(pauses > 4, `the client paused ${pauses} times`);
     assert.equal(sha(Buffer.concat(chunks)), sha(sent), 'the client got exactly what the server sent');
   } finally {
-    await proxy.close();
-    await new Promise<void>((r) => upstream.close(() => r()));
-    await writer.close();
+    recorded = await close('server');
   }
-  const { events } = await readPcapng(file);
-  assert.equal(sha(streamBytes(events, 1, 'server')), sha(sent), 'the capture holds exactly what the server sent');
+  assert.equal(sha(recorded), sha(sent), 'the capture holds exactly what the server sent');
 });
 
 test('bulk reads at the 1 MiB tier: a write the client cannot take at once keeps its buffer until the socket drained; every byte arrives and is recorded', async () => {
@@ -201,16 +215,11 @@ test('bulk reads at the 1 MiB tier: a write the client cannot take at once keeps
       return fate;
     }, owned);
   };
-  const dir = tmpDir();
   // 32 MiB: more than the loopback buffers between a client that does not read and the proxy hold.
   const body = patterned(32 * 1024 * 1024);
   const sent = Buffer.concat([Buffer.from(`* OK ready\r\n* 1 FETCH (BODY[] {${body.length}}\r\n`), body, Buffer.from(')\r\n')]);
-  const upstream = net.createServer((s) => { s.end(sent); });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-  const file = path.join(dir, 'bulk.pcapng');
-  const writer = new PcapngCaptureWriter(file, 'test', Date.now() * 1000);
-  const proxy = new ProxyServer({ listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: (upstream.address() as net.AddressInfo).port }, sink: new EventBus().add(writer), flow: writer });
-  const { port } = await proxy.listen();
+  const { port, close } = await recordingProxy(net.createServer((s) => { s.end(sent); }), 'bulk.pcapng');
+  let recorded: Buffer = Buffer.alloc(0);
   try {
     // The client does not read until a write of the proxy's had to keep its chunk; then it reads everything.
     const client = net.connect({ port, host: '127.0.0.1' });
@@ -227,12 +236,9 @@ test('bulk reads at the 1 MiB tier: a write the client cannot take at once keeps
   } finally {
     LentReads.prototype.lendTo = lendTo;
     LentReads.prototype.writesDone = writesDone;
-    await proxy.close();
-    await new Promise<void>((r) => upstream.close(() => r()));
-    await writer.close();
+    recorded = await close('server');
   }
-  const { events } = await readPcapng(file);
-  assert.equal(sha(streamBytes(events, 1, 'server')), sha(sent), 'the capture holds exactly what the server sent');
+  assert.equal(sha(recorded), sha(sent), 'the capture holds exactly what the server sent');
 });
 
 test('an accepted socket moves to a lending one: reads arrive lent, writes and the FIN work, the server still closes', async () => {
@@ -266,7 +272,6 @@ test('an accepted socket moves to a lending one: reads arrive lent, writes and t
 });
 
 test('a client uploads through a recording proxy (client socket lent): the server and the capture get every byte', async () => {
-  const dir = tmpDir();
   const body = patterned(16 * 1024 * 1024);
   const sent = Buffer.concat([Buffer.from(`A1 APPEND INBOX {${body.length}+}\r\n`), body, Buffer.from('\r\n')]);
   let received: (b: Buffer) => void = () => undefined;
@@ -281,11 +286,8 @@ test('a client uploads through a recording proxy (client socket lent): the serve
       if (n >= sent.length) { received(Buffer.concat(chunks)); s.end('A1 OK done\r\n'); }
     });
   });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-  const file = path.join(dir, 'upload.pcapng');
-  const writer = new PcapngCaptureWriter(file, 'test', Date.now() * 1000);
-  const proxy = new ProxyServer({ listen: { host: '127.0.0.1', port: 0 }, upstream: { host: '127.0.0.1', port: (upstream.address() as net.AddressInfo).port }, sink: new EventBus().add(writer), flow: writer });
-  const { port } = await proxy.listen();
+  const { port, close } = await recordingProxy(upstream, 'upload.pcapng');
+  let recorded: Buffer = Buffer.alloc(0);
   const read = LentReads.prototype.read;
   let bulkReads = 0;
   LentReads.prototype.read = function (this: LentReads, length: number, buffer: Buffer): boolean {
@@ -301,10 +303,7 @@ test('a client uploads through a recording proxy (client socket lent): the serve
     assert.ok(bulkReads > 0, 'the proxy read the upload into its 1 MiB lent buffer');
   } finally {
     LentReads.prototype.read = read;
-    await proxy.close();
-    await new Promise<void>((r) => upstream.close(() => r()));
-    await writer.close();
+    recorded = await close('client');
   }
-  const { events } = await readPcapng(file);
-  assert.equal(sha(streamBytes(events, 1, 'client')), sha(sent), 'the capture holds exactly what the client sent');
+  assert.equal(sha(recorded), sha(sent), 'the capture holds exactly what the client sent');
 });
