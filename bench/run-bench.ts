@@ -23,6 +23,7 @@ import type { Socket } from 'node:net';
 import { formatProfileSummary, summarizeProfile } from './cpuprofile-summary';
 import { closeConnection, enterIdle, fetchLiteral, fetchLongLine, noopRoundTrips, openConnection } from './imap-client';
 import { cpuSeconds, freePort, memory, resetPeak, spawnReady, type Child } from './proc';
+import { recyclePageCache } from './page-cache';
 import { pythonFetch, pythonNoops, readCounters, startPythonServer } from './python-peers';
 import { measureReaders, readersTable, type ReaderResults } from './capture-readers';
 
@@ -269,11 +270,18 @@ interface TransferRun { mbs: number; rssBefore: number; peak: number; cpuPerGiB:
 const perRead = (a: ReturnType<typeof readCounters> | undefined, b: ReturnType<typeof readCounters> | undefined): number =>
   (a && b && b.reads > a.reads ? (b.bytes - a.bytes) / (b.reads - a.reads) : NaN);
 
+/** Before each transfer, whatever the path: the capture goes into memory the guest has used (page-cache.ts). */
+function samePageCache(): void {
+  const cost = recyclePageCache(path.join(tmpRoot, 'page-cache-scratch.bin'), SIZES.literal + SIZES.literal / 8);
+  log(`  page cache recycled (${cost.toFixed(2)} CPU s per GiB written)`);
+}
+
 /** One transfer through a fresh proxy process: its RSS before, and its peak RSS during the transfer. */
 async function throughputRun(def: PathDef, serverPort: number, run: number): Promise<TransferRun> {
   const r = await def.start(serverPort, `throughput${run}`);
   try {
     await warmUp(r.port);
+    samePageCache(); // last before the transfer: memory freed for a second or two is handed back to the host
     const pid = r.child?.pid;
     const before = pid ? memory(pid) : undefined;
     if (pid) resetPeak(pid);
@@ -405,6 +413,7 @@ async function measurePython(defs: PathDef[], results: Map<PathKey, PathResult>)
         const r = await def.start(server.port, `python${run}`);
         try {
           await warmUp(r.port); // as in the Node-peer transfers: the proxy's code is warm, start-up work done
+          samePageCache();
           const pid = r.child?.pid;
           const before = pid ? memory(pid) : undefined;
           if (pid) resetPeak(pid);
@@ -818,6 +827,7 @@ async function main(): Promise<void> {
       '## How it measures',
       '',
       `- Throughput: the client sends \`fN FETCH 1 BODY[]\`; the server answers \`* 1 FETCH (BODY[] {${SIZES.literal}}\` and streams the body from one reused 256 KB buffer (message-like text with CRLFs inside), then \`)\` and the tagged OK. Time runs from sending the command to the tagged OK; the client counts bytes and discards them. Median of ${SIZES.runs} runs; every run starts a fresh proxy process, and the runs are interleaved across the paths (run 1 of each path, then run 2, ...) so that drift on the machine hits all paths alike.`,
+      `- Page cache: right before every transfer (Node and Python peers, every path alike) the benchmark writes and deletes a ${(SIZES.literal * 1.125 / MB).toFixed(0)} MB scratch file, so a capture is written into memory the machine has used before. On the Firecracker guests here a file write into pages the guest has not used yet (or has freed and the host has taken back, free page reporting) costs 1.6-2.5 CPU s per GiB instead of 0.4-0.5, and which one a recording run got depended on what the runs before it freed (\`bench/page-cache.ts\`).`,
       '- RSS: VmRSS and VmHWM from `/proc/PID/status` of the proxy process. "Before" is after start and a warm-up connection of 100 NOOPs; the peak is VmHWM after the phase, reset beforehand through `/proc/PID/clear_refs` where allowed (so it is the peak during that phase, which never goes below the RSS before it).',
       `- Latency: ${SIZES.noops.toLocaleString('en')} sequential \`nN NOOP\` round trips per path on one connection, after ${SIZES.warmNoops.toLocaleString('en')} warm-up ones, in ${LATENCY_BLOCKS} blocks taken in turn across the paths (every proxy is up for the whole phase; only one path carries traffic at a time). The warm-up is the first 1-2 s of each proxy process, while V8 compiles its hot path on helper threads that compete with the peers for the 2 vCPUs; its p99 is reported beside ("first N"), the target is judged on the round trips after it. "Added" is relative to the direct connection. Nearest-rank percentiles. On this VM the medians move by tens of µs from run to run (wake-ups across vCPUs); the proxy CPU per round trip moves much less.`,
       `- Idle sessions: ${SIZES.sessions.toLocaleString('en')} connections, 50 opening at a time, each sending \`iN IDLE\` and waiting for \`+ idling\`; RSS read one second after the last \`+\`.`,
