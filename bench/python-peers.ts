@@ -39,53 +39,80 @@ while True:
 `;
 
 const CLIENT = `
-import socket, sys, time, json
-port, mode, n, warm = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-c = socket.create_connection(('127.0.0.1', port))
-c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-buf = b''
-def line():
-    global buf
-    while b'\\r\\n' not in buf:
-        d = c.recv(1 << 20)
-        if not d: raise SystemExit('closed')
-        buf += d
-    i = buf.index(b'\\r\\n') + 2
-    l, buf = buf[:i], buf[i:]
-    return l
-line()
+import socket, sys, time, json, os
+mode = sys.argv[1]
+class Conn:
+    def __init__(self, port):
+        self.c = socket.create_connection(('127.0.0.1', port))
+        self.c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b''
+        self.line()
+    def line(self):
+        while b'\\r\\n' not in self.buf:
+            d = self.c.recv(1 << 20)
+            if not d: raise SystemExit('closed')
+            self.buf += d
+        i = self.buf.index(b'\\r\\n') + 2
+        l, self.buf = self.buf[:i], self.buf[i:]
+        return l
+    def logout(self):
+        self.c.sendall(b'z LOGOUT\\r\\n')
+        try:
+            while self.line(): pass
+        except SystemExit:
+            pass
 if mode == 'fetch':
+    conn = Conn(int(sys.argv[2]))
+    c = conn.c
     t0 = time.perf_counter()
     c.sendall(b'f1 FETCH 1 BODY[]\\r\\n')
-    head = line()
+    head = conn.line()
     size = int(head[head.rindex(b'{') + 1:head.rindex(b'}')])
-    got = min(len(buf), size); buf = buf[got:]
+    got = min(len(conn.buf), size); conn.buf = conn.buf[got:]
     while got < size:
         d = c.recv(min(1 << 20, size - got))
         if not d: raise SystemExit('closed in literal')
         got += len(d)
-    while not line().startswith(b'f1 '): pass
+    while not conn.line().startswith(b'f1 '): pass
     print(json.dumps({'bytes': got, 'seconds': time.perf_counter() - t0}), flush=True)
+    conn.logout()
 else:
-    def trips(count, tag):
+    ports = [int(p) for p in sys.argv[2].split(',')]
+    pids = [int(p) for p in sys.argv[3].split(',')]
+    n, warm, blocks = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+    tck = os.sysconf('SC_CLK_TCK')
+    def cpu(pid):
+        with open('/proc/%d/stat' % pid) as f: s = f.read()
+        fields = s[s.rindex(')') + 2:].split()
+        return (int(fields[11]) + int(fields[12])) / tck
+    def trips(conn, count, tag):
         out = []
         for i in range(count):
             t0 = time.perf_counter_ns()
-            c.sendall(tag + b' NOOP\\r\\n')
-            line()
+            conn.c.sendall(tag + b' NOOP\\r\\n')
+            conn.line()
             out.append((time.perf_counter_ns() - t0) / 1000)
-        out.sort()
         return out
     pick = lambda xs, p: xs[min(len(xs) - 1, max(0, -(-p * len(xs) // 100) - 1))]
-    cold = trips(warm, b'w')
-    times = trips(n, b'n')
-    print(json.dumps({'median': pick(times, 50), 'p99': pick(times, 99), 'mean': sum(times) / len(times), 'count': len(times),
-                      'coldP99': pick(cold, 99) if cold else None}), flush=True)
-c.sendall(b'z LOGOUT\\r\\n')
-try:
-    while line(): pass
-except SystemExit:
-    pass
+    conns = [Conn(p) for p in ports]
+    cold = [sorted(trips(conn, warm, b'w')) for conn in conns]
+    times = [[] for _ in conns]
+    used = [0.0 for _ in conns]
+    per = -(-n // blocks)
+    for b in range(blocks):
+        for i, conn in enumerate(conns):
+            k = min(per, n - b * per)
+            if k <= 0: continue
+            c0 = cpu(pids[i]) if pids[i] else 0
+            times[i] += trips(conn, k, b'n%d' % b)
+            if pids[i]: used[i] += cpu(pids[i]) - c0
+    out = []
+    for i, ts in enumerate(times):
+        ts.sort()
+        out.append({'median': pick(ts, 50), 'p99': pick(ts, 99), 'mean': sum(ts) / len(ts), 'count': len(ts),
+                    'coldP99': pick(cold[i], 99) if cold[i] else None, 'cpuPerTrip': used[i] * 1e6 / len(ts) if pids[i] else None})
+    print(json.dumps(out), flush=True)
+    for conn in conns: conn.logout()
 `;
 
 export interface PythonServer {
@@ -103,20 +130,29 @@ export async function startPythonServer(literalBytes: number): Promise<PythonSer
 
 /** The Python client fetching the server's literal once: bytes and seconds. */
 export async function pythonFetch(port: number): Promise<{ bytes: number; seconds: number }> {
-  return JSON.parse(await runClient(port, 'fetch', 0)) as { bytes: number; seconds: number };
+  return JSON.parse(await runClient(['fetch', String(port)])) as { bytes: number; seconds: number };
 }
+
+/** A relay the Python client times NOOPs through: its port, and its pid for CPU time (0: none to read). */
+export interface NoopTarget { port: number; pid: number }
+
+export interface PythonNoops { median: number; p99: number; mean: number; count: number; coldP99?: number; cpuPerTrip?: number }
 
 /**
- * `count` sequential NOOP round trips after `warm` warm-up ones, in µs; `coldP99` is the warm-up
- * ones' p99 (the first round trips a freshly started proxy carries).
+ * One Python client, one connection per target: `warm` warm-up NOOP round trips on each (one target
+ * after another), then `count` per target in `blocks` blocks taken in turn across the targets, so
+ * that drift on the machine hits every path alike (as the Node client's latency phase). Times in µs;
+ * `coldP99` is the warm-up's p99; `cpuPerTrip` the relay's CPU µs (user + system, /proc) per round
+ * trip over the measured blocks.
  */
-export async function pythonNoops(port: number, count: number, warm: number): Promise<{ median: number; p99: number; mean: number; count: number; coldP99?: number }> {
-  const r = JSON.parse(await runClient(port, 'noop', count, warm)) as { median: number; p99: number; mean: number; count: number; coldP99: number | null };
-  return { median: r.median, p99: r.p99, mean: r.mean, count: r.count, coldP99: r.coldP99 ?? undefined };
+export async function pythonNoopBlocks(targets: NoopTarget[], count: number, warm: number, blocks: number): Promise<PythonNoops[]> {
+  const out = JSON.parse(await runClient(['noops', targets.map((t) => t.port).join(','), targets.map((t) => t.pid).join(','),
+    String(count), String(warm), String(blocks)])) as Array<{ median: number; p99: number; mean: number; count: number; coldP99: number | null; cpuPerTrip: number | null }>;
+  return out.map((r) => ({ median: r.median, p99: r.p99, mean: r.mean, count: r.count, coldP99: r.coldP99 ?? undefined, cpuPerTrip: r.cpuPerTrip ?? undefined }));
 }
 
-async function runClient(port: number, mode: string, count: number, warm = 0): Promise<string> {
-  const proc = spawn('python3', ['-c', CLIENT, String(port), mode, String(count), String(warm)], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function runClient(args: string[]): Promise<string> {
+  const proc = spawn('python3', ['-c', CLIENT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
   const out = await firstLine(proc);

@@ -24,7 +24,7 @@ import { formatProfileSummary, summarizeProfile } from './cpuprofile-summary';
 import { closeConnection, enterIdle, fetchLiteral, fetchLongLine, noopRoundTrips, openConnection } from './imap-client';
 import { cpuSeconds, freePort, memory, resetPeak, spawnReady, type Child } from './proc';
 import { recyclePageCache } from './page-cache';
-import { pythonFetch, pythonNoops, readCounters, startPythonServer } from './python-peers';
+import { pythonFetch, pythonNoopBlocks, readCounters, startPythonServer } from './python-peers';
 import { measureReaders, readersTable, type ReaderResults } from './capture-readers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -400,7 +400,8 @@ async function measureLatencies(defs: PathDef[], serverPort: number, results: Ma
 
 /**
  * Python peers: per path, SIZES.runs transfers of the literal (a fresh proxy each, runs interleaved
- * across paths), then SIZES.noops NOOP round trips from a Python client, one path after another.
+ * across paths), then SIZES.noops NOOP round trips from one Python client through every path, in
+ * LATENCY_BLOCKS blocks taken in turn across the paths (every proxy up for the whole phase).
  */
 async function measurePython(defs: PathDef[], results: Map<PathKey, PathResult>): Promise<void> {
   const server = await startPythonServer(SIZES.literal);
@@ -440,25 +441,29 @@ async function measurePython(defs: PathDef[], results: Map<PathKey, PathResult>)
       const res = results.get(key);
       if (res) res.python = { ...res.python, throughput: throughputOf(list) };
     }
-    for (const def of defs) {
-      if (def.key === 'mitmproxy') continue;
-      log(`python peers, ${SIZES.noops} NOOPs: ${def.label}`);
-      const r = await def.start(server.port, 'python-latency');
-      try {
-        const pid = r.child?.pid;
-        const load = os.loadavg()[0];
-        const cpu0 = pid ? cpuSeconds(pid) : NaN;
-        const l = await pythonNoops(r.port, SIZES.noops, SIZES.warmNoops);
-        const cpu = pid ? cpuSeconds(pid) - cpu0 : NaN;
-        // The CPU includes the warm-up: per round trip over all of them.
-        const res = results.get(def.key);
-        if (res) res.python = { ...res.python, latency: { ...l, cpuPerTrip: (cpu * 1e6) / (l.count + SIZES.warmNoops), load } };
-        log(`  median ${l.median.toFixed(1)} µs, p99 ${l.p99.toFixed(1)} µs (load ${load.toFixed(1)})`);
-      } catch (err) {
-        results.get(def.key)?.errors.push(`python latency: ${(err as Error).message}`);
-      } finally {
-        await r.stop();
+    // Every relay up at once, the Python client's NOOPs in blocks taken in turn across them.
+    const up: Array<{ def: PathDef; r: Running }> = [];
+    try {
+      for (const def of defs) {
+        if (def.key === 'mitmproxy') continue;
+        try {
+          up.push({ def, r: await def.start(server.port, 'python-latency') });
+        } catch (err) {
+          results.get(def.key)?.errors.push(`python latency: ${(err as Error).message}`);
+        }
       }
+      log(`python peers, ${SIZES.noops} NOOPs per path in ${LATENCY_BLOCKS} blocks across ${up.map((u) => u.def.label).join(', ')}`);
+      const load = os.loadavg()[0];
+      const all = await pythonNoopBlocks(up.map((u) => ({ port: u.r.port, pid: u.r.child?.pid ?? 0 })), SIZES.noops, SIZES.warmNoops, LATENCY_BLOCKS);
+      all.forEach((l, i) => {
+        const res = results.get(up[i].def.key);
+        if (res) res.python = { ...res.python, latency: { ...l, cpuPerTrip: l.cpuPerTrip ?? NaN, load } };
+        log(`  ${up[i].def.label}: median ${l.median.toFixed(1)} µs, p99 ${l.p99.toFixed(1)} µs`);
+      });
+    } catch (err) {
+      for (const u of up) results.get(u.def.key)?.errors.push(`python latency: ${(err as Error).message}`);
+    } finally {
+      for (const u of up) await u.r.stop();
     }
   } finally {
     server.stop();
@@ -650,7 +655,7 @@ function report(res: Map<PathKey, PathResult>, totalSeconds: number, readers: Re
     ...(captures.length ? [...captures, ''] : []),
     `Latency of ${SIZES.noops.toLocaleString('en')} sequential NOOP round trips per path (after ${SIZES.warmNoops.toLocaleString('en')} warm-up ones, the first the freshly started proxy carries, whose p99 is shown beside; ${LATENCY_BLOCKS} blocks taken in turn across the paths):`, '', t2, '',
     ...(pyRows.length ? [`Python peers (issue 10): a Python fake server writing the ${SIZES.literal / MB} MB literal 1 MiB at a time (\`sendall\`), a Python client reading with \`recv(1 MiB)\`; a fresh proxy per transfer:`, '', tPy, '',
-      `NOOP round trips from a Python client (${SIZES.noops.toLocaleString('en')}, after ${SIZES.warmNoops.toLocaleString('en')} warm-up ones, whose p99 is shown beside; one path after another, a fresh proxy each):`, '', pyLat, ''] : []),
+      `NOOP round trips from a Python client (${SIZES.noops.toLocaleString('en')}, after ${SIZES.warmNoops.toLocaleString('en')} warm-up ones, whose p99 is shown beside; one Python client with a connection through each path, every proxy up for the whole phase, in ${LATENCY_BLOCKS} blocks taken in turn across the paths as for the Node client; CPU per round trip over the measured blocks):`, '', pyLat, ''] : []),
     ...(readers ? [`Capture readers: a ${fmtMB(readers.file)} MB pcapng capture recorded through the proxy (session 1: two ${SIZES.literal / MB} MB literals; session 2: 20 NOOPs; recorded in ${readers.recordSeconds.toFixed(1)} s); load average ${readers.load.toFixed(1)} before reading:`, '',
       readersTable(readers, table), '', '`view`: time to its first screen is not measured here (it needs a terminal); see the notes.', ''] : []),
     `Memory: ${SIZES.sessions.toLocaleString('en')} concurrent sessions in IDLE, and a ${SIZES.line / MB} MB line without CRLF (server to client):`, '', t3, '',
