@@ -2,14 +2,15 @@
  * The page cache a capture is written into, made the same for every run (issue 10).
  *
  * On the Firecracker guests this project is benchmarked on, the host backs the guest's memory
- * lazily: the first write into a page the guest has not used since it booted costs the host a fault,
- * and a file write into such pages cost 1.6-2.5 CPU s per GiB against 0.4-0.5 into pages a deleted
- * file had just freed (`node` writing six 512 MB files in a row and keeping them: 0.50, 1.56, 2.49,
- * 2.28, 2.38, 2.09). Which one a recording run got depended on what the runs before it had freed:
- * the recording proxy measured 0.5x the pipe in the slot right after the pipe and 1.0x in the next
- * slot, swapping when the builds in the two slots swapped. Before every transfer, whatever the path,
- * the benchmark writes and deletes a scratch file a little bigger than the capture, so the capture
- * lands in memory this guest has used, as it would on any machine that has run for a while.
+ * lazily, and takes back what the guest frees (free page reporting): the first write into a page
+ * the guest has not used yet, or freed a few seconds ago, costs the host a fault. A file write into
+ * such pages cost 1.6-2.5 CPU s per GiB, against 0.4-0.5 into pages a deleted file had just freed
+ * (`node dist/bench/page-cache-cost.js`). Which one a recording run got depended on what the runs
+ * before it had freed: the recording proxy measured 0.5x the pipe in the slot right after the pipe
+ * and 1.0x in the next slot, swapping when the builds in the two slots swapped. Right before every
+ * transfer, whatever the path, the benchmark writes and deletes a scratch file a little bigger than
+ * the capture, so the capture lands in memory this guest has just used, as it would on a machine
+ * whose memory has all been used before.
  */
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 
@@ -17,13 +18,22 @@ const CHUNK = Buffer.alloc(1024 * 1024, 0x2e);
 
 /** Writes `bytes` to a new file at `file` and deletes it; returns the CPU seconds per GiB it cost. */
 export function recyclePageCache(file: string, bytes: number): number {
+  return writeFileCost(file, bytes, false);
+}
+
+/**
+ * Writes `bytes` to a new file at `file` from this thread, 1 MiB at a time; returns the CPU seconds
+ * (user + system) per GiB it cost. `keep` leaves the file (and its pages) in place; otherwise it is
+ * deleted, and its pages are free for the next write.
+ */
+export function writeFileCost(file: string, bytes: number, keep: boolean): number {
   const before = process.cpuUsage();
   const fd = openSync(file, 'w', 0o600);
   try {
     for (let at = 0; at < bytes;) at += writeSync(fd, CHUNK, 0, Math.min(CHUNK.length, bytes - at), at);
   } finally {
     closeSync(fd);
-    rmSync(file, { force: true });
+    if (!keep) rmSync(file, { force: true });
   }
   const used = process.cpuUsage(before);
   return (used.user + used.system) / 1e6 / (bytes / 2 ** 30);
