@@ -127,28 +127,38 @@ export function frameRecord(f: Frame): FrameRecord {
   };
 }
 const finite = Number.isFinite;
+/** Printable ASCII without `"` or `\\`: what JSON.stringify quotes unchanged. */
+const PLAIN_JSON_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/**
+ * JSON.stringify(value), the same text; a plain string (nearly every tag, verb and NOOP line)
+ * without the call. Anything else (a frame converted from a hand-edited capture may hold a number
+ * where a string belongs) goes to JSON.stringify.
+ */
+function jsonString(value: string): string {
+  return typeof value === 'string' && PLAIN_JSON_STRING.test(value) ? `"${value}"` : JSON.stringify(value);
+}
 
 /**
  * JSON.stringify(frameRecord(f)), the same string, built without the record object: the writer
  * makes one per frame, two per NOOP round trip, and this takes half the time (issue 10). Only the
  * common shapes (line parts, pair annotations) are written here, and only when their numbers are
  * finite (a frame converted from a hand-edited capture may hold anything); the rest go through
- * JSON.stringify of their records. Every string goes through JSON.stringify.
+ * JSON.stringify of their records. Every string goes through jsonString (JSON.stringify's result).
  */
 export function frameRecordLine(f: Frame): string {
   if (!(finite(f.session) && finite(f.seq) && finite(f.timeUs) && finite(f.endUs) && finite(f.offset) && finite(f.length))) {
     return JSON.stringify(frameRecord(f));
   }
-  let s = `{"k":"frame","s":${f.session},"q":${f.seq},"d":"${dirCode(f.direction)}","kind":${JSON.stringify(f.kind)},"t":${f.timeUs},"e":${f.endUs},"o":${f.offset},"n":${f.length}`;
-  if (f.tag !== undefined) s += `,"tag":${JSON.stringify(f.tag)}`;
-  if (f.verb !== undefined) s += `,"verb":${JSON.stringify(f.verb)}`;
+  let s = `{"k":"frame","s":${f.session},"q":${f.seq},"d":"${dirCode(f.direction)}","kind":${jsonString(f.kind)},"t":${f.timeUs},"e":${f.endUs},"o":${f.offset},"n":${f.length}`;
+  if (f.tag !== undefined) s += `,"tag":${jsonString(f.tag)}`;
+  if (f.verb !== undefined) s += `,"verb":${jsonString(f.verb)}`;
   s += ',"parts":[';
   for (let i = 0; i < f.parts.length; i++) {
     const p = f.parts[i];
     if (i > 0) s += ',';
     const l = p.type === 'line' ? p.line : undefined;
     s += l && typeof l.text === 'string' && finite(l.length) && finite(l.offset) && typeof l.ending === 'string'
-      ? `{"line":{"x":${JSON.stringify(l.text)},"n":${l.length},"o":${l.offset}${l.truncated ? ',"tr":1' : ''},"end":${JSON.stringify(l.ending)}}}`
+      ? `{"line":{"x":${jsonString(l.text)},"n":${l.length},"o":${l.offset}${l.truncated ? ',"tr":1' : ''},"end":${jsonString(l.ending)}}}`
       : JSON.stringify(partRecord(p));
   }
   s += `],"sec":${f.secrets.length === 0 ? '[]' : JSON.stringify(f.secrets.map(secretRecord))},"ann":[`;
@@ -156,7 +166,7 @@ export function frameRecordLine(f: Frame): string {
     const a = f.annotations[i];
     if (i > 0) s += ',';
     s += a.kind === 'pair' && finite(a.commandSeq) && finite(a.latencyUs) && typeof a.command === 'string'
-      ? `{"pair":{"cs":${a.commandSeq},"cmd":${JSON.stringify(a.command)},"lat":${a.latencyUs}}}`
+      ? `{"pair":{"cs":${a.commandSeq},"cmd":${jsonString(a.command)},"lat":${a.latencyUs}}}`
       : JSON.stringify(annotationRecord(a));
   }
   return `${s}]}`;

@@ -16,7 +16,7 @@ import { SyntheticTcpConnection, type Segment } from './synthetic-tcp';
 
 /** Above this many queued bytes the writer asks the proxy to pause reading (as CaptureWriter). */
 export const PCAPNG_HIGH_WATER = CAPTURE_HIGH_WATER;
-/** Metadata waiting for a packet to ride on is written as a custom block after this long without one. */
+/** Metadata waiting for a packet to ride on is written as a custom block at most this long after the last event. */
 export const METADATA_IDLE_FLUSH_MS = 500;
 /** An option value is at most 65535 bytes: records beyond this go into a custom block instead. */
 const MAX_OPTION_RECORDS = 60_000;
@@ -42,6 +42,7 @@ interface Connection {
   tcp: SyntheticTcpConnection;
   iface: number;
   session: number;
+  layerName: Layer;
   layer: StreamLayerCode;
   /** Stream offset of each direction's last index mark. */
   lastMark: Record<Direction, number>;
@@ -92,6 +93,7 @@ export class PcapngCaptureWriter implements EventSink {
   private position = 0;
   private readonly sessions = new Map<number, SessionInfo>();
   private readonly connections = new Map<string, Connection>();
+  private lastConnection: Connection | undefined;
   private held: HeldPacket | undefined;
   private heldBuffer = Buffer.alloc(0);
   /** Records waiting for a packet or a block, as JSON lines (encoded straight into the output). */
@@ -99,8 +101,8 @@ export class PcapngCaptureWriter implements EventSink {
   private pendingBytes = 0;
   private readonly index = new SessionIndexBuilder();
   private idleTimer: NodeJS.Timeout | undefined;
-  /** When the last event came (ms, performance.now()): the idle flush counts from it. */
-  private lastEventMs = 0;
+  /** Events so far: the idle flush fires once a whole period passed without one (no clock read per event). */
+  private events = 0;
   /** Findings of frames published before the data that carries their last byte (the proxy frames, then records). */
   private awaitingData: Array<{ session: number; direction: Direction; lastByte: number; comments: string[] }> = [];
   private closing = false;
@@ -227,18 +229,22 @@ export class PcapngCaptureWriter implements EventSink {
 
   /** The connection of a session's layer, opened (records + handshake) on first use. */
   private connection(session: number, layer: Layer, timeUs: number): Connection {
+    // Most events belong to the session and layer of the one before: no key string for them.
+    const last = this.lastConnection;
+    if (last && last.session === session && last.layerName === layer) return last;
     const key = `${session}/${layer}`;
     let conn = this.connections.get(key);
-    if (conn) return conn;
+    if (conn) { this.lastConnection = conn; return conn; }
     // Data of a session whose opening this writer never saw (a converted, cut capture) gets made-up ends.
     const info = this.sessions.get(session) ?? { client: `192.0.2.1:${40000 + (session % 20000)}`, upstream: '192.0.2.2:143' };
     const shape = LAYERS[layer];
     // A server named by host name (SOCKS5) still has the address imapdbg really connected to.
     const addresses = shape.addresses(syntheticAddresses(info.client, ('upstreamAddress' in info ? info.upstreamAddress : undefined) ?? info.upstream));
     const iface = shape.iface;
-    conn = { tcp: new SyntheticTcpConnection(addresses, shape.seed(session)), iface, session,
+    conn = { tcp: new SyntheticTcpConnection(addresses, shape.seed(session)), iface, session, layerName: layer,
       layer: shape.code, lastMark: { client: -Infinity, server: -Infinity } };
     this.connections.set(key, conn);
+    this.lastConnection = conn;
     const stream: StreamRecord = { k: 'stream', s: session, layer: shape.code, if: iface,
       cip: addresses.clientIp.toString('hex'), cp: addresses.clientPort, sip: addresses.serverIp.toString('hex'), sp: addresses.serverPort };
     this.queue(JSON.stringify(stream), session);
@@ -256,6 +262,7 @@ export class PcapngCaptureWriter implements EventSink {
       const conn = this.connections.get(key) ?? (layer === 'wire' ? this.connection(session, 'wire', event.timeUs) : undefined);
       if (!conn) continue;
       this.connections.delete(key);
+      if (this.lastConnection === conn) this.lastConnection = undefined;
       // How the session really ended: the side that closed sends the first FIN; an error is an RST
       // from the side whose socket failed (the proxy's own errors: from the server's side, which
       // the proxy stood in for). A proxy shutdown closed both legs: FIN from the server's side first.
@@ -342,18 +349,19 @@ export class PcapngCaptureWriter implements EventSink {
   }
 
   /**
-   * Held metadata goes out as a block once no event came for METADATA_IDLE_FLUSH_MS. The timer is
-   * not re-armed per event (a chunk of a big literal is an event): when it fires early it waits
-   * for the rest of the time since the last event.
+   * Held metadata goes out as a block at most METADATA_IDLE_FLUSH_MS after the last event: the
+   * timer fires every half of that, and flushes when no event came since it last fired. It is not
+   * re-armed per event, nor is a clock read per event (a chunk of a big literal is an event, a NOOP
+   * round trip four): it only looks whether the event count moved.
    */
   private armIdleFlush(): void {
-    if (!this.held && this.pending.length === 0) return;
-    this.lastEventMs = performance.now();
-    if (this.idleTimer) return;
+    this.events++;
+    if (this.idleTimer || (!this.held && this.pending.length === 0)) return;
+    let seen = this.events;
     const fire = (): void => {
-      const quiet = performance.now() - this.lastEventMs;
-      if (quiet < METADATA_IDLE_FLUSH_MS) {
-        this.idleTimer = setTimeout(fire, METADATA_IDLE_FLUSH_MS - quiet).unref();
+      if (this.events !== seen) {
+        seen = this.events;
+        this.idleTimer = setTimeout(fire, METADATA_IDLE_FLUSH_MS / 2).unref();
         return;
       }
       this.idleTimer = undefined;
@@ -361,7 +369,7 @@ export class PcapngCaptureWriter implements EventSink {
       this.flushHeld();
       this.flushPendingBlock();
     };
-    this.idleTimer = setTimeout(fire, METADATA_IDLE_FLUSH_MS).unref();
+    this.idleTimer = setTimeout(fire, METADATA_IDLE_FLUSH_MS / 2).unref();
   }
 
   /**
@@ -375,7 +383,7 @@ export class PcapngCaptureWriter implements EventSink {
     const caplen = headerLength + payload.length;
     const padding = pad4(caplen) - caplen;
     const commentOptions = comments?.map((c) => encodeOption(OPT_COMMENT, Buffer.from(c, 'utf8')));
-    let optionBytes = recordOptionsLength(pending.lines);
+    let optionBytes = pending.lines.length === 0 ? 0 : recordOptionsLength(pending.lines);
     if (commentOptions) for (const o of commentOptions) optionBytes += o.length;
     if (optionBytes > 0) optionBytes += 4; // opt_endofopt
     const total = EPB_HEAD + caplen + padding + optionBytes + 4;
@@ -391,10 +399,9 @@ export class PcapngCaptureWriter implements EventSink {
     conn.tcp.writeHeaders(seg, buf, start + EPB_HEAD);
     let at = start + EPB_HEAD + headerLength;
     at += payload.copy(buf, at);
-    buf.fill(0, at, at + padding);
-    at += padding;
+    for (let i = 0; i < padding; i++) buf[at++] = 0; // at most 3 bytes: cheaper than fill's checks
     if (commentOptions) for (const o of commentOptions) at += o.copy(buf, at);
-    at = writeRecordOptions(buf, at, pending.lines);
+    if (pending.lines.length > 0) at = writeRecordOptions(buf, at, pending.lines);
     if (optionBytes > 0) {
       buf.writeUInt32LE(0, at);
       at += 4;

@@ -56,4 +56,5 @@ test('frameRecordLine gives JSON.stringify(frameRecord(f)) for every shape, esca
   same(odd({}, {}, { latencyUs: undefined }), 'pair without latency');
   same(odd({}, {}, { command: 5 }), 'pair with a number for command');
   same(odd({ kind: 'un"known' }), 'odd kind');
+  same(odd({ kind: 5, tag: 7, verb: true }), 'a number and a boolean where strings belong');
 });
