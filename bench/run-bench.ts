@@ -11,7 +11,7 @@
  *            --quick, --profile, --paths and --phases runs write nothing unless --out is given)
  * --paths    measure only these paths (direct, pipe, imapdbg, imapdbg-rec, imapdbg-digest, mitmproxy)
  * --runs N   transfers per path for the throughput median (default 5)
- * --phases   run only these phases (throughput, latency, idle, line, python, readers)
+ * --phases   run only these phases (throughput, latency, idle, line, python, upload, readers)
  *
  * "imapdbg, recording on" is `imapdbg proxy --record FILE` (pcapng), as users run it.
  */
@@ -43,7 +43,7 @@ const PROFILE = argv.includes('--profile');
 const NO_MITM = argv.includes('--no-mitmproxy');
 const OUT = option('--out') ?? (QUICK || PROFILE || option('--paths') !== undefined || option('--phases') !== undefined ? undefined : path.join(ROOT, 'BENCHMARKS.md'));
 const ONLY = option('--paths')?.split(',').map((s) => s.trim());
-const PHASES = option('--phases')?.split(',').map((s) => s.trim()) ?? ['throughput', 'latency', 'idle', 'line', 'python', 'readers'];
+const PHASES = option('--phases')?.split(',').map((s) => s.trim()) ?? ['throughput', 'latency', 'idle', 'line', 'python', 'upload', 'readers'];
 for (const a of argv) {
   if (a.startsWith('--') && !['--quick', '--profile', '--no-mitmproxy', '--out', '--paths', '--runs', '--phases'].includes(a)) {
     process.stderr.write(`bench: unknown option ${a}\n`);
@@ -203,6 +203,18 @@ function measureFileWrites(): FileWriteCost[] {
     }
   }
   return out;
+}
+
+/** Uploads (bench/upload-throughput.ts): per path, each run's MB/s and the proxy's CPU s per GiB. */
+interface Uploads { mib: number; runs: Record<'pipe' | 'off' | 'on', Array<{ mbs: number; cpu: number }>> }
+let uploads: Uploads | undefined;
+
+/** A client's APPEND literal through the pipe and imapdbg (recording off and on), runs interleaved. */
+function measureUploads(): Uploads {
+  log(`upload: ${SIZES.literal / MB} MB APPEND literal, ${SIZES.runs} runs per path (bench/upload-throughput.ts)`);
+  const text = execFileSync(process.execPath, [path.join(__dirname, 'upload-throughput.js'), '--mb', String(SIZES.literal / MB),
+    '--runs', String(SIZES.runs), '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(text) as Uploads;
 }
 
 interface Throughput {
@@ -557,6 +569,14 @@ function targets(res: Map<PathKey, PathResult>): Target[] {
   };
   py('imapdbg', 0.9, 'without recording');
   py('imapdbg-rec', 0.8, 'with recording (pcapng)');
+  // The same two in the other direction: imapdbg's own targets (the issue measures downloads only).
+  for (const [kind, factor, label] of [['off', 0.9, 'without recording'], ['on', 0.8, 'with recording (pcapng)']] as const) {
+    const p = uploads ? median(uploads.runs.pipe.map((r) => r.mbs)) : undefined;
+    const x = uploads ? median(uploads.runs[kind].map((r) => r.mbs)) : undefined;
+    const ok = p !== undefined && x !== undefined;
+    out.push({ what: `upload (client's APPEND literal): throughput ${label} >= ${factor}x the pipe's (imapdbg's own target)`,
+      value: ok ? `${x.toFixed(0)} / ${p.toFixed(0)} MB/s = ${(x / p).toFixed(2)}x` : 'not measured', met: ok ? x >= factor * p : undefined });
+  }
   const rec = res.get('imapdbg-rec')?.throughput;
   if (rec?.captureBytes !== undefined) {
     const ratio = rec.captureBytes / SIZES.literal;
@@ -649,6 +669,17 @@ function report(res: Map<PathKey, PathResult>, totalSeconds: number, readers: Re
     captures.push(`The kernel's part of recording, what the pipe never pays: writing ${SIZES.literal / MB} MB to a new file from Node in 64 KiB writes, no network `
       + `(\`bench/file-write-cost.ts\`), cost ${of('sync')} with writeSync on the main thread and ${of('pool')} through libuv's thread pool, as the capture writes.`);
   }
+  const uploadTable = uploads ? table(['path', 'MB/s (median)', 'runs, MB/s', 'x pipe', 'proxy CPU s per GiB', 'x pipe CPU'],
+    (['pipe', 'off', 'on'] as const).map((kind) => {
+      const u = uploads as Uploads;
+      const mbs = median(u.runs[kind].map((r) => r.mbs));
+      const cpuGiB = median(u.runs[kind].map((r) => r.cpu));
+      const pipeMbs = median(u.runs.pipe.map((r) => r.mbs));
+      const pipeCpu = median(u.runs.pipe.map((r) => r.cpu));
+      return [{ pipe: 'Node TCP pipe', off: 'imapdbg, recording off', on: 'imapdbg, recording on (pcapng)' }[kind], mbs.toFixed(0),
+        u.runs[kind].map((r) => r.mbs.toFixed(0)).join(', '), kind === 'pipe' ? '1.00x' : `${(mbs / pipeMbs).toFixed(2)}x`,
+        cpuGiB.toFixed(2), kind === 'pipe' ? '-' : `${(cpuGiB / pipeCpu).toFixed(2)}x`];
+    })) : undefined;
   const errors = all.flatMap((r) => r.errors.map((e) => `${r.def.label}: ${e}`));
   const tables = [
     `Throughput of a ${SIZES.literal / MB} MB FETCH literal (MB = 2^20 bytes; a fresh proxy process per run, runs interleaved across paths):`, '', t1, '',
@@ -656,6 +687,7 @@ function report(res: Map<PathKey, PathResult>, totalSeconds: number, readers: Re
     `Latency of ${SIZES.noops.toLocaleString('en')} sequential NOOP round trips per path (after ${SIZES.warmNoops.toLocaleString('en')} warm-up ones, the first the freshly started proxy carries, whose p99 is shown beside; ${LATENCY_BLOCKS} blocks taken in turn across the paths):`, '', t2, '',
     ...(pyRows.length ? [`Python peers (issue 10): a Python fake server writing the ${SIZES.literal / MB} MB literal 1 MiB at a time (\`sendall\`), a Python client reading with \`recv(1 MiB)\`; a fresh proxy per transfer:`, '', tPy, '',
       `NOOP round trips from a Python client (${SIZES.noops.toLocaleString('en')}, after ${SIZES.warmNoops.toLocaleString('en')} warm-up ones, whose p99 is shown beside; one Python client with a connection through each path, every proxy up for the whole phase, in ${LATENCY_BLOCKS} blocks taken in turn across the paths as for the Node client; CPU per round trip over the measured blocks):`, '', pyLat, ''] : []),
+    ...(uploadTable && uploads ? [`Uploads: a client sends a ${uploads.mib} MB APPEND literal (\`{N+}\`) to a sink server, through each path; a fresh proxy per run, runs interleaved (\`bench/upload-throughput.ts\`):`, '', uploadTable, ''] : []),
     ...(readers ? [`Capture readers: a ${fmtMB(readers.file)} MB pcapng capture recorded through the proxy (session 1: two ${SIZES.literal / MB} MB literals; session 2: 20 NOOPs; recorded in ${readers.recordSeconds.toFixed(1)} s); load average ${readers.load.toFixed(1)} before reading:`, '',
       readersTable(readers, table), '', '`view`: time to its first screen is not measured here (it needs a terminal); see the notes.', ''] : []),
     `Memory: ${SIZES.sessions.toLocaleString('en')} concurrent sessions in IDLE, and a ${SIZES.line / MB} MB line without CRLF (server to client):`, '', t3, '',
@@ -770,6 +802,13 @@ async function main(): Promise<void> {
     if (PHASES.includes('idle')) await phase('idle sessions', proxies, measureIdle, (r, v) => { r.idle = v; });
     if (PHASES.includes('line')) await phase('long line', proxies, measureLongLine, (r, v) => { r.line = v; });
     if (PHASES.includes('python')) await measurePython([...res.values()].map((r) => r.def), res);
+    if (PHASES.includes('upload')) {
+      try {
+        uploads = measureUploads();
+      } catch (err) {
+        res.get('imapdbg-rec')?.errors.push(`upload: ${(err as Error).message}`);
+      }
+    }
     if (PHASES.includes('readers')) {
       try {
         readers = await measureReaders(server.port, tmpRoot, ROOT, log);
@@ -839,6 +878,7 @@ async function main(): Promise<void> {
       `- Long line: the server sends \`* XLINE \` and ${SIZES.line / MB} MB without CRLF, then CRLF and the tagged OK.`,
       '- imapdbg runs as `node bin/imapdbg proxy --listen 127.0.0.1:0 --upstream ... --headless` with stdout to /dev/null, default settings (no literal digest since issue 10). "Recording on" adds `--record FILE` (pcapng, a temporary file deleted afterwards).',
       '- Python peers: `bench/python-peers.ts`, a threaded Python fake server that writes the literal with `sendall` of 1 MiB at a time, and a Python client (`recv(1 MiB)`, `TCP_NODELAY`); the proxies are the same children. "bytes per read syscall" is rchar/syscr of the proxy from `/proc/PID/io` during the transfer: the chunk size the proxy sees (Node reads at most 64 KiB per read whoever the peer is).',
+      `- Uploads: \`bench/upload-throughput.ts\`, a Node client writing \`A APPEND INBOX {${SIZES.literal}+}\` and the literal in 256 KB writes to a sink server in the same process that reads everything and answers \`A OK\`; time from the command to the OK; the proxy's CPU from /proc. The page cache is recycled before each upload as before each download.`,
       '- Capture readers: the capture is recorded through the pcapng proxy from the Node fake server; the pcapng reader runs in the benchmark process (`readPcapngCapture`, metadata only = `data: false`), the CLI commands as child processes (`node bin/imapdbg ...`, output to /dev/null). A command that cannot read pcapng on this tree shows its one-line answer.',
       '- Load: the 1-minute load average is shown beside each figure (read at the start of the run or phase). This machine is shared; at a load above its 2 cores, wall-clock figures (MB/s, µs) are mostly scheduling, and the CPU seconds per GiB or per round trip are the figures to compare.',
       `- mitmproxy 8.x: \`mitmdump --mode reverse:http://SERVER --tcp-hosts '.*'\` (a raw TCP flow: the server greets first); 9+: \`--mode reverse:tcp://SERVER@PORT\`. It keeps every TCP message of a flow in memory, which shows in its peak RSS.`,

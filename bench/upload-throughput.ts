@@ -5,25 +5,28 @@
  * everything and answers `A OK` at the end. Prints, per run, MB/s and the proxy's CPU seconds per
  * GiB (user + system, all threads, from /proc), then the medians.
  *
- *   node dist/bench/upload-throughput.js [--mb 512] [--runs 3]
+ *   node dist/bench/upload-throughput.js [--mb 512] [--runs 3] [--json]
  *
- * Not part of `npm run bench` (it has no target yet): a measurement for BENCHMARKS.md's notes.
- * The proxy reads a client's socket through net's 'data' events (64 KiB fresh buffers), not the
- * growing lent buffer its upstream socket reads into (src/proxy/lent-reads.ts).
+ * `--json` prints the runs as one JSON line on stdout and the progress on stderr (how `npm run
+ * bench` runs it, as its upload phase).
+ * Right before each upload, whatever the path, the page cache is recycled as in `npm run bench`
+ * (page-cache.ts), so a capture's cost does not depend on what the runs before it freed.
  */
 import { rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { recyclePageCache } from './page-cache';
 import { cpuSeconds, spawnReady, type Child } from './proc';
 import { streamBytes } from './stream-bytes';
 
 const argv = process.argv.slice(2);
+const JSON_OUT = argv.includes('--json');
 const option = (name: string, fallback: number): number => {
   const i = argv.indexOf(name);
   const n = i === -1 ? fallback : Number(argv[i + 1]);
   if (!Number.isSafeInteger(n) || n <= 0) {
-    process.stderr.write('usage: upload-throughput [--mb N] [--runs N]\n');
+    process.stderr.write('usage: upload-throughput [--mb N] [--runs N] [--json]\n');
     process.exit(2);
   }
   return n;
@@ -78,6 +81,7 @@ async function main(): Promise<void> {
   for (let run = 0; run < RUNS; run++) {
     for (const kind of ['pipe', 'off', 'on'] as const) {
       const child = await startPath(kind, upstream);
+      recyclePageCache(`${capture}.scratch`, TOTAL + TOTAL / 8);
       const cpu0 = cpuSeconds(child.pid);
       const t0 = process.hrtime.bigint();
       await upload(child.port);
@@ -86,10 +90,14 @@ async function main(): Promise<void> {
       await child.stop();
       rmSync(capture, { force: true });
       results.set(kind, [...(results.get(kind) ?? []), r]);
-      process.stdout.write(`${kind}: ${r.mbs.toFixed(0)} MB/s, ${r.cpu.toFixed(2)} CPU s per GiB\n`);
+      (JSON_OUT ? process.stderr : process.stdout).write(`${kind}: ${r.mbs.toFixed(0)} MB/s, ${r.cpu.toFixed(2)} CPU s per GiB\n`);
     }
   }
   sink.close();
+  if (JSON_OUT) {
+    process.stdout.write(`${JSON.stringify({ mib: MIB, runs: Object.fromEntries(results) })}\n`);
+    return;
+  }
   const pipe = median((results.get('pipe') ?? []).map((r) => r.mbs));
   for (const [kind, rs] of results) {
     const mbs = median(rs.map((r) => r.mbs));
