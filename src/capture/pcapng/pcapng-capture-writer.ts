@@ -42,6 +42,7 @@ interface Connection {
   tcp: SyntheticTcpConnection;
   iface: number;
   session: number;
+  /** Its layer, as events name it (the key of LAYERS); `layer` is the code its records carry. */
   layerName: Layer;
   layer: StreamLayerCode;
   /** Stream offset of each direction's last index mark. */
@@ -93,6 +94,7 @@ export class PcapngCaptureWriter implements EventSink {
   private position = 0;
   private readonly sessions = new Map<number, SessionInfo>();
   private readonly connections = new Map<string, Connection>();
+  /** The connection the last event used: most events belong to the same session and layer. */
   private lastConnection: Connection | undefined;
   private held: HeldPacket | undefined;
   private heldBuffer = Buffer.alloc(0);
@@ -101,7 +103,7 @@ export class PcapngCaptureWriter implements EventSink {
   private pendingBytes = 0;
   private readonly index = new SessionIndexBuilder();
   private idleTimer: NodeJS.Timeout | undefined;
-  /** Events so far: the idle flush fires once a whole period passed without one (no clock read per event). */
+  /** Events so far: the idle flush looks whether this moved since it last fired (no clock read per event). */
   private events = 0;
   /** Findings of frames published before the data that carries their last byte (the proxy frames, then records). */
   private awaitingData: Array<{ session: number; direction: Direction; lastByte: number; comments: string[] }> = [];
