@@ -464,6 +464,7 @@ async function measurePython(defs: PathDef[], results: Map<PathKey, PathResult>)
           results.get(def.key)?.errors.push(`python latency: ${(err as Error).message}`);
         }
       }
+      if (up.length === 0) return;
       log(`python peers, ${SIZES.noops} NOOPs per path in ${LATENCY_BLOCKS} blocks across ${up.map((u) => u.def.label).join(', ')}`);
       const load = os.loadavg()[0];
       const all = await pythonNoopBlocks(up.map((u) => ({ port: u.r.port, pid: u.r.child?.pid ?? 0 })), SIZES.noops, SIZES.warmNoops, LATENCY_BLOCKS);
@@ -877,7 +878,7 @@ async function main(): Promise<void> {
       `- Idle sessions: ${SIZES.sessions.toLocaleString('en')} connections, 50 opening at a time, each sending \`iN IDLE\` and waiting for \`+ idling\`; RSS read one second after the last \`+\`.`,
       `- Long line: the server sends \`* XLINE \` and ${SIZES.line / MB} MB without CRLF, then CRLF and the tagged OK.`,
       '- imapdbg runs as `node bin/imapdbg proxy --listen 127.0.0.1:0 --upstream ... --headless` with stdout to /dev/null, default settings (no literal digest since issue 10). "Recording on" adds `--record FILE` (pcapng, a temporary file deleted afterwards).',
-      '- Python peers: `bench/python-peers.ts`, a threaded Python fake server that writes the literal with `sendall` of 1 MiB at a time, and a Python client (`recv(1 MiB)`, `TCP_NODELAY`); the proxies are the same children. "bytes per read syscall" is rchar/syscr of the proxy from `/proc/PID/io` during the transfer: the chunk size the proxy sees (Node reads at most 64 KiB per read whoever the peer is).',
+      '- Python peers: `bench/python-peers.ts`, a threaded Python fake server that writes the literal with `sendall` of 1 MiB at a time, and a Python client (`recv(1 MiB)`, `TCP_NODELAY`); the proxies are the same children. "bytes per read syscall" is rchar/syscr of the proxy from `/proc/PID/io` during the transfer: the chunk size the proxy sees (the Node pipe reads at most 64 KiB at a time; the read buffer of imapdbg grows to 1 MiB while reads fill it, `src/proxy/lent-reads.ts`).',
       `- Uploads: \`bench/upload-throughput.ts\`, a Node client writing \`A APPEND INBOX {${SIZES.literal}+}\` and the literal in 256 KB writes to a sink server in the same process that reads everything and answers \`A OK\`; time from the command to the OK; the proxy's CPU from /proc. The page cache is recycled before each upload as before each download.`,
       '- Capture readers: the capture is recorded through the pcapng proxy from the Node fake server; the pcapng reader runs in the benchmark process (`readPcapngCapture`, metadata only = `data: false`), the CLI commands as child processes (`node bin/imapdbg ...`, output to /dev/null). A command that cannot read pcapng on this tree shows its one-line answer.',
       '- Load: the 1-minute load average is shown beside each figure (read at the start of the run or phase). This machine is shared; at a load above its 2 cores, wall-clock figures (MB/s, µs) are mostly scheduling, and the CPU seconds per GiB or per round trip are the figures to compare.',
