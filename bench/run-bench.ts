@@ -284,7 +284,7 @@ const perRead = (a: ReturnType<typeof readCounters> | undefined, b: ReturnType<t
 
 /** Before each transfer, whatever the path: the capture goes into memory the guest has used (page-cache.ts). */
 function samePageCache(): void {
-  const cost = recyclePageCache(path.join(tmpRoot, 'page-cache-scratch.bin'), SIZES.literal + SIZES.literal / 8);
+  const cost = recyclePageCache(path.join(tmpRoot, 'page-cache-scratch.bin'), SIZES.literal);
   log(`  page cache recycled (${cost.toFixed(2)} CPU s per GiB written)`);
 }
 

@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   for (let run = 0; run < RUNS; run++) {
     for (const kind of ['pipe', 'off', 'on'] as const) {
       const child = await startPath(kind, upstream);
-      recyclePageCache(`${capture}.scratch`, TOTAL + TOTAL / 8);
+      recyclePageCache(`${capture}.scratch`, TOTAL);
       const cpu0 = cpuSeconds(child.pid);
       const t0 = process.hrtime.bigint();
       await upload(child.port);

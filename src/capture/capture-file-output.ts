@@ -245,8 +245,8 @@ export class CaptureFileOutput {
     const position = this.position;
     this.position += bytes.length;
     try {
-      if (this.positional) for (let at = 0; at < bytes.length;) at += writeSync(this.fd, bytes, at, bytes.length - at, position + at);
-      else for (let at = 0; at < bytes.length;) at += writeSync(this.fd, bytes, at, bytes.length - at);
+      // A position of null writes at the descriptor's own offset (a pipe, a device).
+      for (let at = 0; at < bytes.length;) at += writeSync(this.fd, bytes, at, bytes.length - at, this.positional ? position + at : null);
     } catch (err) {
       this.fail(err as Error);
       return;

@@ -33,8 +33,8 @@ const lenders = new WeakMap<Socket, LentReads>();
  * A socket that reads into one reused buffer (net's `onread`) instead of a fresh 64 KiB
  * ArrayBuffer per read (net's default). On this kind of VM the allocation churn cost more than
  * the bytes did: page faults for fresh memory and mark-compacts started by external-memory
- * pressure (a Node pipe that reads this way took 1.0 CPU s per GiB instead of 1.7; BENCHMARKS.md). The reader sees a view
- * that is valid only during its call and says whether it kept it; if so, that buffer is left to
+ * pressure (a Node pipe that reads this way took 1.0 CPU s per GiB instead of 1.7; BENCHMARKS.md).
+ * The reader sees a view that is valid only during its call and says whether it kept it; if so, that buffer is left to
  * its keeper and the next read gets another: the one kept before, if its keeper said it is done
  * with it (`writesDone`: the socket that kept it drained), else a new one. A bulk transfer to a
  * slower client keeps a 1 MiB buffer every few dozen reads; without reuse each was a fresh

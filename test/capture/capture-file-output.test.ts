@@ -37,70 +37,63 @@ function countWrites(): { count(name?: WriteCall): number; restore(): void } {
   };
 }
 
-test('bytes arrive in order and whole after close; many small writes become few file writes', async () => {
-  const t = tmpFile();
-  const writes = countWrites();
-  try {
-    const out = new CaptureFileOutput(t.fd, { flushMs: 10_000 });
-    const expected: Buffer[] = [];
-    for (let i = 0; i < 200; i++) {
-      const b = Buffer.from(`record ${i}\n`);
-      expected.push(b);
-      out.write(b);
-      await turn(); // one event per turn, as NOOP round trips come
-    }
-    assert.equal(writes.count(), 0, 'small writes wait for the batch (size or timer), not the next turn');
-    await out.close();
-    assert.equal(writes.count(), 1, 'the batch goes out in one write at close');
-    assert.deepStrictEqual(fs.readFileSync(t.file), Buffer.concat(expected));
-  } finally {
-    writes.restore();
-    t.done();
-  }
-});
+type Counter = ReturnType<typeof countWrites>;
 
-test('a queue above the flush size is written at once; the timer writes a small one', async () => {
+/** Runs `body` with a fresh file and the write counter; restores fs and removes the file after. */
+async function withCountedWrites(body: (t: ReturnType<typeof tmpFile>, writes: Counter) => Promise<void>): Promise<void> {
   const t = tmpFile();
   const writes = countWrites();
   try {
-    const out = new CaptureFileOutput(t.fd, { flushBytes: 1000, flushMs: 20 });
-    out.write(Buffer.alloc(600, 0x61));
-    assert.equal(writes.count(), 0);
-    out.write(Buffer.alloc(600, 0x62));
-    await turn();
-    assert.equal(writes.count(), 1, 'written once 1000 bytes wait, in the same turn');
-    out.write(Buffer.alloc(10, 0x63));
-    while (writes.count() < 2) await new Promise((r) => setTimeout(r, 5)); // the rest, by the timer
-    await out.close();
-    assert.deepStrictEqual(fs.readFileSync(t.file), Buffer.concat([Buffer.alloc(600, 0x61), Buffer.alloc(600, 0x62), Buffer.alloc(10, 0x63)]));
+    await body(t, writes);
   } finally {
     writes.restore();
     t.done();
   }
-});
+}
 
-test('small writes go out through the pool at their offset, a bulk one on this thread; the file stays in order', async () => {
-  const t = tmpFile();
-  const writes = countWrites();
-  try {
-    const out = new CaptureFileOutput(t.fd, { flushBytes: 1000, flushMs: 10_000 });
-    assert.equal(out.mode, 'thread');
-    const parts: Buffer[] = [];
-    const put = (b: Buffer): void => { parts.push(b); out.write(b); };
-    for (let i = 0; i < 5; i++) put(Buffer.alloc(200, 0x30 + i)); // NOOP-sized: flushed by size...
-    assert.equal(writes.count('write'), 1, '...through the pool, not on this thread');
-    assert.equal(writes.count('writeSync'), 0);
-    put(Buffer.alloc(20_000, 0x62)); // a literal's packet: on this thread, after the pool's write in the file
-    assert.equal(writes.count('writeSync'), 1, 'bulk is written before write() returns');
-    for (let i = 0; i < 5; i++) put(Buffer.alloc(300, 0x40 + i));
-    assert.equal(writes.count('write'), 2);
-    await out.close(); // waits for the pool's writes before closing the descriptor
-    assert.deepStrictEqual(fs.readFileSync(t.file), Buffer.concat(parts));
-  } finally {
-    writes.restore();
-    t.done();
+test('bytes arrive in order and whole after close; many small writes become few file writes', () => withCountedWrites(async (t, writes) => {
+  const out = new CaptureFileOutput(t.fd, { flushMs: 10_000 });
+  const expected: Buffer[] = [];
+  for (let i = 0; i < 200; i++) {
+    const b = Buffer.from(`record ${i}\n`);
+    expected.push(b);
+    out.write(b);
+    await turn(); // one event per turn, as NOOP round trips come
   }
-});
+  assert.equal(writes.count(), 0, 'small writes wait for the batch (size or timer), not the next turn');
+  await out.close();
+  assert.equal(writes.count(), 1, 'the batch goes out in one write at close');
+  assert.deepStrictEqual(fs.readFileSync(t.file), Buffer.concat(expected));
+}));
+
+test('a queue above the flush size is written at once; the timer writes a small one', () => withCountedWrites(async (t, writes) => {
+  const out = new CaptureFileOutput(t.fd, { flushBytes: 1000, flushMs: 20 });
+  out.write(Buffer.alloc(600, 0x61));
+  assert.equal(writes.count(), 0);
+  out.write(Buffer.alloc(600, 0x62));
+  await turn();
+  assert.equal(writes.count(), 1, 'written once 1000 bytes wait, in the same turn');
+  out.write(Buffer.alloc(10, 0x63));
+  while (writes.count() < 2) await new Promise((r) => setTimeout(r, 5)); // the rest, by the timer
+  await out.close();
+  assert.deepStrictEqual(fs.readFileSync(t.file), Buffer.concat([Buffer.alloc(600, 0x61), Buffer.alloc(600, 0x62), Buffer.alloc(10, 0x63)]));
+}));
+
+test('small writes go out through the pool at their offset, a bulk one on this thread; the file stays in order', () => withCountedWrites(async (t, writes) => {
+  const out = new CaptureFileOutput(t.fd, { flushBytes: 1000, flushMs: 10_000 });
+  assert.equal(out.mode, 'thread');
+  const parts: Buffer[] = [];
+  const put = (b: Buffer): void => { parts.push(b); out.write(b); };
+  for (let i = 0; i < 5; i++) put(Buffer.alloc(200, 0x30 + i)); // NOOP-sized: flushed by size...
+  assert.equal(writes.count('write'), 1, '...through the pool, not on this thread');
+  assert.equal(writes.count('writeSync'), 0);
+  put(Buffer.alloc(20_000, 0x62)); // a literal's packet: on this thread, after the pool's write in the file
+  assert.equal(writes.count('writeSync'), 1, 'bulk is written before write() returns');
+  for (let i = 0; i < 5; i++) put(Buffer.alloc(300, 0x40 + i));
+  assert.equal(writes.count('write'), 2);
+  await out.close(); // waits for the pool's writes before closing the descriptor
+  assert.deepStrictEqual(fs.readFileSync(t.file), Buffer.concat(parts));
+}));
 
 test('close() waits for the pool\'s writes before it closes the descriptor', async () => {
   const t = tmpFile();

@@ -42,8 +42,6 @@ interface Connection {
   tcp: SyntheticTcpConnection;
   iface: number;
   session: number;
-  /** Its layer, as events name it (the key of LAYERS); `layer` is the code its records carry. */
-  layerName: Layer;
   layer: StreamLayerCode;
   /** Stream offset of each direction's last index mark. */
   lastMark: Record<Direction, number>;
@@ -233,7 +231,7 @@ export class PcapngCaptureWriter implements EventSink {
   private connection(session: number, layer: Layer, timeUs: number): Connection {
     // Most events belong to the session and layer of the one before: no key string for them.
     const last = this.lastConnection;
-    if (last && last.session === session && last.layerName === layer) return last;
+    if (last && last.session === session && last.layer === LAYERS[layer].code) return last;
     const key = `${session}/${layer}`;
     let conn = this.connections.get(key);
     if (conn) { this.lastConnection = conn; return conn; }
@@ -243,7 +241,7 @@ export class PcapngCaptureWriter implements EventSink {
     // A server named by host name (SOCKS5) still has the address imapdbg really connected to.
     const addresses = shape.addresses(syntheticAddresses(info.client, ('upstreamAddress' in info ? info.upstreamAddress : undefined) ?? info.upstream));
     const iface = shape.iface;
-    conn = { tcp: new SyntheticTcpConnection(addresses, shape.seed(session)), iface, session, layerName: layer,
+    conn = { tcp: new SyntheticTcpConnection(addresses, shape.seed(session)), iface, session,
       layer: shape.code, lastMark: { client: -Infinity, server: -Infinity } };
     this.connections.set(key, conn);
     this.lastConnection = conn;
