@@ -93,6 +93,8 @@ export function endText(end: SessionEnd): string {
  * certificate subject, session ends quote OpenSSL's messages.
  */
 export function eventLine(event: ProxyEvent, options: NotationOptions): string | undefined {
+  // A frame's line is escaped piece by piece already (frameText, its annotations): not twice.
+  if (event.type === 'frame') return frameLine(event.frame, options);
   const line = rawEventLine(event, options);
   return line === undefined ? undefined : oneLineText(line);
 }

@@ -34,7 +34,21 @@ export function terminalText(text: string): string {
 
 /** Text safe to print on one line: as terminalText, and CR, LF and tab shown as `\r`, `\n`, `\t`. */
 export function oneLineText(text: string): string {
-  return text.replace(UNSAFE_ONE_LINE, escapeChar);
+  // Nearly every line needs nothing escaped: a scan is cheaper than a replace (this runs for
+  // every frame the headless view prints, on the forwarding thread).
+  return needsOneLineEscape(text) ? text.replace(UNSAFE_ONE_LINE, escapeChar) : text;
+}
+
+/** True when `text` has a character UNSAFE_ONE_LINE matches (the same set, as code comparisons). */
+export function needsOneLineEscape(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20) return true;
+    if (c < 0x7f) continue;
+    if (c <= 0x9f || c === 0x61c || c === 0x200e || c === 0x200f || c === 0x2028 || c === 0x2029
+      || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) return true;
+  }
+  return false;
 }
 
 /**
