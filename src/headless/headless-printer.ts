@@ -5,16 +5,17 @@ import { eventLine, type NotationOptions } from '../imap/notation';
 
 /**
  * Lines go out once the oldest has waited this long, seen when a later event comes: while traffic
- * flows, a write every 10 ms or so, made in a turn the proxy is awake for anyway.
+ * flows, a write every 100 ms or so, made in a turn the proxy is awake for anyway.
  */
-export const FLUSH_AGE_MS = 10;
+export const FLUSH_AGE_MS = 100;
 /**
- * When no event comes to see it, a timer writes them this long after the first. A timer that fires
- * wakes the proxy between packets; at 10 ms (100 wake-ups a second while NOOPs flowed) it was a
- * good part of imapdbg's NOOP tail on a 2-vCPU VM (p99 1.4-3.4x the pipe's, against 1.1-1.2x
- * without it; bench notes, stop 15).
+ * When no event comes to see it, a timer writes them this long after the first. Both are about
+ * how often the printer works between packets: a timer every 10 ms woke the proxy 100 times a
+ * second while NOOPs flowed, and even flushing at events every 10 ms put the flush into 1-2% of
+ * round trips; on a 2-vCPU VM either was a good part of imapdbg's NOOP p99 (1.5-3.4x the pipe's,
+ * against 1.1-1.2x at 100 ms; BENCHMARKS.md, stop 15).
  */
-export const FLUSH_MS = 100;
+export const FLUSH_MS = 250;
 /** ...or at once when this much text waits. */
 const FLUSH_BYTES = 64 * 1024;
 /**
@@ -26,7 +27,7 @@ export const MAX_PENDING_CHARS = 1024 * 1024;
 
 /**
  * Prints one line per frame (and per session start and end) as it happens. Lines are coalesced
- * for about 10 ms (FLUSH_AGE_MS, at most FLUSH_MS) into one write: each frame writing its own line
+ * for about 100 ms (FLUSH_AGE_MS, at most FLUSH_MS) into one write: each frame writing its own line
  * cost a syscall per frame, on the same thread that forwards bytes (measured: ~+28 µs of CPU per
  * NOOP round trip).
  * When the output's buffer is full, lines wait (up to MAX_PENDING_CHARS) until it drains; lines
