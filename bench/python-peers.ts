@@ -93,7 +93,7 @@ else:
             conn.line()
             out.append((time.perf_counter_ns() - t0) / 1000)
         return out
-    pick = lambda xs, p: xs[min(len(xs) - 1, max(0, -(-p * len(xs) // 100) - 1))]
+    pick = lambda xs, p: xs[min(len(xs) - 1, max(0, int(-(-p * len(xs) // 100)) - 1))]
     conns = [Conn(p) for p in ports]
     cold = [sorted(trips(conn, warm, b'w')) for conn in conns]
     times = [[] for _ in conns]
@@ -110,6 +110,7 @@ else:
     for i, ts in enumerate(times):
         ts.sort()
         out.append({'median': pick(ts, 50), 'p99': pick(ts, 99), 'mean': sum(ts) / len(ts), 'count': len(ts),
+                    'tail': [pick(ts, q) for q in (90, 95, 98, 99.5, 99.9)],
                     'coldP99': pick(cold[i], 99) if cold[i] else None, 'cpuPerTrip': used[i] * 1e6 / len(ts) if pids[i] else None})
     print(json.dumps(out), flush=True)
     for conn in conns: conn.logout()
@@ -136,7 +137,8 @@ export async function pythonFetch(port: number): Promise<{ bytes: number; second
 /** A relay the Python client times NOOPs through: its port, and its pid for CPU time (0: none to read). */
 export interface NoopTarget { port: number; pid: number }
 
-export interface PythonNoops { median: number; p99: number; mean: number; count: number; coldP99?: number; cpuPerTrip?: number }
+/** `tail`: the p90, p95, p98, p99.5 and p99.9 (nearest rank), in µs. */
+export interface PythonNoops { median: number; p99: number; mean: number; count: number; tail: number[]; coldP99?: number; cpuPerTrip?: number }
 
 /**
  * One Python client, one connection per target: `warm` warm-up NOOP round trips on each (one target
@@ -147,8 +149,8 @@ export interface PythonNoops { median: number; p99: number; mean: number; count:
  */
 export async function pythonNoopBlocks(targets: NoopTarget[], count: number, warm: number, blocks: number): Promise<PythonNoops[]> {
   const out = JSON.parse(await runClient(['noops', targets.map((t) => t.port).join(','), targets.map((t) => t.pid).join(','),
-    String(count), String(warm), String(blocks)])) as Array<{ median: number; p99: number; mean: number; count: number; coldP99: number | null; cpuPerTrip: number | null }>;
-  return out.map((r) => ({ median: r.median, p99: r.p99, mean: r.mean, count: r.count, coldP99: r.coldP99 ?? undefined, cpuPerTrip: r.cpuPerTrip ?? undefined }));
+    String(count), String(warm), String(blocks)])) as Array<{ median: number; p99: number; mean: number; count: number; tail: number[]; coldP99: number | null; cpuPerTrip: number | null }>;
+  return out.map((r) => ({ median: r.median, p99: r.p99, mean: r.mean, count: r.count, tail: r.tail, coldP99: r.coldP99 ?? undefined, cpuPerTrip: r.cpuPerTrip ?? undefined }));
 }
 
 async function runClient(args: string[]): Promise<string> {
