@@ -6,23 +6,19 @@ export const CAPTURE_HIGH_WATER = 8 * 1024 * 1024;
 /** Queued bytes go to the file at once from this size on (a big literal's chunks, every fourth one)... */
 export const CAPTURE_FLUSH_BYTES = 256 * 1024;
 /**
- * ...smaller amounts go out once the oldest has waited this long, seen at a later write (while
- * traffic flows, no timer wakes the proxy for them), or by a timer twice as long when nothing
- * follows: about what a SIGKILL can lose, besides the write under way. How often matters more than
- * how much: 64 KiB every 10 ms put one NOOP round trip in 85 behind a flush (stop 12); a timer every
- * 50 ms that woke the proxy and a pool thread between packets left the recording proxy's NOOP p99
- * at 1.8-3.3x the pipe's, against 1.4-1.6x (most runs) flushing at writes every 250 ms
- * (BENCHMARKS.md, stop 15).
+ * ...smaller amounts wait at most this long: what a SIGKILL can lose, besides the write under way.
+ * Each flush is a write on the proxy's thread that a round trip may wait for: 64 KiB every 10 ms
+ * put one NOOP round trip in 85 behind one, and the p99 with recording at 390 µs against 319 µs
+ * with 256 KiB every 50 ms (Python client, five alternating runs each; BENCHMARKS.md, stop 12).
  */
-export const CAPTURE_FLUSH_MS = 250;
+export const CAPTURE_FLUSH_MS = 50;
 /** Bytes are copied into slabs of this size, reused once the file has them. */
 export const CAPTURE_SLAB_BYTES = 1024 * 1024;
 /**
  * A flush that follows a write of at least this many bytes (a literal's packets, up to 64 KiB each)
- * happens on the proxy's thread, the cheapest way in CPU; one by size that follows smaller writes
- * (the records and packets of NOOP round trips) or the timer goes through libuv's pool at its file
- * offset, so that no round trip waits behind a 256 KiB write. A flush by age (CAPTURE_FLUSH_MS)
- * is small and happens on the thread.
+ * happens on the proxy's thread, the cheapest way in CPU; one that follows smaller writes (the
+ * records and packets of NOOP round trips) or the timer goes through libuv's pool at its file
+ * offset, so that no round trip waits behind a 256 KiB write.
  */
 export const CAPTURE_BULK_WRITE_BYTES = 16 * 1024;
 /** A write on the proxy's thread that took longer than this moves the capture to libuv's pool for good. */
@@ -41,8 +37,6 @@ export interface CaptureFileOutputOptions {
   /** Default: 'thread' for a regular file, 'pool' for anything else (a pipe to tshark, a device). */
   mode?: CaptureWriteMode;
   slowWriteMs?: number;
-  /** Monotonic ms (the tests set it). */
-  clock?: () => number;
 }
 
 interface Slab {
@@ -60,7 +54,7 @@ interface Slab {
  * reused once the file has their bytes, so recording allocates nothing per chunk (fresh 64 KiB
  * buffers per read cost this VM more in page faults and mark-compacts than copying did), and a
  * flush is one contiguous write. Small amounts (the records and packets of a NOOP round trip) are
- * held for about CAPTURE_FLUSH_MS (at most twice that) and go out together.
+ * held for up to CAPTURE_FLUSH_MS and go out together.
  *
  * A regular file is written at explicit offsets. Bulk (a literal's packets) is written with
  * writeSync on the proxy's thread, after the bytes were forwarded: the same 64 KiB writes through
@@ -80,8 +74,6 @@ export class CaptureFileOutput {
   private filled = 0;
   private flushed = 0;
   private timer: NodeJS.Timeout | undefined;
-  /** When the oldest byte not yet flushed was queued (clock ms); undefined when none waits. */
-  private queuedSince: number | undefined;
   private failed: Error | undefined;
   private ending = false;
   private closed: Promise<void> | undefined;
@@ -105,7 +97,6 @@ export class CaptureFileOutput {
   private readonly slabBytes: number;
   private readonly slowWriteMs: number;
   private readonly onError: ((err: Error) => void) | undefined;
-  private readonly clock: () => number;
 
   constructor(private readonly fd: number, options: CaptureFileOutputOptions = {}) {
     this.highWater = options.highWater ?? CAPTURE_HIGH_WATER;
@@ -114,7 +105,6 @@ export class CaptureFileOutput {
     this.slabBytes = options.slabBytes ?? CAPTURE_SLAB_BYTES;
     this.slowWriteMs = options.slowWriteMs ?? CAPTURE_SLOW_WRITE_MS;
     this.onError = options.onError;
-    this.clock = options.clock ?? (() => performance.now());
     this.slab = this.newSlab();
     // A new or truncated file: its size is where writing starts.
     const size = regularFileSize(fd);
@@ -163,19 +153,12 @@ export class CaptureFileOutput {
     this.queued(bulk);
   }
 
-  /**
-   * Bytes were added to the slab: out at once past flushBytes; else once the oldest has waited
-   * flushMs, on this thread (the bytes of this event were forwarded already, and a pool write
-   * would wake a pool thread and then this one again); else by the timer, within 2 x flushMs.
-   */
+  /** Bytes were added to the slab: out at once past flushBytes, else within flushMs. */
   private queued(bulk: boolean): void {
-    // A flush by size or age leaves the timer armed (no clearTimeout and setTimeout per 64 KiB
-    // chunk of a literal): when it fires it writes whatever came since.
-    if (this.filled - this.flushed >= this.flushBytes) { this.flush(bulk); return; }
-    const now = this.clock();
-    if (this.queuedSince === undefined) this.queuedSince = now;
-    else if (now - this.queuedSince >= this.flushMs) { this.flush(true); return; }
-    this.timer ??= setTimeout(() => { this.timer = undefined; this.flush(false); }, 2 * this.flushMs);
+    // A flush by size leaves the timer armed (no clearTimeout and setTimeout per 64 KiB chunk of a
+    // literal): when it fires it writes whatever came since, which has waited less than flushMs.
+    if (this.filled - this.flushed >= this.flushBytes) this.flush(bulk);
+    else this.timer ??= setTimeout(() => { this.timer = undefined; this.flush(false); }, this.flushMs);
   }
 
   /**
@@ -243,7 +226,6 @@ export class CaptureFileOutput {
     const slab = this.slab;
     const from = this.flushed;
     this.flushed = this.filled;
-    this.queuedSince = undefined;
     if (this.out) {
       slab.writing++;
       this.out.write(slab.bytes.subarray(from, this.filled), () => {

@@ -79,30 +79,6 @@ test('a queue above the flush size is written at once; the timer writes a small 
   assert.deepStrictEqual(fs.readFileSync(t.file), Buffer.concat([Buffer.alloc(600, 0x61), Buffer.alloc(600, 0x62), Buffer.alloc(10, 0x63)]));
 }));
 
-test('small writes go out on this thread once the oldest has waited flushMs, seen at a later write (no timer, no pool)', () => withCountedWrites(async (t, writes) => {
-  let now = 0;
-  const out = new CaptureFileOutput(t.fd, { flushBytes: 100_000, flushMs: 250, clock: () => now });
-  const parts: Buffer[] = [];
-  const put = (b: Buffer): void => { parts.push(b); out.write(b); };
-  put(Buffer.alloc(40, 0x61));
-  now += 249;
-  put(Buffer.alloc(40, 0x62));
-  assert.equal(writes.count(), 0, 'written before the oldest waited flushMs');
-  now += 1;
-  put(Buffer.alloc(40, 0x63)); // the oldest has waited 250 ms: all three, in this call, on this thread
-  assert.equal(writes.count('writeSync'), 1);
-  assert.equal(writes.count(), 1);
-  assert.equal(fs.readFileSync(t.file).length, 120);
-  // The age counts from the first byte after that flush, not from the first one ever.
-  now += 1;
-  put(Buffer.alloc(40, 0x64));
-  now += 200;
-  put(Buffer.alloc(40, 0x65));
-  assert.equal(writes.count(), 1);
-  await out.close();
-  assert.deepStrictEqual(fs.readFileSync(t.file), Buffer.concat(parts));
-}));
-
 test('small writes go out through the pool at their offset, a bulk one on this thread; the file stays in order', () => withCountedWrites(async (t, writes) => {
   const out = new CaptureFileOutput(t.fd, { flushBytes: 1000, flushMs: 10_000 });
   assert.equal(out.mode, 'thread');
