@@ -12,8 +12,8 @@ export const FLUSH_AGE_MS = 100;
  * When no event comes to see it, a timer writes them this long after the first. Both are about
  * how often the printer works between packets: a timer every 10 ms woke the proxy 100 times a
  * second while NOOPs flowed, and even flushing at events every 10 ms put the flush into 1-2% of
- * round trips; on a 2-vCPU VM either was a good part of imapdbg's NOOP p99 (1.5-3.4x the pipe's,
- * against 1.1-1.2x at 100 ms; BENCHMARKS.md, stop 15).
+ * round trips; on a 2-vCPU VM either was a good part of imapdbg's NOOP p99 (1.0-3.4x the pipe's,
+ * mostly 1.4-1.8x, against 0.5-1.2x at 100 ms; BENCHMARKS.md, stop 15).
  */
 export const FLUSH_MS = 250;
 /** ...or at once when this much text waits. */
