@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { statSync } from 'node:fs';
 import { readPcapngCapture } from '../src/capture/pcapng/pcapng-capture-reader';
 import { closeConnection, fetchLiteral, noopRoundTrips, openConnection } from './imap-client';
-import { spawnReady } from './proc';
+import { spawnImapdbgProxy } from './relays';
 
 const MB = 1024 * 1024;
 
@@ -19,10 +19,7 @@ export interface ReaderResults { file: number; load: number; rows: ReaderRow[]; 
 
 /** Record a capture of about `2 x literal` bytes through `imapdbg proxy --record` into `file`. */
 async function record(file: string, serverPort: number): Promise<number> {
-  const bin = path.resolve(__dirname, '..', '..', 'bin', 'imapdbg');
-  const child = await spawnReady('imapdbg proxy --record', process.execPath,
-    [bin, 'proxy', '--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${serverPort}`, '--headless', '--record', file, '--force'],
-    { announce: { stream: 'stderr', pattern: /listening on 127\.0\.0\.1:(\d+)/ } });
+  const child = await spawnImapdbgProxy('imapdbg proxy --record', serverPort, { args: ['--headless', '--record', file, '--force'] });
   const t0 = Date.now();
   try {
     const big = await openConnection(child.port);

@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { closeConnection, noopRoundTrips, openConnection } from './imap-client';
 import { cpuSeconds, spawnReady, type Child } from './proc';
+import { spawnImapdbgProxy, spawnPipe } from './relays';
 
 const argv = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -29,20 +30,16 @@ const option = (name: string, fallback: number): number => {
 const BLOCKS = option('--blocks', 5);
 const PER_BLOCK = option('--per-block', 10_000);
 const ROUNDS = option('--rounds', 2);
-const ROOT = path.join(__dirname, '..', '..');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'imapdbg-latency-blocks-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
 interface Relay { label: string; start(serverPort: number): Promise<Child> }
 const imapdbg = (record: boolean): Relay => ({
   label: record ? 'imapdbg, recording on' : 'imapdbg, recording off',
-  start: (serverPort) => spawnReady('imapdbg', process.execPath, [path.join(ROOT, 'bin', 'imapdbg'), 'proxy', '--listen', '127.0.0.1:0',
-    '--upstream', `127.0.0.1:${serverPort}`, '--headless', ...(record ? ['--record', path.join(tmp, 'c.pcapng'), '--force'] : [])],
-  { announce: { stream: 'stderr', pattern: /listening on 127\.0\.0\.1:(\d+)/ } }),
+  start: (serverPort) => spawnImapdbgProxy('imapdbg', serverPort, { args: ['--headless', ...(record ? ['--record', path.join(tmp, 'c.pcapng'), '--force'] : [])] }),
 });
 const RELAYS: Relay[] = [
-  { label: 'Node TCP pipe', start: (serverPort) => spawnReady('pipe', process.execPath, [path.join(__dirname, 'tcp-pipe.js'), '--upstream', String(serverPort)],
-    { announce: { stream: 'stdout', pattern: /listening (\d+)/ } }) },
+  { label: 'Node TCP pipe', start: (serverPort) => spawnPipe(serverPort) },
   imapdbg(false),
   imapdbg(true),
 ];

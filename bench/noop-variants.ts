@@ -14,7 +14,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnReady, type Child } from './proc';
+import type { Child } from './proc';
+import { spawnImapdbgProxy, spawnPipe, TREE_ROOT } from './relays';
 import { pythonNoopBlocks, startPythonServer } from './python-peers';
 
 const argv = process.argv.slice(2);
@@ -44,20 +45,13 @@ const builds: Build[] = argv.map((a) => {
   }
   return { name: m[1], dir: path.resolve(m[2]), record: m[3] !== undefined };
 });
-if (builds.length === 0) builds.push({ name: 'off', dir: path.join(__dirname, '..', '..'), record: false }, { name: 'rec', dir: path.join(__dirname, '..', '..'), record: true });
+if (builds.length === 0) builds.push({ name: 'off', dir: TREE_ROOT, record: false }, { name: 'rec', dir: TREE_ROOT, record: true });
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'imapdbg-noop-variants-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-function pipe(serverPort: number, busyUs: number): Promise<Child> {
-  return spawnReady('pipe', process.execPath, [path.join(__dirname, 'tcp-pipe.js'), '--upstream', String(serverPort), ...(busyUs > 0 ? ['--busy-us', String(busyUs)] : [])],
-    { announce: { stream: 'stdout', pattern: /listening (\d+)/ } });
-}
-
 function imapdbg(b: Build, serverPort: number, run: number): Promise<Child> {
-  return spawnReady(b.name, process.execPath, [path.join(b.dir, 'bin', 'imapdbg'), 'proxy', '--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${serverPort}`,
-    '--headless', ...(b.record ? ['--record', path.join(tmp, `${b.name}-${run}.pcapng`)] : [])],
-  { announce: { stream: 'stderr', pattern: /listening on 127\.0\.0\.1:(\d+)/ } });
+  return spawnImapdbgProxy(b.name, serverPort, { root: b.dir, args: ['--headless', ...(b.record ? ['--record', path.join(tmp, `${b.name}-${run}.pcapng`)] : [])] });
 }
 
 async function main(): Promise<void> {
@@ -67,8 +61,8 @@ async function main(): Promise<void> {
       const names = ['pipe', ...(BUSY_US > 0 ? [`busy${BUSY_US}`] : []), ...builds.map((b) => b.name)];
       const relays: Child[] = [];
       try {
-        relays.push(await pipe(server.port, 0));
-        if (BUSY_US > 0) relays.push(await pipe(server.port, BUSY_US));
+        relays.push(await spawnPipe(server.port));
+        if (BUSY_US > 0) relays.push(await spawnPipe(server.port, BUSY_US));
         for (const b of builds) relays.push(await imapdbg(b, server.port, run));
         const r = await pythonNoopBlocks(relays.map((c) => ({ port: c.port, pid: c.pid })), NOOPS, WARM, BLOCKS);
         const cell = (x: number): string => x.toFixed(0).padStart(7);

@@ -24,6 +24,7 @@ import { formatProfileSummary, summarizeProfile } from './cpuprofile-summary';
 import { closeConnection, enterIdle, fetchLiteral, fetchLongLine, noopRoundTrips, openConnection } from './imap-client';
 import { cpuSeconds, freePort, memory, resetPeak, spawnReady, type Child } from './proc';
 import { recyclePageCache } from './page-cache';
+import { spawnImapdbgProxy, spawnPipe } from './relays';
 import { pythonFetch, pythonNoopBlocks, readCounters, startPythonServer } from './python-peers';
 import { measureReaders, readersTable, type ReaderResults } from './capture-readers';
 
@@ -113,11 +114,8 @@ function imapdbgPath(record: boolean, digest = false): PathDef {
         : [];
       const capture = path.join(tmpRoot, `${phase}-capture.pcapng`);
       rmSync(capture, { force: true });
-      const args = [...nodeArgs, path.join(ROOT, 'bin', 'imapdbg'), 'proxy', '--listen', '127.0.0.1:0',
-        '--upstream', `127.0.0.1:${serverPort}`, '--headless', ...(digest ? ['--literal-digest', 'sha256'] : []),
-        ...(record ? ['--record', capture] : [])];
-      const child = await spawnReady(this.label, process.execPath, args,
-        { announce: { stream: 'stderr', pattern: /listening on 127\.0\.0\.1:(\d+)/ } });
+      const child = await spawnImapdbgProxy(this.label, serverPort, { nodeArgs,
+        args: ['--headless', ...(digest ? ['--literal-digest', 'sha256'] : []), ...(record ? ['--record', capture] : [])] });
       return running(child, () => {
         if (!record) return {};
         let captureBytes: number | undefined;
@@ -133,10 +131,7 @@ const PIPE: PathDef = {
   key: 'pipe',
   label: 'Node TCP pipe',
   async start(serverPort) {
-    const child = await spawnReady(this.label, process.execPath,
-      [path.join(__dirname, 'tcp-pipe.js'), '--upstream', String(serverPort)],
-      { announce: { stream: 'stdout', pattern: /listening (\d+)/ } });
-    return running(child);
+    return running(await spawnPipe(serverPort, 0, this.label));
   },
 };
 
@@ -153,10 +148,7 @@ const PIPE_BUSY: PathDef = {
   label: `Node TCP pipe, busy ${BUSY_US} µs per chunk`,
   latencyOnly: true,
   async start(serverPort) {
-    const child = await spawnReady(this.label, process.execPath,
-      [path.join(__dirname, 'tcp-pipe.js'), '--upstream', String(serverPort), '--busy-us', String(BUSY_US)],
-      { announce: { stream: 'stdout', pattern: /listening (\d+)/ } });
-    return running(child);
+    return running(await spawnPipe(serverPort, BUSY_US, this.label));
   },
 };
 

@@ -17,7 +17,8 @@ import { connect, createServer, type AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { recyclePageCache } from './page-cache';
-import { cpuSeconds, spawnReady, type Child } from './proc';
+import { cpuSeconds, type Child } from './proc';
+import { spawnImapdbgProxy, spawnPipe } from './relays';
 import { streamBytes } from './stream-bytes';
 
 const argv = process.argv.slice(2);
@@ -36,20 +37,14 @@ const RUNS = option('--runs', 3);
 const TOTAL = MIB * 1024 * 1024;
 const HEAD = Buffer.from(`A APPEND INBOX {${TOTAL}+}\r\n`);
 const CHUNK = Buffer.alloc(256 * 1024, 'Lorem ipsum dolor sit amet, consectetur adipiscing elit 0123456789\r\n');
-const ROOT = path.resolve(__dirname, '..', '..');
 const capture = path.join(os.tmpdir(), `imapdbg-upload-${process.pid}.pcapng`);
 
 type PathKind = 'pipe' | 'off' | 'on';
 
 function startPath(kind: PathKind, upstream: number): Promise<Child> {
-  if (kind === 'pipe') {
-    return spawnReady('pipe', process.execPath, [path.join(__dirname, 'tcp-pipe.js'), '--upstream', String(upstream)],
-      { announce: { stream: 'stdout', pattern: /listening (\d+)/ } });
-  }
+  if (kind === 'pipe') return spawnPipe(upstream);
   rmSync(capture, { force: true });
-  return spawnReady(`imapdbg ${kind}`, process.execPath, [path.join(ROOT, 'bin', 'imapdbg'), 'proxy', '--listen', '127.0.0.1:0',
-    '--upstream', `127.0.0.1:${upstream}`, '--headless', ...(kind === 'on' ? ['--record', capture] : [])],
-  { announce: { stream: 'stderr', pattern: /listening on 127\.0\.0\.1:(\d+)/ } });
+  return spawnImapdbgProxy(`imapdbg ${kind}`, upstream, { args: ['--headless', ...(kind === 'on' ? ['--record', capture] : [])] });
 }
 
 /** One upload through `port`: resolves once the sink answered `A OK`. */
