@@ -1,6 +1,7 @@
 import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import type { Annotation, Frame } from './frame';
 import { commandArguments, firstLine, responseCode } from './frame-facts';
+import { NO_ANNOTATIONS } from './no-results';
 import { phaseMaker, type PhaseAnnotationOf, type PhaseSpecs } from './phase-detail';
 import { decodeSaslBase64, SASL_LINE_MAX } from './sasl/sasl-base64';
 import type { SaslDecoder } from './sasl/sasl-decoder';
@@ -57,11 +58,12 @@ export class AuthTracker implements FrameAnnotator {
     return this.done;
   }
 
-  observe(frame: Frame): Annotation[] {
+  // Runs for every frame: no garbage when there is nothing to annotate.
+  observe(frame: Frame): readonly Annotation[] {
     return frame.direction === 'client' ? this.observeClient(frame) : this.observeServer(frame);
   }
 
-  private observeClient(frame: Frame): Annotation[] {
+  private observeClient(frame: Frame): readonly Annotation[] {
     const st = this.state;
     if (frame.kind === 'command' && frame.tag !== undefined) {
       const tag = boundedCopy(frame.tag, STORED_STRING_LIMITS.tag);
@@ -79,7 +81,7 @@ export class AuthTracker implements FrameAnnotator {
         if (initial !== undefined && !lineTruncated(frame)) out.push(...this.decode('client', tag, 0, initial));
         return out;
       }
-      return [];
+      return NO_ANNOTATIONS;
     }
     if (frame.kind === 'sasl' && st.kind === 'sasl' && frame.tag === st.tag) {
       // RFC 3501 6.2.2: a line of a single "*" cancels the exchange.
@@ -91,7 +93,7 @@ export class AuthTracker implements FrameAnnotator {
       if (!lineTruncated(frame)) out.push(...this.decode('client', st.tag, st.rounds, firstLine(frame)));
       return out;
     }
-    return [];
+    return NO_ANNOTATIONS;
   }
 
   /**
@@ -99,25 +101,25 @@ export class AuthTracker implements FrameAnnotator {
    * masked (sasl/). Nothing for a mechanism without a decoder; `base64: false` when it is not base64,
    * `decoded: false` when it is longer than SASL_LINE_MAX (shown raw, or masked for the client).
    */
-  private decode(from: 'client' | 'server', tag: string, round: number, text: string): Annotation[] {
+  private decode(from: 'client' | 'server', tag: string, round: number, text: string): readonly Annotation[] {
     const decoder = this.decoder;
-    if (decoder === undefined) return [];
-    if (from === 'client' && text === '*') return [];
+    if (decoder === undefined) return NO_ANNOTATIONS;
+    if (from === 'client' && text === '*') return NO_ANNOTATIONS;
     const bytes = decodeSaslBase64(text);
     const base = { tag, from, round };
     if (bytes === 'not-base64') return [phase('sasl', { ...base, base64: false })];
     if (bytes === 'too-long') return [phase('sasl', { ...base, decoded: false, over: SASL_LINE_MAX })];
     const detail = from === 'client' ? decoder.client(round, bytes) : decoder.server(round, bytes);
-    return detail === undefined ? [] : [phase('sasl', { ...base, ...detail })];
+    return detail === undefined ? NO_ANNOTATIONS : [phase('sasl', { ...base, ...detail })];
   }
 
-  private observeServer(frame: Frame): Annotation[] {
+  private observeServer(frame: Frame): readonly Annotation[] {
     const st = this.state;
     if (frame.kind === 'greeting' && frame.verb === 'PREAUTH') {
       this.done = true;
       return [phase('auth-succeeded', { method: 'PREAUTH' })];
     }
-    if (st.kind === 'none') return [];
+    if (st.kind === 'none') return NO_ANNOTATIONS;
     if (frame.kind === 'continuation' && st.kind === 'sasl') {
       st.rounds += 1;
       // `+` alone or `+ ` with nothing after it is an empty challenge (PLAIN's first step).
@@ -126,7 +128,7 @@ export class AuthTracker implements FrameAnnotator {
       if (data.trim() !== '' && !lineTruncated(frame)) out.push(...this.decode('server', st.tag, st.rounds, data));
       return out;
     }
-    if (frame.kind !== 'tagged' || frame.tag !== st.tag) return [];
+    if (frame.kind !== 'tagged' || frame.tag !== st.tag) return NO_ANNOTATIONS;
     this.state = { kind: 'none' };
     this.decoder = undefined;
     const detail = st.kind === 'login'

@@ -1,6 +1,7 @@
 import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import type { Annotation, Frame } from './frame';
 import { firstLine, pairedCommand, responseCode } from './frame-facts';
+import { NO_ANNOTATIONS } from './no-results';
 import { phaseMaker, type PhaseAnnotationOf, type PhaseSpecs } from './phase-detail';
 import type { FrameAnnotator } from './session-model';
 
@@ -69,21 +70,22 @@ export class CapabilityTracker implements FrameAnnotator, CapabilityView {
   }
 
   has(name: string): boolean {
-    return this.current.kind === 'known' && this.current.capabilities.has(name.toUpperCase());
+    return this.current.kind === 'known' && this.current.capabilities.has(upperCased(name));
   }
 
   enabled(name: string): boolean {
-    return this.enabledSet.has(name.toUpperCase());
+    return this.enabledSet.has(upperCased(name));
   }
 
   get rev2(): boolean {
-    return this.enabledSet.has('IMAP4REV2') || (this.has('IMAP4rev2') && !this.has('IMAP4rev1'));
+    // Names in upper case: the lint rules read this for nearly every frame.
+    return this.enabledSet.has('IMAP4REV2') || (this.has('IMAP4REV2') && !this.has('IMAP4REV1'));
   }
 
-  observe(frame: Frame): Annotation[] {
-    if (frame.direction !== 'server') return [];
+  // Runs for every frame (twice: StartTlsLint keeps its own): no garbage when nothing changes.
+  observe(frame: Frame): readonly Annotation[] {
+    if (frame.direction !== 'server') return NO_ANNOTATIONS;
     if (frame.kind === 'untagged' && frame.verb === 'ENABLED') return this.onEnabled(frame);
-    const out: Annotation[] = [];
     const command = pairedCommand(frame);
     const ok = frame.verb === 'OK';
     if (frame.kind === 'greeting' && frame.verb === 'PREAUTH') this.authenticated = true;
@@ -92,11 +94,10 @@ export class CapabilityTracker implements FrameAnnotator, CapabilityView {
       // RFC 3501 6.2.1: after STARTTLS the client MUST discard cached capability information.
       this.tls = true;
       this.current = { kind: 'unknown', reason: 'discarded-after-starttls' };
-      out.push(phase('capabilities-discarded', { after: 'STARTTLS' }));
-      return out;
+      return [phase('capabilities-discarded', { after: 'STARTTLS' })];
     }
     const list = capabilityList(frame);
-    if (list === undefined) return out;
+    if (list === undefined) return NO_ANNOTATIONS;
     const via = frame.kind === 'greeting' ? 'greeting'
       : frame.kind === 'untagged' && frame.verb === 'CAPABILITY' ? 'CAPABILITY response'
         : frame.kind === 'tagged' ? `${command ?? 'tagged'} OK` : 'untagged OK';
@@ -105,14 +106,13 @@ export class CapabilityTracker implements FrameAnnotator, CapabilityView {
     this.current = { kind: 'known', capabilities, via };
     const added = previous ? [...capabilities].filter((c) => !previous.has(c)) : [];
     const removed = previous ? [...previous].filter((c) => !capabilities.has(c)) : [];
-    out.push(phase('capabilities', {
+    return [phase('capabilities', {
       // The list itself is in the frame's text; the annotation says where it stands and what changed.
       via, stage: this.authenticated ? 'authenticated' : 'not authenticated', tls: this.tls, count: capabilities.size,
       ...(list.length > MAX_KEPT_CAPABILITIES ? { ignored: list.length - MAX_KEPT_CAPABILITIES } : {}),
       ...(added.length ? { added: added.join(' ') } : {}),
       ...(removed.length ? { removed: removed.join(' ') } : {}),
-    }));
-    return out;
+    })];
   }
 
   private onEnabled(frame: Frame): Annotation[] {
@@ -136,7 +136,21 @@ function capabilityList(frame: Frame): string[] | undefined {
     return firstLine(frame).split(' ').slice(2).filter((c) => c !== '');
   }
   if (frame.verb !== 'OK' && frame.verb !== 'PREAUTH') return undefined;
+  // Most OKs (a NOOP's, a FETCH's) have no response code: without a `[`, skip responseCode's regex.
+  if (!firstLine(frame).includes('[')) return undefined;
   const code = responseCode(frame);
   if (code === undefined || !/^CAPABILITY /i.test(code)) return undefined;
   return code.split(' ').slice(1).filter((c) => c !== '');
+}
+
+/**
+ * `name.toUpperCase()`, the same string when it has no lower-case letter (the callers' constants):
+ * toUpperCase makes a new string even then, and `has` and `enabled` run for nearly every frame.
+ */
+function upperCased(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 0x61 && c <= 0x7a) || c >= 0x80) return name.toUpperCase();
+  }
+  return name;
 }

@@ -1,6 +1,7 @@
 import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import type { Annotation, Finding, Frame } from './frame';
 import { finding } from './lint/rule-catalog';
+import { OldestFirstTable } from './oldest-first-table';
 
 interface PendingCommand {
   seq: number;
@@ -24,16 +25,16 @@ const MAX_INJECTED_TAGS = 1000;
  * `maxPending` commands are remembered, tags and verbs are stored cut to a bounded length.
  */
 export class CommandPairing {
-  private readonly pending = new Map<string, PendingCommand>();
+  private readonly pending = new OldestFirstTable<PendingCommand>();
   private forgotten = 0;
   /** Tags of commands imapdbg itself sent to the server (rules, scripts), awaiting their tagged response. */
   private readonly injected = new Set<string>();
 
   constructor(private readonly maxPending = MAX_PENDING_COMMANDS) {}
 
-  /** Tags still waiting for their tagged response. */
-  get pendingTags(): ReadonlyMap<string, Readonly<PendingCommand>> {
-    return this.pending;
+  /** How many commands wait for their tagged response. */
+  get pendingCount(): number {
+    return this.pending.size;
   }
 
   /** Commands dropped from the table before their response because it was full. */
@@ -55,7 +56,7 @@ export class CommandPairing {
     }
     if (frame.kind !== 'tagged' || frame.tag === undefined) return [];
     const tag = frame.tag.length > STORED_STRING_LIMITS.tag ? boundedCopy(frame.tag, STORED_STRING_LIMITS.tag) : frame.tag;
-    const p = this.pending.get(tag);
+    const p = this.pending.delete(tag);
     if (!p && this.injected.delete(tag)) {
       return [{ kind: 'note', text: `answers ${tag}, a command imapdbg sent to the server itself (the client never sent it)` }];
     }
@@ -66,7 +67,6 @@ export class CommandPairing {
       }
       return [{ kind: 'finding', finding: finding('unknown-tag', `tagged response for ${tag}, which no pending command carries`) }];
     }
-    this.pending.delete(tag);
     return [{ kind: 'pair', commandSeq: p.seq, command: p.verb, latencyUs: Math.max(0, frame.timeUs - p.sentUs) }];
   }
 
@@ -98,9 +98,8 @@ export class CommandPairing {
       this.pending.delete(tag);
       out.push({ kind: 'finding', finding: finding('tag-reused', `tag ${tag} reused while command ${reused.verb} (frame ${reused.seq}) is still pending`) });
     } else if (this.pending.size >= this.maxPending) {
-      // Maps iterate in insertion order: the first key is the oldest command.
-      const [oldestTag, oldest] = this.pending.entries().next().value as [string, PendingCommand];
-      this.pending.delete(oldestTag);
+      const oldestTag = this.pending.oldest as string;
+      const oldest = this.pending.delete(oldestTag) as PendingCommand;
       this.forgotten += 1;
       if (this.forgotten === 1) {
         out.push({ kind: 'finding', finding: finding('pending-commands-forgotten',

@@ -1,5 +1,6 @@
 import type { Annotation, Frame } from './frame';
 import { commandArguments, pairedCommand, responseCode } from './frame-facts';
+import { NO_ANNOTATIONS } from './no-results';
 import { phaseMaker, type PhaseAnnotationOf, type PhaseSpecs } from './phase-detail';
 import type { FrameAnnotator } from './session-model';
 
@@ -38,12 +39,13 @@ export class CompressTracker implements FrameAnnotator {
     return this.active;
   }
 
-  observe(frame: Frame): Annotation[] {
+  // Runs for every frame: no garbage when there is nothing to annotate.
+  observe(frame: Frame): readonly Annotation[] {
     if (frame.direction === 'client') {
-      if (frame.kind !== 'command' || frame.verb !== 'COMPRESS' || frame.tag === undefined) return [];
+      if (frame.kind !== 'command' || frame.verb !== 'COMPRESS' || frame.tag === undefined) return NO_ANNOTATIONS;
       return [phase('compress-requested', { tag: frame.tag, mechanism: (commandArguments(frame)[0] ?? '').toUpperCase() })];
     }
-    if (pairedCommand(frame) !== 'COMPRESS') return [];
+    if (pairedCommand(frame) !== 'COMPRESS') return NO_ANNOTATIONS;
     if (isCompressBoundary(frame)) {
       this.active = true;
       return [phase('compress-active', { tag: frame.tag ?? '', mechanism: 'DEFLATE' })];

@@ -52,7 +52,7 @@ export class ConversationFramer {
    */
   private saslJustEnded = false;
   /** What the last server frame was, for the rest of one cut by SEGMENT_BOUNDS. */
-  private lastServer: { kind: FrameKind; verb: string | undefined } = { kind: 'unparsed', verb: undefined };
+  private lastServer: { readonly kind: FrameKind; readonly verb: string | undefined } = NOT_UNTAGGED;
 
   constructor(
     readonly session: number,
@@ -179,7 +179,7 @@ export class ConversationFramer {
     const tag = line.kind === 'tagged' ? line.tag : undefined;
     const verb = line.kind === 'tagged' || line.kind === 'untagged' ? line.verb : undefined;
     // A response cut by SEGMENT_BOUNDS goes on as the same kind of frame; a tagged one only once.
-    this.lastServer = kind === 'untagged' ? { kind, verb: verb === undefined ? undefined : boundedCopy(verb, STORED_STRING_LIMITS.verb) } : { kind: 'unparsed', verb: undefined };
+    this.lastServer = kind === 'untagged' ? { kind, verb: verb === undefined ? undefined : boundedCopy(verb, STORED_STRING_LIMITS.verb) } : NOT_UNTAGGED;
     // A SCRAM server-final (`+ v=...` in base64) proves the password: masked like the client's proof.
     const text = first?.type === 'line' ? first.line.text : '';
     const secrets: SecretSpan[] = line.kind === 'continuation' && this.expectation.kind === 'sasl' && isScramServerFinalLine(text.slice(2))
@@ -218,6 +218,9 @@ export class ConversationFramer {
     return this.listener(frame);
   }
 }
+
+/** What a cut response that was not untagged goes on as (one object: set for every server frame). */
+const NOT_UNTAGGED = Object.freeze({ kind: 'unparsed' as FrameKind, verb: undefined });
 
 function finding(code: RuleCode, message: string): Annotation {
   return { kind: 'finding', finding: catalogFinding(code, message) };

@@ -93,7 +93,8 @@ export class EventBus implements EventSink {
   }
 
   handle(event: ProxyEvent): void {
-    for (const sink of this.sinks) sink.handle(event);
+    // Indexed: every event of every session passes here (for-of's iterator showed in the garbage).
+    for (let i = 0; i < this.sinks.length; i++) this.sinks[i].handle(event);
   }
 
   async close(): Promise<void> {

@@ -22,18 +22,22 @@ export function pairedCommand(frame: Frame): string | undefined {
   return frame.kind === 'tagged' ? pairOf(frame)?.command : undefined;
 }
 
+// Hoisted: a regex literal makes a new RegExp each time it is evaluated, and these run per frame.
+const RESPONSE_CODE = /^\S+ (?:OK|NO|BAD|PREAUTH|BYE) \[([^\]]*)\]/i;
+const MESSAGE_NUMBER = /^\* ([0-9]+) /;
+
 /**
  * The response code of a status response: `UIDVALIDITY 3857529045` for `* OK [UIDVALIDITY 3857529045] UIDs valid`
  * (RFC 3501 7.1). Undefined when the text after the status word does not start with `[`.
  */
 export function responseCode(frame: Frame): string | undefined {
-  const m = /^\S+ (?:OK|NO|BAD|PREAUTH|BYE) \[([^\]]*)\]/i.exec(firstLine(frame));
+  const m = RESPONSE_CODE.exec(firstLine(frame));
   return m ? m[1] : undefined;
 }
 
 /** The message number of `* N EXISTS`, `* N EXPUNGE`, `* N RECENT`, `* N FETCH`. */
 export function messageNumber(frame: Frame): number | undefined {
-  const m = /^\* ([0-9]+) /.exec(firstLine(frame));
+  const m = MESSAGE_NUMBER.exec(firstLine(frame));
   return m ? Number(m[1]) : undefined;
 }
 

@@ -1,5 +1,6 @@
 import { boundedCopy, STORED_STRING_LIMITS } from './bounded-string';
 import type { Annotation, Frame } from './frame';
+import { NO_ANNOTATIONS } from './no-results';
 import { phaseMaker, type DetailOf, type PhaseAnnotationOf, type PhaseSpecs } from './phase-detail';
 import type { FrameAnnotator } from './session-model';
 
@@ -97,16 +98,17 @@ export class IdleTracker implements FrameAnnotator {
     }
   }
 
-  observe(frame: Frame): Annotation[] {
+  // Runs for every frame: no garbage when there is nothing to annotate.
+  observe(frame: Frame): readonly Annotation[] {
     if (frame.direction === 'client') return this.observeClient(frame);
     return this.observeServer(frame);
   }
 
-  private observeClient(frame: Frame): Annotation[] {
+  private observeClient(frame: Frame): readonly Annotation[] {
     const st = this.state;
     if (frame.kind === 'command' && frame.verb === 'IDLE' && frame.tag !== undefined) {
       // While idling the server reads any line as a would-be DONE: no new period (the linter flags it).
-      if (st.kind === 'idling' || st.kind === 'requested') return [];
+      if (st.kind === 'idling' || st.kind === 'requested') return NO_ANNOTATIONS;
       if (st.kind === 'done-sent') this.closing = st.period;
       const period: IdlePeriod = { tag: boundedCopy(frame.tag, STORED_STRING_LIMITS.tag), startUs: frame.timeUs, updates: 0, outcome: 'open' };
       if (this.lastEndUs !== undefined) period.gapUs = Math.max(0, frame.timeUs - this.lastEndUs);
@@ -120,10 +122,10 @@ export class IdleTracker implements FrameAnnotator {
       this.state = { kind: 'done-sent', period: st.period };
       return [phase('idle-done', { tag: st.period.tag, sinceUs: frame.timeUs - st.period.startUs, updates: st.period.updates })];
     }
-    return [];
+    return NO_ANNOTATIONS;
   }
 
-  private observeServer(frame: Frame): Annotation[] {
+  private observeServer(frame: Frame): readonly Annotation[] {
     const st = this.state;
     switch (st.kind) {
       case 'none':
@@ -146,7 +148,7 @@ export class IdleTracker implements FrameAnnotator {
   }
 
   /** A server frame while an IDLE command is in progress: an update, its end, or neither. */
-  private duringIdle(period: IdlePeriod, frame: Frame): Annotation[] {
+  private duringIdle(period: IdlePeriod, frame: Frame): readonly Annotation[] {
     if (frame.kind === 'untagged') {
       period.updates += 1;
       return [phase('idle-update', { tag: period.tag, n: period.updates, sinceUs: frame.timeUs - period.startUs, verb: frame.verb ?? '' })];
@@ -159,9 +161,9 @@ export class IdleTracker implements FrameAnnotator {
     return this.closingEnd(frame);
   }
 
-  private closingEnd(frame: Frame): Annotation[] {
+  private closingEnd(frame: Frame): readonly Annotation[] {
     const c = this.closing;
-    if (!c || frame.kind !== 'tagged' || frame.tag !== c.tag) return [];
+    if (!c || frame.kind !== 'tagged' || frame.tag !== c.tag) return NO_ANNOTATIONS;
     this.closing = undefined;
     return [this.finish(c, frame, false)];
   }

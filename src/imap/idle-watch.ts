@@ -36,7 +36,9 @@ export class IdleWatch implements EventSink {
       event = { ...event, frame: { ...event.frame, annotations: event.frame.annotations.filter((a) => !isPushHeard(a)) } };
     }
     const pushed = this.push.observe(event);
-    for (const f of pushed.findings) this.finding(f.session, f);
+    // Indexed loops: mostly over the correlator's shared frozen empty arrays, whose for-of iterator
+    // V8 does not optimize away, for every event.
+    for (let i = 0; i < pushed.findings.length; i++) this.finding(pushed.findings[i].session, pushed.findings[i]);
     switch (event.type) {
       case 'session-open':
         this.sessions.set(event.session.id, new IdleTimingRules(this.limits));
@@ -44,8 +46,11 @@ export class IdleWatch implements EventSink {
         break;
       case 'frame': {
         const rules = this.sessions.get(event.frame.session);
-        if (rules) for (const f of rules.observe(event.frame)) this.finding(event.frame.session, f);
-        for (const a of pushed.annotations) event.frame.annotations.push(a);
+        if (rules) {
+          const found = rules.observe(event.frame);
+          for (let i = 0; i < found.length; i++) this.finding(event.frame.session, found[i]);
+        }
+        for (let i = 0; i < pushed.annotations.length; i++) event.frame.annotations.push(pushed.annotations[i]);
         break;
       }
       case 'intervention':

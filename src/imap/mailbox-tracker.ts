@@ -3,6 +3,7 @@ import type { Annotation, Frame } from './frame';
 import { commandArguments, firstLine, messageNumber, pairedCommand, responseCode } from './frame-facts';
 import { finding } from './lint/rule-catalog';
 import { decodeModifiedUtf7 } from './modified-utf7';
+import { NO_ANNOTATIONS } from './no-results';
 import { phaseMaker, type DetailValue, type PhaseAnnotationOf, type PhaseSpecs } from './phase-detail';
 import type { FrameAnnotator } from './session-model';
 
@@ -47,9 +48,10 @@ export class MailboxTracker implements FrameAnnotator {
     return this.state;
   }
 
-  observe(frame: Frame): Annotation[] {
+  // Runs for every frame: no garbage when there is nothing to annotate.
+  observe(frame: Frame): readonly Annotation[] {
     if (frame.direction === 'client') {
-      if (frame.kind !== 'command' || frame.tag === undefined || (frame.verb !== 'SELECT' && frame.verb !== 'EXAMINE')) return [];
+      if (frame.kind !== 'command' || frame.tag === undefined || (frame.verb !== 'SELECT' && frame.verb !== 'EXAMINE')) return NO_ANNOTATIONS;
       const arg = commandArguments(frame)[0] ?? '';
       // A mailbox name sent as a literal is in a later segment; the first line only announces it.
       const name = /^~?\{[0-9]+[+-]?\}$/.test(arg) ? '(literal)' : boundedCopy(arg, STORED_STRING_LIMITS.name);
@@ -69,7 +71,7 @@ export class MailboxTracker implements FrameAnnotator {
     const st = this.state;
     switch (st.kind) {
       case 'none':
-        return [];
+        return NO_ANNOTATIONS;
       case 'opening':
         return this.whileOpening(st, frame);
       case 'selected':
@@ -81,14 +83,14 @@ export class MailboxTracker implements FrameAnnotator {
     }
   }
 
-  private whileOpening(st: Extract<MailboxPhase, { kind: 'opening' }>, frame: Frame): Annotation[] {
+  private whileOpening(st: Extract<MailboxPhase, { kind: 'opening' }>, frame: Frame): readonly Annotation[] {
     if (frame.kind === 'untagged') {
       if (frame.verb === 'EXISTS') st.exists = messageNumber(frame);
       const validity = uidValidity(frame);
       if (validity !== undefined) st.uidValidity = validity;
-      return [];
+      return NO_ANNOTATIONS;
     }
-    if (frame.kind !== 'tagged' || frame.tag !== st.tag) return [];
+    if (frame.kind !== 'tagged' || frame.tag !== st.tag) return NO_ANNOTATIONS;
     if (frame.verb !== 'OK') {
       this.state = { kind: 'none' };
       return [phase('mailbox-select-failed', { tag: st.tag, mailbox: st.name, status: frame.verb ?? '' })];
@@ -103,16 +105,16 @@ export class MailboxTracker implements FrameAnnotator {
     })];
   }
 
-  private whileSelected(st: Extract<MailboxPhase, { kind: 'selected' }>, frame: Frame): Annotation[] {
+  private whileSelected(st: Extract<MailboxPhase, { kind: 'selected' }>, frame: Frame): readonly Annotation[] {
     if (frame.kind === 'tagged') {
       const command = pairedCommand(frame);
       if (frame.verb === 'OK' && (command === 'CLOSE' || command === 'UNSELECT')) {
         this.state = { kind: 'none' };
         return [phase('mailbox-closed', { mailbox: st.name, by: command, exists: st.exists, expunged: st.expunged })];
       }
-      return [];
+      return NO_ANNOTATIONS;
     }
-    if (frame.kind !== 'untagged') return [];
+    if (frame.kind !== 'untagged') return NO_ANNOTATIONS;
     if (frame.verb === 'EXISTS') {
       const n = messageNumber(frame) ?? st.exists;
       const delta = n - st.exists;
@@ -131,7 +133,7 @@ export class MailboxTracker implements FrameAnnotator {
       st.uidValidity = validity;
       return [phase('uidvalidity-changed', { mailbox: st.name, uidValidity: validity, ...(previous !== undefined ? { previous } : {}) })];
     }
-    return [];
+    return NO_ANNOTATIONS;
   }
 
   /**
@@ -174,9 +176,12 @@ function esearchPhase(frame: Frame): Annotation {
   return phase('search-results', detail);
 }
 
+// Hoisted: each evaluation of a regex literal makes a new RegExp, and this runs for untagged OKs while a mailbox is open.
+const UIDVALIDITY_CODE = /^UIDVALIDITY ([0-9]+)/i;
+
 /** `* OK [UIDVALIDITY n]` (RFC 3501 7.1). */
 function uidValidity(frame: Frame): number | undefined {
   if (frame.verb !== 'OK') return undefined;
-  const m = /^UIDVALIDITY ([0-9]+)/i.exec(responseCode(frame) ?? '');
+  const m = UIDVALIDITY_CODE.exec(responseCode(frame) ?? '');
   return m ? Number(m[1]) : undefined;
 }

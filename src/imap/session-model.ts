@@ -8,7 +8,8 @@ import type { Annotation, Direction, Finding, Frame } from './frame';
  * Trackers see every frame in order, after pairing, and must not throw.
  */
 export interface FrameAnnotator {
-  observe(frame: Frame): Annotation[];
+  /** Readonly: annotators run for every frame and may return a shared empty array (NO_ANNOTATIONS). */
+  observe(frame: Frame): readonly Annotation[];
   /** The session ended: findings about what was left open. */
   end?(timeUs: number): Finding[];
   /** The server leg is TLS from here on without a STARTTLS in the conversation (implicit TLS, imapdbg's own STARTTLS). */
@@ -38,6 +39,8 @@ export class SessionModel {
   boundary: ((frame: Frame) => boolean) | undefined;
   /** Framed and paired, not yet annotated and published. */
   private queued: Frame[] = [];
+  /** An empty array for the next queue, reused at each publish (it runs per chunk); none while one runs. */
+  private spare: Frame[] | undefined = [];
   /** Tags to forget in the annotators once the frames queued now (their commands among them) are published. */
   private forgetAfterPublish: string[] = [];
 
@@ -66,12 +69,21 @@ export class SessionModel {
   publish(): void {
     const frames = this.queued;
     if (frames.length === 0) return;
-    this.queued = [];
-    for (const frame of frames) {
-      for (const a of this.annotators) for (const x of a.observe(frame)) frame.annotations.push(x);
+    // A publish nested in this one (a sink that feeds the model) gets an array of its own.
+    this.queued = this.spare ?? [];
+    this.spare = undefined;
+    // Indexed loops: this runs for every frame, and for-of's iterators showed in its garbage.
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i];
+      for (let j = 0; j < this.annotators.length; j++) {
+        const found = this.annotators[j].observe(frame);
+        for (let k = 0; k < found.length; k++) frame.annotations.push(found[k]);
+      }
       this.output.frame(frame);
     }
-    for (const tag of this.forgetAfterPublish.splice(0)) this.forgetInAnnotators(tag);
+    frames.length = 0;
+    this.spare = frames;
+    if (this.forgetAfterPublish.length > 0) for (const tag of this.forgetAfterPublish.splice(0)) this.forgetInAnnotators(tag);
   }
 
   /**
@@ -131,12 +143,14 @@ export class SessionModel {
     return this.framer.frameCount;
   }
 
-  get pendingTags(): ReadonlyMap<string, unknown> {
-    return this.pairing.pendingTags;
+  /** Commands waiting for their tagged response. */
+  get pendingCommands(): number {
+    return this.pairing.pendingCount;
   }
 
   private onFrame(frame: Frame): void | 'stop' {
-    for (const a of this.pairing.observe(frame)) frame.annotations.push(a);
+    const paired = this.pairing.observe(frame);
+    for (let i = 0; i < paired.length; i++) frame.annotations.push(paired[i]);
     this.queued.push(frame);
     return this.boundary?.(frame) ? 'stop' : undefined;
   }

@@ -25,7 +25,7 @@ test('pairing remembers at most MAX_PENDING_COMMANDS commands; the forgotten are
   let noops = '';
   for (let i = 1; i <= n; i += 1) noops += `n${i} NOOP\r\n`;
   model.push('client', Buffer.from(noops), 1);
-  assert.equal(model.pendingTags.size, MAX_PENDING_COMMANDS);
+  assert.equal(model.pendingCommands, MAX_PENDING_COMMANDS);
   const firstForgotten = frames.findIndex((f) => codes(f).includes('pending-commands-forgotten'));
   assert.equal(frames[firstForgotten].tag, `n${MAX_PENDING_COMMANDS + 1}`, 'said once, when the first command is forgotten');
   assert.equal(frames.filter((f) => codes(f).includes('pending-commands-forgotten')).length, 1);

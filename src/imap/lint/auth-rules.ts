@@ -1,5 +1,6 @@
 import type { Finding, Frame } from '../frame';
 import { commandArguments } from '../frame-facts';
+import { NO_FINDINGS } from '../no-results';
 import { finding } from './rule-catalog';
 import type { LintContext, LintRule } from './lint-rule';
 
@@ -10,8 +11,9 @@ import type { LintContext, LintRule } from './lint-rule';
 export class AuthRules implements LintRule {
   constructor(private readonly ctx: LintContext) {}
 
-  observe(frame: Frame): Finding[] {
-    if (frame.direction !== 'client' || frame.kind !== 'command') return [];
+  // Runs for every frame: no garbage when nothing is found.
+  observe(frame: Frame): readonly Finding[] {
+    if (frame.direction !== 'client' || frame.kind !== 'command') return NO_FINDINGS;
     const caps = this.ctx.capabilities;
     if (frame.verb === 'LOGIN' && caps.has('LOGINDISABLED')) {
       return [finding('login-disabled', 'LOGIN sent though the server advertised LOGINDISABLED')];
@@ -19,6 +21,6 @@ export class AuthRules implements LintRule {
     if (frame.verb === 'AUTHENTICATE' && caps.state.kind === 'known' && !caps.has('SASL-IR') && commandArguments(frame).length > 1) {
       return [finding('sasl-ir-not-advertised', 'AUTHENTICATE with an initial response though the server did not advertise SASL-IR')];
     }
-    return [];
+    return NO_FINDINGS;
   }
 }

@@ -1,6 +1,7 @@
 import { boundedCopy, STORED_STRING_LIMITS } from '../bounded-string';
 import type { Finding, Frame } from '../frame';
 import { parseLiteralAnnouncement } from '../literal-announcement';
+import { NO_FINDINGS } from '../no-results';
 import { finding } from './rule-catalog';
 import type { LintContext, LintRule } from './lint-rule';
 
@@ -17,25 +18,26 @@ export class ContinuationRules implements LintRule {
 
   constructor(private readonly ctx: LintContext) {}
 
-  observe(frame: Frame): Finding[] {
+  // Runs for every frame: no garbage when nothing is found.
+  observe(frame: Frame): readonly Finding[] {
     if (frame.direction === 'client') {
       if (frame.kind === 'command' && frame.verb === 'AUTHENTICATE' && frame.tag !== undefined) this.saslTag = bounded(frame.tag);
       this.literalTag = (frame.kind === 'command' || frame.kind === 'command-continuation') && frame.tag !== undefined && awaitsContinuation(frame)
         ? bounded(frame.tag) : undefined;
-      return [];
+      return NO_FINDINGS;
     }
     if (frame.kind === 'tagged' && frame.tag !== undefined) {
       const tag = bounded(frame.tag);
       if (tag === this.saslTag) this.saslTag = undefined;
       if (tag === this.literalTag) this.literalTag = undefined;
-      return [];
+      return NO_FINDINGS;
     }
-    if (frame.kind !== 'continuation') return [];
+    if (frame.kind !== 'continuation') return NO_FINDINGS;
     if (this.literalTag !== undefined) {
       this.literalTag = undefined;
-      return [];
+      return NO_FINDINGS;
     }
-    if (this.saslTag !== undefined || this.idleAwaitsContinuation()) return [];
+    if (this.saslTag !== undefined || this.idleAwaitsContinuation()) return NO_FINDINGS;
     return [finding('unexpected-continuation', 'continuation request "+" while no command waits for one (no synchronizing literal, AUTHENTICATE or IDLE in progress)')];
   }
 
@@ -51,7 +53,10 @@ function awaitsContinuation(frame: Frame): boolean {
   const last = frame.parts[frame.parts.length - 1];
   if (last?.type !== 'line') return false;
   if (last.line.truncated) return true;
-  return parseLiteralAnnouncement(last.line.text)?.form === 'sync';
+  // Every client command passes here: a line not ending in `}` announces no literal, no regex needed.
+  const text = last.line.text;
+  if (text.charCodeAt(text.length - 1) !== 0x7d) return false;
+  return parseLiteralAnnouncement(text)?.form === 'sync';
 }
 
 function bounded(tag: string): string {

@@ -1,6 +1,7 @@
 import type { Finding, Frame } from '../frame';
 import { formatLatency } from '../notation';
 import { responseCode } from '../frame-facts';
+import { NO_FINDINGS } from '../no-results';
 import { finding } from './rule-catalog';
 import type { LintContext, LintRule } from './lint-rule';
 
@@ -18,37 +19,41 @@ export class IdleRules implements LintRule {
 
   constructor(private readonly ctx: LintContext) {}
 
-  observe(frame: Frame): Finding[] {
-    const out: Finding[] = [];
+  observe(frame: Frame): readonly Finding[] {
+    // Runs for every frame: the array is made only when there is a finding.
+    let out: Finding[] | undefined;
     const st = this.ctx.idle.phase;
     if (st.kind === 'idling') {
       const elapsed = frame.timeUs - st.period.startUs;
       if (elapsed > IDLE_LIMIT_US && this.reportedLongStart !== st.period.startUs) {
         this.reportedLongStart = st.period.startUs;
-        out.push(tooLong(st.period.tag, elapsed));
+        (out ??= []).push(tooLong(st.period.tag, elapsed));
       }
     }
     if (frame.direction === 'client') {
-      if (frame.kind === 'command' && frame.verb === 'IDLE') out.push(...this.advertised());
+      if (frame.kind === 'command' && frame.verb === 'IDLE') {
+        const unadvertised = this.advertised();
+        if (unadvertised !== undefined) (out ??= []).push(unadvertised);
+      }
       if (frame.kind === 'command' && st.kind === 'idling') {
-        out.push(finding('command-during-idle',
+        (out ??= []).push(finding('command-during-idle',
           `${frame.tag ?? ''} ${frame.verb ?? ''} sent while the server waits for DONE to end IDLE ${st.period.tag}; the server will not read it as a command`));
       }
       if (frame.kind === 'idle-done' && st.kind === 'requested') {
-        out.push(finding('done-before-continuation', `DONE sent before the server's "+" accepted IDLE ${st.period.tag}: a server that refuses IDLE reads DONE as a command`));
+        (out ??= []).push(finding('done-before-continuation', `DONE sent before the server's "+" accepted IDLE ${st.period.tag}: a server that refuses IDLE reads DONE as a command`));
       }
       if (frame.kind === 'idle-done' && (st.kind === 'none' || st.kind === 'done-sent')) {
-        out.push(finding('done-outside-idle', st.kind === 'none' ? 'DONE sent while no IDLE is in progress' : `a second DONE for IDLE ${st.period.tag}`));
+        (out ??= []).push(finding('done-outside-idle', st.kind === 'none' ? 'DONE sent while no IDLE is in progress' : `a second DONE for IDLE ${st.period.tag}`));
       }
-      return out;
+      return out ?? NO_FINDINGS;
     }
     if (frame.kind === 'tagged' && (st.kind === 'idling' || (st.kind === 'requested' && frame.verb === 'OK')) && frame.tag === st.period.tag) {
-      out.push(finding('idle-ended-before-done', `the server ended IDLE ${st.period.tag} with ${frame.verb ?? '?'} before the client sent DONE`));
+      (out ??= []).push(finding('idle-ended-before-done', `the server ended IDLE ${st.period.tag} with ${frame.verb ?? '?'} before the client sent DONE`));
     }
     if (frame.kind === 'untagged' && frame.verb === 'OK' && st.kind === 'idling' && responseCode(frame) === undefined) {
-      out.push(finding('idle-keepalive', `untagged OK ${formatLatency(frame.timeUs - st.period.startUs)} into IDLE ${st.period.tag}: a keepalive, not a mailbox update`));
+      (out ??= []).push(finding('idle-keepalive', `untagged OK ${formatLatency(frame.timeUs - st.period.startUs)} into IDLE ${st.period.tag}: a keepalive, not a mailbox update`));
     }
-    return out;
+    return out ?? NO_FINDINGS;
   }
 
   end(timeUs: number): Finding[] {
@@ -59,14 +64,15 @@ export class IdleRules implements LintRule {
     return [tooLong(st.period.tag, elapsed)];
   }
 
-  private advertised(): Finding[] {
+  /** The finding for an IDLE the server did not advertise, if it did not. */
+  private advertised(): Finding | undefined {
     const caps = this.ctx.capabilities;
-    if (caps.has('IDLE')) return [];
+    if (caps.has('IDLE')) return undefined;
     if (caps.state.kind === 'unknown') {
       const why = caps.state.reason === 'not-seen' ? 'no capability list was seen on this connection' : 'the capability list was discarded by STARTTLS and not asked for again';
-      return [finding('idle-not-advertised', `IDLE sent but ${why}`, 'warning')];
+      return finding('idle-not-advertised', `IDLE sent but ${why}`, 'warning');
     }
-    return [finding('idle-not-advertised', 'IDLE sent though the server\'s capability list does not include IDLE')];
+    return finding('idle-not-advertised', 'IDLE sent though the server\'s capability list does not include IDLE');
   }
 }
 

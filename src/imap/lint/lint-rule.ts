@@ -8,7 +8,8 @@ import type { IdlePhase } from '../idle-tracker';
  * Pure and never throwing, like every FrameAnnotator.
  */
 export interface LintRule {
-  observe(frame: Frame): Finding[];
+  /** Readonly: rules run for every frame and return a shared empty array (NO_FINDINGS) when they find nothing. */
+  observe(frame: Frame): readonly Finding[];
   /** The session ended: findings about what was left open. */
   end?(timeUs: number): Finding[];
   /** imapdbg dropped the command with this tag: the server never saw it (SessionModel.forgetCommand). */

@@ -1,4 +1,5 @@
 import type { Finding, Frame } from '../frame';
+import { NO_FINDINGS } from '../no-results';
 import { finding } from './rule-catalog';
 import type { LintContext, LintRule } from './lint-rule';
 
@@ -16,6 +17,8 @@ const NUMBER64_MAX = 2n ** 63n - 1n;
  * it is not even a number64. Parsed as a BigInt: no float rounding of the size.
  */
 export function invalidLiteralSize(lineText: string): string | undefined {
+  // Every line of every frame passes here: one not ending in `}` announces no literal, no regex needed.
+  if (lineText.charCodeAt(lineText.length - 1) !== 0x7d) return undefined;
   const m = ANY_SIZE_ANNOUNCEMENT.exec(lineText);
   if (!m) return undefined;
   const digits = m[1].replace(/^0+(?=[0-9])/, '');
@@ -35,17 +38,19 @@ export function invalidLiteralSize(lineText: string): string | undefined {
 export class LiteralRules implements LintRule {
   constructor(private readonly ctx: LintContext) {}
 
-  observe(frame: Frame): Finding[] {
-    const out: Finding[] = [];
-    for (const part of frame.parts) {
+  observe(frame: Frame): readonly Finding[] {
+    // Runs for every frame: an indexed loop, and the array is made only when there is a finding.
+    let out: Finding[] | undefined;
+    for (let i = 0; i < frame.parts.length; i++) {
+      const part = frame.parts[i];
       if (part.type === 'line') {
         const invalid = invalidLiteralSize(part.line.text);
-        if (invalid !== undefined) out.push(finding('literal-size-invalid', invalid));
+        if (invalid !== undefined) (out ??= []).push(finding('literal-size-invalid', invalid));
       }
       if (part.type !== 'literal') continue;
       const lit = part.literal;
       if (lit.received < lit.size) {
-        out.push(finding('literal-truncated', `a literal of ${lit.size} bytes ended after ${lit.received}: the connection closed inside it`));
+        (out ??= []).push(finding('literal-truncated', `a literal of ${lit.size} bytes ended after ${lit.received}: the connection closed inside it`));
       }
       if (frame.direction !== 'client' || lit.form === 'sync') continue;
       const caps = this.ctx.capabilities;
@@ -56,12 +61,12 @@ export class LiteralRules implements LintRule {
       if (caps.has('LITERAL-') || rev2) {
         if (lit.size > LITERAL_MINUS_MAX) {
           const offer = rev2 ? 'IMAP4rev2 implies LITERAL-, which allows' : 'LITERAL- allows';
-          out.push(finding('non-sync-literal-too-large', `non-synchronizing literal of ${lit.size} bytes; ${offer} at most ${LITERAL_MINUS_MAX}`));
+          (out ??= []).push(finding('non-sync-literal-too-large', `non-synchronizing literal of ${lit.size} bytes; ${offer} at most ${LITERAL_MINUS_MAX}`));
         }
       } else {
-        out.push(finding('non-sync-literal-not-advertised', `non-synchronizing literal {${lit.size}+} though the server advertised neither LITERAL+ nor LITERAL-`));
+        (out ??= []).push(finding('non-sync-literal-not-advertised', `non-synchronizing literal {${lit.size}+} though the server advertised neither LITERAL+ nor LITERAL-`));
       }
     }
-    return out;
+    return out ?? NO_FINDINGS;
   }
 }

@@ -1,4 +1,5 @@
 import type { Finding, Frame } from '../frame';
+import { NO_FINDINGS } from '../no-results';
 import { finding } from './rule-catalog';
 import type { LintContext, LintRule } from './lint-rule';
 
@@ -11,22 +12,32 @@ import type { LintContext, LintRule } from './lint-rule';
 export class Rev2Rules implements LintRule {
   constructor(private readonly ctx: LintContext) {}
 
-  observe(frame: Frame): Finding[] {
+  observe(frame: Frame): readonly Finding[] {
+    // Runs for every frame: the array is made only when there is a finding.
     const caps = this.ctx.capabilities;
-    const out: Finding[] = [];
+    let out: Finding[] | undefined;
     if (frame.kind === 'untagged' && frame.verb === 'RECENT' && caps.rev2) {
-      out.push(finding('recent-after-imap4rev2', 'an untagged RECENT though IMAP4rev2 is in force: IMAP4rev2 has no RECENT response'));
+      out = [finding('recent-after-imap4rev2', 'an untagged RECENT though IMAP4rev2 is in force: IMAP4rev2 has no RECENT response')];
     }
-    if (!carriesQuotedText(frame) || caps.enabled('UTF8=ACCEPT') || caps.rev2) return out;
+    if (!carriesQuotedText(frame) || caps.enabled('UTF8=ACCEPT') || caps.rev2) return out ?? NO_FINDINGS;
     // RFC 6855 5: a server advertising UTF8=ACCEPT takes UTF-8 user names and passwords in LOGIN,
     // which comes before ENABLE is allowed.
-    if (frame.verb === 'LOGIN' && caps.has('UTF8=ACCEPT')) return out;
-    if (frame.parts.some((p) => p.type === 'line' && quotedHasEightBit(p.line.text))) {
+    if (frame.verb === 'LOGIN' && caps.has('UTF8=ACCEPT')) return out ?? NO_FINDINGS;
+    if (linesHaveEightBitQuoted(frame)) {
       const who = frame.direction === 'client' ? 'the client' : 'the server';
-      out.push(finding('utf8-quoted-not-enabled', `${who} sent 8-bit text in a quoted string though neither ENABLE UTF8=ACCEPT nor IMAP4rev2 is in force`));
+      (out ??= []).push(finding('utf8-quoted-not-enabled', `${who} sent 8-bit text in a quoted string though neither ENABLE UTF8=ACCEPT nor IMAP4rev2 is in force`));
     }
-    return out;
+    return out ?? NO_FINDINGS;
   }
+}
+
+/** Whether a line of the frame has 8-bit text in a quoted string (a loop, not `some`: no closure per frame). */
+function linesHaveEightBitQuoted(frame: Frame): boolean {
+  for (let i = 0; i < frame.parts.length; i++) {
+    const p = frame.parts[i];
+    if (p.type === 'line' && quotedHasEightBit(p.line.text)) return true;
+  }
+  return false;
 }
 
 /** Frames whose lines are IMAP syntax with quoted strings (not SASL data, not IDLE's DONE, not unparsed bytes). */

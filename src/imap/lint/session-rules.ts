@@ -1,6 +1,8 @@
 import { boundedCopy, STORED_STRING_LIMITS } from '../bounded-string';
 import { MAX_PENDING_COMMANDS } from '../command-pairing';
 import type { Finding, Frame } from '../frame';
+import { NO_FINDINGS } from '../no-results';
+import { OldestFirstTable } from '../oldest-first-table';
 import { finding } from './rule-catalog';
 import type { LintRule } from './lint-rule';
 
@@ -15,39 +17,39 @@ const NO_EXPUNGE_DURING = new Set(NO_EXPUNGE_DURING_ORDER);
  */
 export class SessionRules implements LintRule {
   private byeSeq: number | undefined;
-  /** Commands sent and not yet answered with a tagged response, by tag; at most MAX_PENDING_COMMANDS, the oldest go first (as in pairing). */
-  private readonly inProgress = new Map<string, string>();
+  /** Commands sent and not yet answered with a tagged response (their verbs by tag); at most MAX_PENDING_COMMANDS, the oldest go first (as in pairing). */
+  private readonly inProgress = new OldestFirstTable<string>();
 
-  /** How many of `inProgress` are not FETCH, STORE or SEARCH, and how many are each: EXPUNGE checks without a walk over the table. */
+  /** How many commands in progress are not FETCH, STORE or SEARCH, and how many are each: EXPUNGE checks without a walk over the table. */
   private expungeAllowing = 0;
   private readonly expungeForbidding = new Map<string, number>();
 
-  observe(frame: Frame): Finding[] {
-    const out: Finding[] = [];
+  // Runs for every frame: no garbage when nothing is found.
+  observe(frame: Frame): readonly Finding[] {
     if (frame.direction === 'client') {
-      if (frame.kind !== 'command' || frame.tag === undefined) return out;
-      if (this.byeSeq !== undefined) {
-        out.push(finding('command-after-bye', `${frame.tag} ${frame.verb ?? ''} sent after the server's BYE (frame ${this.byeSeq})`));
-      }
+      if (frame.kind !== 'command' || frame.tag === undefined) return NO_FINDINGS;
+      const afterBye = this.byeSeq === undefined ? undefined
+        : finding('command-after-bye', `${frame.tag} ${frame.verb ?? ''} sent after the server's BYE (frame ${this.byeSeq})`);
       const tag = boundedCopy(frame.tag, STORED_STRING_LIMITS.tag);
       this.forget(tag);
-      if (this.inProgress.size >= MAX_PENDING_COMMANDS) this.forget(this.inProgress.keys().next().value as string);
+      const oldest = this.inProgress.oldest;
+      if (this.inProgress.size >= MAX_PENDING_COMMANDS && oldest !== undefined) this.forget(oldest);
       const verb = boundedCopy(frame.verb ?? '', STORED_STRING_LIMITS.verb);
       this.inProgress.set(tag, verb);
       this.count(verb, 1);
-      return out;
+      return afterBye === undefined ? NO_FINDINGS : [afterBye];
     }
     if ((frame.kind === 'untagged' || frame.kind === 'greeting') && frame.verb === 'BYE') this.byeSeq ??= frame.seq;
     if (frame.kind === 'tagged' && frame.tag !== undefined) this.forget(boundedCopy(frame.tag, STORED_STRING_LIMITS.tag));
     if (frame.kind === 'untagged' && frame.verb === 'EXPUNGE') {
-      if (this.inProgress.size === 0) out.push(finding('expunge-without-command', 'untagged EXPUNGE while no command is in progress'));
-      else if (this.expungeAllowing === 0) {
+      if (this.inProgress.size === 0) return [finding('expunge-without-command', 'untagged EXPUNGE while no command is in progress')];
+      if (this.expungeAllowing === 0) {
         const verbs = NO_EXPUNGE_DURING_ORDER.filter((v) => (this.expungeForbidding.get(v) ?? 0) > 0);
         const n = this.inProgress.size;
-        out.push(finding('expunge-during-fetch-store-search', `untagged EXPUNGE while only ${verbs.join(', ')} ${n === 1 ? 'is' : 'are'} in progress`));
+        return [finding('expunge-during-fetch-store-search', `untagged EXPUNGE while only ${verbs.join(', ')} ${n === 1 ? 'is' : 'are'} in progress`)];
       }
     }
-    return out;
+    return NO_FINDINGS;
   }
 
   /** A command imapdbg dropped is not in progress at the server: EXPUNGE is judged without it. */
@@ -56,10 +58,8 @@ export class SessionRules implements LintRule {
   }
 
   private forget(tag: string): void {
-    const verb = this.inProgress.get(tag);
-    if (verb === undefined) return;
-    this.inProgress.delete(tag);
-    this.count(verb, -1);
+    const verb = this.inProgress.delete(tag);
+    if (verb !== undefined) this.count(verb, -1);
   }
 
   private count(verb: string, delta: number): void {

@@ -2,6 +2,7 @@ import { boundedCopy, STORED_STRING_LIMITS } from '../bounded-string';
 import { CapabilityTracker } from '../capability-tracker';
 import type { Annotation, Finding, Frame } from '../frame';
 import { pairedCommand } from '../frame-facts';
+import { NO_ANNOTATIONS, NO_FINDINGS } from '../no-results';
 import type { FrameAnnotator } from '../session-model';
 import { finding, type RuleCode } from './rule-catalog';
 
@@ -25,42 +26,47 @@ export class StartTlsLint implements FrameAnnotator {
   private authenticated = false;
   private advertised = false;
 
-  observe(frame: Frame): Annotation[] {
+  observe(frame: Frame): readonly Annotation[] {
     const found = frame.direction === 'client' ? this.client(frame) : this.server(frame);
     this.capabilities.observe(frame);
     if (frame.direction === 'server' && this.capabilities.has('STARTTLS') && !this.upgraded) this.advertised = true;
-    return found.map((finding) => ({ kind: 'finding', finding }));
-  }
-
-  private client(frame: Frame): Finding[] {
-    const out: Finding[] = [];
-    if (this.pendingTag !== undefined && (frame.tag === undefined || boundedCopy(frame.tag, STORED_STRING_LIMITS.tag) !== this.pendingTag)) {
-      out.push(startTlsFinding('starttls-pipelined', `client sent ${frame.verb ?? frame.kind} before the response to STARTTLS (${this.pendingTag}) and the TLS handshake`));
-    }
-    if (frame.kind !== 'command') return out;
-    if (frame.verb === 'STARTTLS') {
-      if (this.upgraded) out.push(startTlsFinding('starttls-twice', 'STARTTLS again, though TLS is already active on this connection'));
-      else if (this.authenticated) out.push(startTlsFinding('starttls-while-authenticated', 'STARTTLS in the authenticated state; a server must refuse it, and a client that wanted TLS must now hang up'));
-      else if (this.capabilities.state.kind === 'known' && !this.capabilities.has('STARTTLS')) {
-        out.push(startTlsFinding('starttls-not-advertised', `STARTTLS sent though the capabilities (from the ${this.capabilities.state.via}) do not list it`));
-      }
-      this.pendingTag = frame.tag === undefined ? undefined : boundedCopy(frame.tag, STORED_STRING_LIMITS.tag);
-    } else if ((frame.verb === 'LOGIN' || frame.verb === 'AUTHENTICATE') && !this.upgraded && this.advertised) {
-      out.push(startTlsFinding('cleartext-login', `${frame.verb} before any STARTTLS, though the server advertised STARTTLS: the credentials cross this connection in clear text`));
-    }
+    // Runs for every frame: no garbage when nothing is found (a loop, not `map` and its closure).
+    if (found.length === 0) return NO_ANNOTATIONS;
+    const out: Annotation[] = [];
+    for (let i = 0; i < found.length; i++) out.push({ kind: 'finding', finding: found[i] });
     return out;
   }
 
-  private server(frame: Frame): Finding[] {
+  // Runs for every client frame: the array is made only when there is a finding.
+  private client(frame: Frame): readonly Finding[] {
+    let out: Finding[] | undefined;
+    if (this.pendingTag !== undefined && (frame.tag === undefined || boundedCopy(frame.tag, STORED_STRING_LIMITS.tag) !== this.pendingTag)) {
+      out = [startTlsFinding('starttls-pipelined', `client sent ${frame.verb ?? frame.kind} before the response to STARTTLS (${this.pendingTag}) and the TLS handshake`)];
+    }
+    if (frame.kind !== 'command') return out ?? NO_FINDINGS;
+    if (frame.verb === 'STARTTLS') {
+      if (this.upgraded) (out ??= []).push(startTlsFinding('starttls-twice', 'STARTTLS again, though TLS is already active on this connection'));
+      else if (this.authenticated) (out ??= []).push(startTlsFinding('starttls-while-authenticated', 'STARTTLS in the authenticated state; a server must refuse it, and a client that wanted TLS must now hang up'));
+      else if (this.capabilities.state.kind === 'known' && !this.capabilities.has('STARTTLS')) {
+        (out ??= []).push(startTlsFinding('starttls-not-advertised', `STARTTLS sent though the capabilities (from the ${this.capabilities.state.via}) do not list it`));
+      }
+      this.pendingTag = frame.tag === undefined ? undefined : boundedCopy(frame.tag, STORED_STRING_LIMITS.tag);
+    } else if ((frame.verb === 'LOGIN' || frame.verb === 'AUTHENTICATE') && !this.upgraded && this.advertised) {
+      (out ??= []).push(startTlsFinding('cleartext-login', `${frame.verb} before any STARTTLS, though the server advertised STARTTLS: the credentials cross this connection in clear text`));
+    }
+    return out ?? NO_FINDINGS;
+  }
+
+  private server(frame: Frame): readonly Finding[] {
     if (frame.kind === 'greeting' && frame.verb === 'PREAUTH') this.authenticated = true;
     const command = pairedCommand(frame);
-    if (command === undefined) return [];
+    if (command === undefined) return NO_FINDINGS;
     if (command === 'STARTTLS') {
       this.pendingTag = undefined;
       if (frame.verb === 'OK') this.upgraded = true;
     } else if ((command === 'LOGIN' || command === 'AUTHENTICATE') && frame.verb === 'OK') {
       this.authenticated = true;
     }
-    return [];
+    return NO_FINDINGS;
   }
 }
