@@ -67,14 +67,14 @@ interface PendingLine {
   session: number;
 }
 
-/** Metadata records to ride on a packet as options, and the sessions they belong to. */
+/** Metadata records to ride on a packet as options, and the sessions they belong to (each once). */
 interface PendingOptions {
   lines: readonly PendingLine[];
-  sessions: ReadonlySet<number>;
+  sessions: readonly number[];
 }
 
 /** What a packet without metadata carries (shared: the common case allocates nothing). */
-const NO_OPTIONS: PendingOptions = Object.freeze({ lines: Object.freeze([]), sessions: new Set<number>() });
+const NO_OPTIONS: PendingOptions = Object.freeze({ lines: Object.freeze([]), sessions: Object.freeze([]) });
 
 /** As for the JSON Lines writer: `--force`, what to do when writing fails, where writes happen. */
 export type PcapngWriterOptions = CaptureOpenOptions;
@@ -323,8 +323,7 @@ export class PcapngCaptureWriter implements EventSink {
   private takePendingOptions(): PendingOptions {
     if (this.pending.length === 0) return NO_OPTIONS;
     const lines = this.pending;
-    const sessions = new Set<number>();
-    for (const p of lines) sessions.add(p.session);
+    const sessions = sessionsOf(lines);
     this.pending = [];
     this.pendingBytes = 0;
     return { lines, sessions };
@@ -341,7 +340,7 @@ export class PcapngCaptureWriter implements EventSink {
 
   private flushPendingBlock(): void {
     if (this.pending.length === 0) return;
-    const sessions = new Set(this.pending.map((p) => p.session));
+    const sessions = sessionsOf(this.pending);
     const body = Buffer.from(this.pending.map((p) => p.line).join(''), 'utf8');
     this.pending = [];
     this.pendingBytes = 0;
@@ -418,14 +417,31 @@ export class PcapngCaptureWriter implements EventSink {
   }
 
   /** A block that belongs to no session (the file's head) or to those of the metadata it carries. */
-  private writeBlock(parts: Buffer[], sessions?: ReadonlySet<number>): void {
+  private writeBlock(parts: Buffer[], sessions?: readonly number[]): void {
     const start = this.position;
     for (const p of parts) {
       this.out.write(p);
       this.position += p.length;
     }
-    if (sessions) for (const id of sessions) this.index.note(start, this.position, id);
+    if (sessions) for (let i = 0; i < sessions.length; i++) this.index.note(start, this.position, sessions[i]);
   }
+}
+
+/**
+ * The distinct sessions of `lines`, in order of first appearance. An array, not a Set: a packet's
+ * records nearly always belong to one session or a few, and this runs for every packet that carries
+ * records (a NOOP round trip's two), where a Set and its iterator were garbage per packet.
+ */
+function sessionsOf(lines: readonly PendingLine[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const id = lines[i].session;
+    if (out.includes(id)) continue;
+    // Records of many sessions at once (a thousand connections opening): a Set keeps it linear.
+    if (out.length >= 16) return [...new Set(lines.map((l) => l.session))];
+    out.push(id);
+  }
+  return out;
 }
 
 /**

@@ -51,9 +51,9 @@ export class SessionIndexBuilder {
   }
 
   /** A block at [start, end) holds something of `session`, and of each of `others` (metadata it carries). */
-  note(start: number, end: number, session: number, others?: ReadonlySet<number>): void {
+  note(start: number, end: number, session: number, others?: readonly number[]): void {
     this.noteOne(start, end, session);
-    if (others) for (const id of others) if (id !== session) this.noteOne(start, end, id);
+    if (others) for (let i = 0; i < others.length; i++) if (others[i] !== session) this.noteOne(start, end, others[i]);
   }
 
   private noteOne(start: number, end: number, id: number): void {
