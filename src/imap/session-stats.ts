@@ -6,6 +6,7 @@ import type { ChangeAction, Intervention } from './intervention';
 import { changeSourceText } from './intervention-text';
 import { isIdlePhase, type IdlePhaseAnnotation } from './idle-tracker';
 import { formatLatency } from './notation';
+import { RecentCommands } from './recent-commands';
 
 export { summary, type DurationSummary } from './duration-digest';
 
@@ -110,7 +111,7 @@ interface SessionAccumulator {
   stats: Omit<SessionStats, 'commands' | 'idle' | 'changes'>;
   changes: Map<string, ChangeCount>;
   /** Command name by frame sequence number, the most recent STATS_LIMITS.recentCommands. */
-  recentCommands: Map<number, string>;
+  recentCommands: RecentCommands;
   /** Client frames imapdbg dropped whose frame has not come yet (a change may be told before its frame). */
   droppedEarly: Set<number>;
   commands: Map<string, CommandAccumulator>;
@@ -143,7 +144,7 @@ export class SessionStatsCollector implements EventSink {
             bytes: { wire: { client: 0, server: 0 }, inflated: { client: 0, server: 0 } },
             findings: { error: 0, warning: 0, info: 0, byCode: {} },
           },
-          commands: new Map(), idleStarts: new Map(), changes: new Map(), recentCommands: new Map(), droppedEarly: new Set(),
+          commands: new Map(), idleStarts: new Map(), changes: new Map(), recentCommands: new RecentCommands(STATS_LIMITS.recentCommands), droppedEarly: new Set(),
           idle: { periods: 0, ended: 0, rejected: 0, updates: 0, durations: new DurationDigest(), gaps: new DurationDigest() },
         });
         return;
@@ -220,8 +221,7 @@ export class SessionStatsCollector implements EventSink {
       const entry = commandEntry(acc, frame.verb);
       entry.sent += 1;
       if (acc.droppedEarly.delete(frame.seq)) entry.dropped += 1;
-      acc.recentCommands.set(frame.seq, frame.verb);
-      if (acc.recentCommands.size > STATS_LIMITS.recentCommands) acc.recentCommands.delete(acc.recentCommands.keys().next().value as number);
+      acc.recentCommands.add(frame.seq, frame.verb);
     }
     for (const a of frame.annotations) {
       switch (a.kind) {

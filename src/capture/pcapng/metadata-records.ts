@@ -3,6 +3,7 @@ import type { ProxyEvent, SessionEnd, SessionInfo, TlsInfo } from '../../imap/ev
 import type { ChangeSource, Intervention } from '../../imap/intervention';
 import { checkedIntervention, checkedSource } from '../intervention-shape';
 import { checkedPhase } from '../../imap/phase-annotation';
+import type { RecordBytes } from './record-bytes';
 
 /**
  * imapdbg's own record schema for the metadata it keeps in a pcapng capture, version 2. These types
@@ -127,49 +128,73 @@ export function frameRecord(f: Frame): FrameRecord {
   };
 }
 const finite = Number.isFinite;
-/** Printable ASCII without `"` or `\\`: what JSON.stringify quotes unchanged. */
-const PLAIN_JSON_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 /**
- * JSON.stringify(value), the same text; a plain string (nearly every tag, verb and NOOP line)
- * without the call. Anything else (a frame converted from a hand-edited capture may hold a number
- * where a string belongs) goes to JSON.stringify.
+ * Writes JSON.stringify(frameRecord(f)), the same text, into `out`, without the record object and
+ * without strings (record-bytes.ts says why): the writer makes one per frame, two per NOOP round
+ * trip (issue 10). Only the common shapes (line parts, pair annotations) are written here, and only
+ * when their numbers are finite (a frame converted from a hand-edited capture may hold anything);
+ * the rest go through JSON.stringify of their records.
  */
-function jsonString(value: string): string {
-  return typeof value === 'string' && PLAIN_JSON_STRING.test(value) ? `"${value}"` : JSON.stringify(value);
-}
-
-/**
- * JSON.stringify(frameRecord(f)), the same string, built without the record object: the writer
- * makes one per frame, two per NOOP round trip, and this takes half the time (issue 10). Only the
- * common shapes (line parts, pair annotations) are written here, and only when their numbers are
- * finite (a frame converted from a hand-edited capture may hold anything); the rest go through
- * JSON.stringify of their records. Every string goes through jsonString (JSON.stringify's result).
- */
-export function frameRecordLine(f: Frame): string {
+export function writeFrameRecord(f: Frame, out: RecordBytes): void {
   if (!(finite(f.session) && finite(f.seq) && finite(f.timeUs) && finite(f.endUs) && finite(f.offset) && finite(f.length))) {
-    return JSON.stringify(frameRecord(f));
+    out.utf8(JSON.stringify(frameRecord(f)));
+    return;
   }
-  let s = `{"k":"frame","s":${f.session},"q":${f.seq},"d":"${dirCode(f.direction)}","kind":${jsonString(f.kind)},"t":${f.timeUs},"e":${f.endUs},"o":${f.offset},"n":${f.length}`;
-  if (f.tag !== undefined) s += `,"tag":${jsonString(f.tag)}`;
-  if (f.verb !== undefined) s += `,"verb":${jsonString(f.verb)}`;
-  s += ',"parts":[';
+  out.ascii('{"k":"frame","s":');
+  out.number(f.session);
+  out.ascii(',"q":');
+  out.number(f.seq);
+  out.ascii(f.direction === 'client' ? ',"d":"c","kind":' : ',"d":"s","kind":');
+  out.json(f.kind);
+  out.ascii(',"t":');
+  out.number(f.timeUs);
+  out.ascii(',"e":');
+  out.number(f.endUs);
+  out.ascii(',"o":');
+  out.number(f.offset);
+  out.ascii(',"n":');
+  out.number(f.length);
+  if (f.tag !== undefined) { out.ascii(',"tag":'); out.json(f.tag); }
+  if (f.verb !== undefined) { out.ascii(',"verb":'); out.json(f.verb); }
+  out.ascii(',"parts":[');
   for (let i = 0; i < f.parts.length; i++) {
     const p = f.parts[i];
-    if (i > 0) s += ',';
+    if (i > 0) out.ascii(',');
     const l = p.type === 'line' ? p.line : undefined;
-    s += l && typeof l.text === 'string' && finite(l.length) && finite(l.offset) && typeof l.ending === 'string'
-      ? `{"line":{"x":${jsonString(l.text)},"n":${l.length},"o":${l.offset}${l.truncated ? ',"tr":1' : ''},"end":${jsonString(l.ending)}}}`
-      : JSON.stringify(partRecord(p));
+    if (l && typeof l.text === 'string' && finite(l.length) && finite(l.offset) && typeof l.ending === 'string') {
+      out.ascii('{"line":{"x":');
+      out.json(l.text);
+      out.ascii(',"n":');
+      out.number(l.length);
+      out.ascii(',"o":');
+      out.number(l.offset);
+      out.ascii(l.truncated ? ',"tr":1,"end":' : ',"end":');
+      out.json(l.ending);
+      out.ascii('}}');
+    } else {
+      out.utf8(JSON.stringify(partRecord(p)));
+    }
   }
-  s += `],"sec":${f.secrets.length === 0 ? '[]' : JSON.stringify(f.secrets.map(secretRecord))},"ann":[`;
+  out.ascii('],"sec":');
+  if (f.secrets.length === 0) out.ascii('[]');
+  else out.utf8(JSON.stringify(f.secrets.map(secretRecord)));
+  out.ascii(',"ann":[');
   for (let i = 0; i < f.annotations.length; i++) {
     const a = f.annotations[i];
-    if (i > 0) s += ',';
-    s += a.kind === 'pair' && finite(a.commandSeq) && finite(a.latencyUs) && typeof a.command === 'string'
-      ? `{"pair":{"cs":${a.commandSeq},"cmd":${jsonString(a.command)},"lat":${a.latencyUs}}}`
-      : JSON.stringify(annotationRecord(a));
+    if (i > 0) out.ascii(',');
+    if (a.kind === 'pair' && finite(a.commandSeq) && finite(a.latencyUs) && typeof a.command === 'string') {
+      out.ascii('{"pair":{"cs":');
+      out.number(a.commandSeq);
+      out.ascii(',"cmd":');
+      out.json(a.command);
+      out.ascii(',"lat":');
+      out.number(a.latencyUs);
+      out.ascii('}}');
+    } else {
+      out.utf8(JSON.stringify(annotationRecord(a)));
+    }
   }
-  return `${s}]}`;
+  out.ascii(']}');
 }
 
 export function frameOf(r: FrameRecord): Frame {

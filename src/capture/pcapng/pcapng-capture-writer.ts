@@ -9,7 +9,8 @@ import {
   PAYLOAD_HEADER, PAYLOAD_INDEX, PAYLOAD_RECORDS, writeImapdbgOptionHead,
 } from './pcapng-blocks';
 import { DELIVERED_INTERFACE, INFLATED_INTERFACE, PCAPNG_CAPTURE_FORMAT, PCAPNG_CAPTURE_VERSION, WIRE_INTERFACE, type PcapngHeaderRecord } from './pcapng-format';
-import { frameRecordLine, METADATA_VERSION, recordOfEvent, type StreamLayerCode, type StreamRecord } from './metadata-records';
+import { METADATA_VERSION, recordOfEvent, writeFrameRecord, type StreamLayerCode, type StreamRecord } from './metadata-records';
+import { RecordBytes } from './record-bytes';
 import { MARK_EVERY, SessionIndexBuilder } from './session-index';
 import { deliveredAddresses, inflatedAddresses, syntheticAddresses } from './synthetic-addresses';
 import { SyntheticTcpConnection, type Segment } from './synthetic-tcp';
@@ -60,21 +61,23 @@ interface HeldPacket {
   comments: Map<number, string[]> | undefined;
 }
 
-/** A metadata record as a JSON line, its UTF-8 length, and its session. */
+/** A metadata record: where its JSON line (newline included) starts in its RecordBytes, its length, its session. */
 interface PendingLine {
-  line: string;
+  start: number;
   bytes: number;
   session: number;
 }
 
 /** Metadata records to ride on a packet as options, and the sessions they belong to (each once). */
 interface PendingOptions {
+  /** The buffer the lines are in (a RecordBytes' buffer, left alone until these are written). */
+  stage: Buffer;
   lines: readonly PendingLine[];
   sessions: readonly number[];
 }
 
 /** What a packet without metadata carries (shared: the common case allocates nothing). */
-const NO_OPTIONS: PendingOptions = Object.freeze({ lines: Object.freeze([]), sessions: Object.freeze([]) });
+const NO_OPTIONS: PendingOptions = Object.freeze({ stage: Buffer.alloc(0), lines: Object.freeze([]), sessions: Object.freeze([]) });
 
 /** As for the JSON Lines writer: `--force`, what to do when writing fails, where writes happen. */
 export type PcapngWriterOptions = CaptureOpenOptions;
@@ -96,9 +99,15 @@ export class PcapngCaptureWriter implements EventSink {
   private lastConnection: Connection | undefined;
   private held: HeldPacket | undefined;
   private heldBuffer = Buffer.alloc(0);
-  /** Records waiting for a packet or a block, as JSON lines (encoded straight into the output). */
+  /** Records waiting for a packet or a block, as JSON lines in `stage`. */
   private pending: PendingLine[] = [];
   private pendingBytes = 0;
+  /**
+   * Records are encoded into one of two buffers: the lines taken for a packet stay in theirs until
+   * it is written (the held packet goes out before the next take), while new ones go into the other.
+   */
+  private stage = new RecordBytes();
+  private spareStage = new RecordBytes();
   private readonly index = new SessionIndexBuilder();
   private idleTimer: NodeJS.Timeout | undefined;
   /** Events so far: the idle flush looks whether this moved since it last fired (no clock read per event). */
@@ -152,7 +161,7 @@ export class PcapngCaptureWriter implements EventSink {
       case 'session-open':
         this.flushHeld();
         this.sessions.set(event.session.id, event.session);
-        this.queue(JSON.stringify(recordOfEvent(event)), event.session.id);
+        this.queueJson(JSON.stringify(recordOfEvent(event)), event.session.id);
         this.connection(event.session.id, 'wire', event.session.startUs);
         break;
       case 'frame': {
@@ -164,17 +173,19 @@ export class PcapngCaptureWriter implements EventSink {
           (comments ??= []).push(`imapdbg ${f.level} ${f.code} (${f.rfc}): ${f.message}`.slice(0, MAX_COMMENT));
         }
         if (comments) this.placeComments(frame.session, frame.direction, frame.offset + Math.max(frame.length, 1) - 1, comments);
-        this.queue(frameRecordLine(frame), frame.session);
+        const start = this.stage.length;
+        writeFrameRecord(frame, this.stage);
+        this.queued(start, frame.session);
         break;
       }
       case 'finding':
       case 'tls':
       case 'intervention':
-        this.queue(JSON.stringify(recordOfEvent(event)), event.session);
+        this.queueJson(JSON.stringify(recordOfEvent(event)), event.session);
         break;
       case 'session-close':
         this.flushHeld();
-        this.queue(JSON.stringify(recordOfEvent(event)), event.session);
+        this.queueJson(JSON.stringify(recordOfEvent(event)), event.session);
         this.closeConnections(event.session, event);
         break;
       default: {
@@ -247,7 +258,7 @@ export class PcapngCaptureWriter implements EventSink {
     this.lastConnection = conn;
     const stream: StreamRecord = { k: 'stream', s: session, layer: shape.code, if: iface,
       cip: addresses.clientIp.toString('hex'), cp: addresses.clientPort, sip: addresses.serverIp.toString('hex'), sp: addresses.serverPort };
-    this.queue(JSON.stringify(stream), session);
+    this.queueJson(JSON.stringify(stream), session);
     this.index.stream(stream);
     const options = this.takePendingOptions();
     conn.tcp.handshake().forEach((seg, i) => this.writePacket(conn!, timeUs, seg, i === 0 ? options : NO_OPTIONS, session));
@@ -299,21 +310,20 @@ export class PcapngCaptureWriter implements EventSink {
   }
 
   /** A record, as its JSON text, to ride on the next packet (or in a block). */
-  private queue(json: string, session: number): void {
-    const line = `${json}\n`;
-    const bytes = Buffer.byteLength(line, 'utf8');
-    if (bytes > MAX_OPTION_RECORDS) {
-      // Too big to ride on a packet: everything before it goes out first, then it, as a block.
-      this.flushHeld();
-      this.flushPendingBlock();
-      this.pending.push({ line, bytes, session });
-      this.pendingBytes += bytes;
-      this.flushPendingBlock();
-      return;
-    }
-    this.pending.push({ line, bytes, session });
+  private queueJson(json: string, session: number): void {
+    const start = this.stage.length;
+    this.stage.utf8(json);
+    this.queued(start, session);
+  }
+
+  /** The record just encoded into the stage from `start` on gets its newline and waits for a packet (or a block). */
+  private queued(start: number, session: number): void {
+    this.stage.ascii('\n');
+    const bytes = this.stage.length - start;
+    this.pending.push({ start, bytes, session });
     this.pendingBytes += bytes;
-    if (this.pendingBytes >= MAX_PENDING_RECORDS) {
+    // Too big to ride on a packet (an option holds at most 64 KiB), or enough waiting: a block.
+    if (bytes > MAX_OPTION_RECORDS || this.pendingBytes >= MAX_PENDING_RECORDS) {
       this.flushHeld();
       this.flushPendingBlock();
     }
@@ -323,10 +333,15 @@ export class PcapngCaptureWriter implements EventSink {
   private takePendingOptions(): PendingOptions {
     if (this.pending.length === 0) return NO_OPTIONS;
     const lines = this.pending;
-    const sessions = sessionsOf(lines);
+    const options: PendingOptions = { stage: this.stage.buffer, lines, sessions: sessionsOf(lines) };
+    // Every take follows a flushHeld: the spare stage's lines are written by now.
+    const taken = this.stage;
+    this.stage = this.spareStage;
+    this.spareStage = taken;
+    this.stage.reset();
     this.pending = [];
     this.pendingBytes = 0;
-    return { lines, sessions };
+    return options;
   }
 
   private flushHeld(): void {
@@ -341,10 +356,12 @@ export class PcapngCaptureWriter implements EventSink {
   private flushPendingBlock(): void {
     if (this.pending.length === 0) return;
     const sessions = sessionsOf(this.pending);
-    const body = Buffer.from(this.pending.map((p) => p.line).join(''), 'utf8');
+    // The pending lines are the whole stage, in order: imapdbgPayload copies them.
+    const body = this.stage.bytes;
     this.pending = [];
     this.pendingBytes = 0;
     this.writeBlock([encodeCustomBlock(BLOCK_CUSTOM_COPY, imapdbgPayload(PAYLOAD_RECORDS, METADATA_VERSION, body))], sessions);
+    this.stage.reset();
   }
 
   /**
@@ -400,7 +417,7 @@ export class PcapngCaptureWriter implements EventSink {
     at += payload.copy(buf, at);
     for (let i = 0; i < padding; i++) buf[at++] = 0; // at most 3 bytes: cheaper than fill's checks
     if (commentOptions) for (const o of commentOptions) at += o.copy(buf, at);
-    if (pending.lines.length > 0) at = writeRecordOptions(buf, at, pending.lines);
+    if (pending.lines.length > 0) at = writeRecordOptions(buf, at, pending.stage, pending.lines);
     if (optionBytes > 0) {
       buf.writeUInt32LE(0, at);
       at += 4;
@@ -445,35 +462,42 @@ function sessionsOf(lines: readonly PendingLine[]): number[] {
 }
 
 /**
- * Calls `each(from, to, bytes)` for each batch of `lines` that one option carries: consecutive
- * lines up to MAX_OPTION_RECORDS bytes (a longer line goes in a block instead; see queue).
+ * The end (exclusive) of the batch of `lines` from `from` that one option carries: consecutive
+ * lines up to MAX_OPTION_RECORDS bytes (a longer line goes in a block instead; see queued).
  */
-function forEachRecordBatch(lines: readonly PendingLine[], each: (from: number, to: number, bytes: number) => void): void {
-  let i = 0;
-  while (i < lines.length) {
-    let bytes = lines[i].bytes;
-    let j = i + 1;
-    while (j < lines.length && bytes + lines[j].bytes <= MAX_OPTION_RECORDS) bytes += lines[j++].bytes;
-    each(i, j, bytes);
-    i = j;
-  }
+function batchEnd(lines: readonly PendingLine[], from: number): number {
+  let bytes = lines[from].bytes;
+  let to = from + 1;
+  while (to < lines.length && bytes + lines[to].bytes <= MAX_OPTION_RECORDS) bytes += lines[to++].bytes;
+  return to;
 }
 
-/** Bytes of the options that carry `lines`. */
+/** Bytes of lines [from, to): consecutive in their stage. */
+function batchBytes(lines: readonly PendingLine[], from: number, to: number): number {
+  return lines[to - 1].start + lines[to - 1].bytes - lines[from].start;
+}
+
+/** Bytes of the options that carry `lines`. Loops, not callbacks: this runs per packet. */
 function recordOptionsLength(lines: readonly PendingLine[]): number {
   let total = 0;
-  forEachRecordBatch(lines, (_from, _to, bytes) => { total += imapdbgOptionLength(bytes); });
+  for (let from = 0, to = 0; from < lines.length; from = to) {
+    to = batchEnd(lines, from);
+    total += imapdbgOptionLength(batchBytes(lines, from, to));
+  }
   return total;
 }
 
 /** Writes `lines` as imapdbg record options at `at`; returns the end. */
-function writeRecordOptions(buf: Buffer, at: number, lines: readonly PendingLine[]): number {
-  forEachRecordBatch(lines, (from, to, bytes) => {
+function writeRecordOptions(buf: Buffer, at: number, stage: Buffer, lines: readonly PendingLine[]): number {
+  for (let from = 0, to = 0; from < lines.length; from = to) {
+    to = batchEnd(lines, from);
+    const bytes = batchBytes(lines, from, to);
     let body = writeImapdbgOptionHead(buf, at, OPT_CUSTOM_BINARY_COPY, PAYLOAD_RECORDS, METADATA_VERSION, bytes);
-    for (let i = from; i < to; i++) body += buf.write(lines[i].line, body, 'utf8');
+    // Consecutive lines are consecutive in their stage: one copy per option.
+    body += stage.copy(buf, body, lines[from].start, lines[from].start + bytes);
     const end = at + imapdbgOptionLength(bytes);
     buf.fill(0, body, end);
     at = end;
-  });
+  }
   return at;
 }

@@ -1,16 +1,24 @@
-// frameRecordLine builds the frame record's JSON by hand (issue 10: the writer's hottest step).
-// It must give JSON.stringify(frameRecord(f)) for every frame: those of every fixture, and crafted
+// writeFrameRecord encodes the frame record's JSON by hand, into bytes (issue 10: the writer's
+// hottest step). It must give JSON.stringify(frameRecord(f)) for every frame: those of every fixture, and crafted
 // ones with every part, secret and annotation shape, text that needs escaping, and the odd values
 // a frame converted from a hand-edited capture can carry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Frame } from '../../../src/imap/frame';
-import { frameRecord, frameRecordLine } from '../../../src/capture/pcapng/metadata-records';
+import { frameRecord, writeFrameRecord } from '../../../src/capture/pcapng/metadata-records';
+import { RecordBytes } from '../../../src/capture/pcapng/record-bytes';
 import { FIXTURE_NAMES, JSONL_FIXTURE_NAMES, fixtureEvents } from './pcapng-support';
 
-const same = (f: Frame, what: string): void => assert.equal(frameRecordLine(f), JSON.stringify(frameRecord(f)), what);
+// A small first buffer, so that growing it is part of every test; one reused, as the writer does.
+const out = new RecordBytes(16);
+const same = (f: Frame, what: string): void => {
+  out.reset();
+  out.ascii('x');
+  writeFrameRecord(f, out);
+  assert.equal(out.bytes.toString('utf8'), `x${JSON.stringify(frameRecord(f))}`, what);
+};
 
-test('frameRecordLine gives JSON.stringify(frameRecord(f)) for every frame of every fixture', async () => {
+test('writeFrameRecord gives JSON.stringify(frameRecord(f)) for every frame of every fixture', async () => {
   let frames = 0;
   for (const name of new Set([...FIXTURE_NAMES, ...JSONL_FIXTURE_NAMES])) {
     for (const e of await fixtureEvents(name)) {
@@ -22,7 +30,7 @@ test('frameRecordLine gives JSON.stringify(frameRecord(f)) for every frame of ev
   assert.ok(frames > 100, `${frames} frames`);
 });
 
-test('frameRecordLine gives JSON.stringify(frameRecord(f)) for every shape, escapes included, and for odd values', () => {
+test('writeFrameRecord gives JSON.stringify(frameRecord(f)) for every shape, escapes included, and for odd values', () => {
   const base: Frame = {
     session: 7, seq: 3, direction: 'client', kind: 'command', timeUs: 1795413549841388, endUs: 1795413549841999, offset: 10, length: 40,
     tag: 'a"1\\', verb: 'LOGIN',
@@ -57,4 +65,12 @@ test('frameRecordLine gives JSON.stringify(frameRecord(f)) for every shape, esca
   same(odd({}, {}, { command: 5 }), 'pair with a number for command');
   same(odd({ kind: 'un"known' }), 'odd kind');
   same(odd({ kind: 5, tag: 7, verb: true }), 'a number and a boolean where strings belong');
+  // Numbers JSON writes otherwise than as plain digits, and the edges of the hand-written digits.
+  for (const n of [0, 9, 10, 99, 100, 2 ** 31, 2 ** 32 + 1, 1e15, 9999999999999999, Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, 1e21, -1, -0, 0.5, 1.5e-7]) {
+    same({ ...base, timeUs: n, endUs: n, offset: n, length: n }, `number ${n}`);
+    same(odd({}, { offset: n }, { latencyUs: n }), `line offset and latency ${n}`);
+  }
+  // A line long enough for the JSON.stringify path, plain and not.
+  same(odd({}, { text: 'x'.repeat(5000) }), 'long plain line');
+  same(odd({}, { text: `${'x'.repeat(5000)}"` }), 'long line to escape');
 });

@@ -1,0 +1,13 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RecentCommands } from '../../src/imap/recent-commands';
+
+test('recent commands: the last `capacity` command frames are found by sequence number, older ones are forgotten', () => {
+  const recent = new RecentCommands(4);
+  assert.equal(recent.get(1), undefined);
+  assert.equal(recent.get(-1), undefined, 'the ring\'s empty slots match no frame');
+  for (let seq = 1; seq <= 10; seq++) recent.add(seq * 2, `V${seq}`);
+  for (let seq = 1; seq <= 6; seq++) assert.equal(recent.get(seq * 2), undefined, `frame ${seq * 2} is forgotten`);
+  for (let seq = 7; seq <= 10; seq++) assert.equal(recent.get(seq * 2), `V${seq}`, `frame ${seq * 2} is remembered`);
+  assert.equal(recent.get(15), undefined, 'a frame that was not a command');
+});
