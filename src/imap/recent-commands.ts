@@ -5,17 +5,21 @@
  * tables that outlived scavenges and needed mark-compacts (stop 16).
  */
 export class RecentCommands {
-  private readonly seqs: number[];
-  private readonly verbs: string[];
+  /** Grown as commands come, up to `capacity` (an idle session holds a few, not a full ring). */
+  private readonly seqs: number[] = [];
+  private readonly verbs: string[] = [];
+  /** Where the next command goes once the ring is full: over the oldest. */
   private next = 0;
 
-  constructor(private readonly capacity: number) {
-    this.seqs = new Array<number>(capacity).fill(-1);
-    this.verbs = new Array<string>(capacity).fill('');
-  }
+  constructor(private readonly capacity: number) {}
 
   /** Remembers a command frame, forgetting the oldest once `capacity` are held. */
   add(seq: number, verb: string): void {
+    if (this.seqs.length < this.capacity) {
+      this.seqs.push(seq);
+      this.verbs.push(verb);
+      return;
+    }
     this.seqs[this.next] = seq;
     this.verbs[this.next] = verb;
     this.next = (this.next + 1) % this.capacity;
@@ -24,6 +28,6 @@ export class RecentCommands {
   /** The name of the command frame with this sequence number, if it is among the remembered ones. */
   get(seq: number): string | undefined {
     const i = this.seqs.indexOf(seq);
-    return i === -1 || seq < 0 ? undefined : this.verbs[i];
+    return i === -1 ? undefined : this.verbs[i];
   }
 }
