@@ -140,36 +140,25 @@ export function writeFrameRecord(f: Frame, out: RecordBytes): void {
     out.utf8(JSON.stringify(frameRecord(f)));
     return;
   }
-  out.ascii('{"k":"frame","s":');
-  out.number(f.session);
-  out.ascii(',"q":');
-  out.number(f.seq);
-  out.ascii(f.direction === 'client' ? ',"d":"c","kind":' : ',"d":"s","kind":');
-  out.json(f.kind);
-  out.ascii(',"t":');
-  out.number(f.timeUs);
-  out.ascii(',"e":');
-  out.number(f.endUs);
-  out.ascii(',"o":');
-  out.number(f.offset);
-  out.ascii(',"n":');
-  out.number(f.length);
-  if (f.tag !== undefined) { out.ascii(',"tag":'); out.json(f.tag); }
-  if (f.verb !== undefined) { out.ascii(',"verb":'); out.json(f.verb); }
+  out.numberField('{"k":"frame","s":', f.session);
+  out.numberField(',"q":', f.seq);
+  out.jsonField(f.direction === 'client' ? ',"d":"c","kind":' : ',"d":"s","kind":', f.kind);
+  out.numberField(',"t":', f.timeUs);
+  out.numberField(',"e":', f.endUs);
+  out.numberField(',"o":', f.offset);
+  out.numberField(',"n":', f.length);
+  if (f.tag !== undefined) out.jsonField(',"tag":', f.tag);
+  if (f.verb !== undefined) out.jsonField(',"verb":', f.verb);
   out.ascii(',"parts":[');
   for (let i = 0; i < f.parts.length; i++) {
     const p = f.parts[i];
     if (i > 0) out.ascii(',');
     const l = p.type === 'line' ? p.line : undefined;
     if (l && typeof l.text === 'string' && finite(l.length) && finite(l.offset) && typeof l.ending === 'string') {
-      out.ascii('{"line":{"x":');
-      out.json(l.text);
-      out.ascii(',"n":');
-      out.number(l.length);
-      out.ascii(',"o":');
-      out.number(l.offset);
-      out.ascii(l.truncated ? ',"tr":1,"end":' : ',"end":');
-      out.json(l.ending);
+      out.jsonField('{"line":{"x":', l.text);
+      out.numberField(',"n":', l.length);
+      out.numberField(',"o":', l.offset);
+      out.jsonField(l.truncated ? ',"tr":1,"end":' : ',"end":', l.ending);
       out.ascii('}}');
     } else {
       out.utf8(JSON.stringify(partRecord(p)));
@@ -183,12 +172,9 @@ export function writeFrameRecord(f: Frame, out: RecordBytes): void {
     const a = f.annotations[i];
     if (i > 0) out.ascii(',');
     if (a.kind === 'pair' && finite(a.commandSeq) && finite(a.latencyUs) && typeof a.command === 'string') {
-      out.ascii('{"pair":{"cs":');
-      out.number(a.commandSeq);
-      out.ascii(',"cmd":');
-      out.json(a.command);
-      out.ascii(',"lat":');
-      out.number(a.latencyUs);
+      out.numberField('{"pair":{"cs":', a.commandSeq);
+      out.jsonField(',"cmd":', a.command);
+      out.numberField(',"lat":', a.latencyUs);
       out.ascii('}}');
     } else {
       out.utf8(JSON.stringify(annotationRecord(a)));

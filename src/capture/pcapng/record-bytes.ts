@@ -84,6 +84,18 @@ export class RecordBytes {
     } while (x > 0);
   }
 
+  /** `head` (ASCII: the separator and key, `,"t":`), then a number as `number` writes it. */
+  numberField(head: string, n: number): void {
+    this.ascii(head);
+    this.number(n);
+  }
+
+  /** `head` (ASCII: the separator and key), then a JSON value as `json` writes it. */
+  jsonField(head: string, value: unknown): void {
+    this.ascii(head);
+    this.json(value);
+  }
+
   private room(bytes: number): void {
     if (this.length + bytes <= this.buf.length) return;
     const grown = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.length + bytes));
