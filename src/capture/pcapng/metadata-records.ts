@@ -136,7 +136,9 @@ const finite = Number.isFinite;
  * the rest go through JSON.stringify of their records.
  */
 export function writeFrameRecord(f: Frame, out: RecordBytes): void {
-  if (!(finite(f.session) && finite(f.seq) && finite(f.timeUs) && finite(f.endUs) && finite(f.offset) && finite(f.length))) {
+  // A frame read from a hand-edited capture may lack a kind: JSON.stringify leaves the key out.
+  if (!(finite(f.session) && finite(f.seq) && finite(f.timeUs) && finite(f.endUs) && finite(f.offset) && finite(f.length)
+    && typeof f.kind === 'string')) {
     out.utf8(JSON.stringify(frameRecord(f)));
     return;
   }

@@ -174,7 +174,13 @@ export class PcapngCaptureWriter implements EventSink {
         }
         if (comments) this.placeComments(frame.session, frame.direction, frame.offset + Math.max(frame.length, 1) - 1, comments);
         const start = this.stage.length;
-        writeFrameRecord(frame, this.stage);
+        try {
+          writeFrameRecord(frame, this.stage);
+        } catch (err) {
+          // Nothing half-written may stay: the stage must hold exactly the pending lines.
+          this.stage.length = start;
+          throw err;
+        }
         this.queued(start, frame.session);
         break;
       }
@@ -311,6 +317,7 @@ export class PcapngCaptureWriter implements EventSink {
 
   /** A record, as its JSON text, to ride on the next packet (or in a block). */
   private queueJson(json: string, session: number): void {
+    // The JSON is made before anything goes into the stage: a throw leaves it as it was.
     const start = this.stage.length;
     this.stage.utf8(json);
     this.queued(start, session);
@@ -320,9 +327,15 @@ export class PcapngCaptureWriter implements EventSink {
   private queued(start: number, session: number): void {
     this.stage.ascii('\n');
     const bytes = this.stage.length - start;
-    this.pending.push({ start, bytes, session });
+    if (bytes > MAX_OPTION_RECORDS) {
+      // Too big to ride on a packet (an option holds at most 64 KiB): the records before it go out
+      // as a block, then it as a block of its own (so the index keeps their sessions apart).
+      this.flushHeld();
+      this.flushPendingBlock();
+    }
+    // Where it starts now: the block just written took the bytes before it off the stage's front.
+    this.pending.push({ start: this.stage.length - bytes, bytes, session });
     this.pendingBytes += bytes;
-    // Too big to ride on a packet (an option holds at most 64 KiB), or enough waiting: a block.
     if (bytes > MAX_OPTION_RECORDS || this.pendingBytes >= MAX_PENDING_RECORDS) {
       this.flushHeld();
       this.flushPendingBlock();
@@ -353,15 +366,18 @@ export class PcapngCaptureWriter implements EventSink {
     }
   }
 
+  /** The pending records as one block. The stage may hold one more record after them (see queued): it stays. */
   private flushPendingBlock(): void {
     if (this.pending.length === 0) return;
     const sessions = sessionsOf(this.pending);
-    // The pending lines are the whole stage, in order: imapdbgPayload copies them.
-    const body = this.stage.bytes;
+    const last = this.pending[this.pending.length - 1];
+    const end = last.start + last.bytes;
+    // The pending lines are the stage's first bytes, in order: imapdbgPayload copies them.
+    const body = this.stage.buffer.subarray(0, end);
     this.pending = [];
     this.pendingBytes = 0;
     this.writeBlock([encodeCustomBlock(BLOCK_CUSTOM_COPY, imapdbgPayload(PAYLOAD_RECORDS, METADATA_VERSION, body))], sessions);
-    this.stage.reset();
+    this.stage.dropFront(end);
   }
 
   /**

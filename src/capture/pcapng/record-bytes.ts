@@ -7,12 +7,19 @@
  * (stop 16: 88 KB promoted per scavenge while recording NOOPs, none without recording). Digits
  * written here never become strings.
  */
+const INITIAL_BYTES = 64 * 1024;
+/**
+ * A frame may keep up to 1 MiB of text, and JSON escapes can make that ~6 MB: a buffer grown that
+ * far is not kept for the life of the capture.
+ */
+const GROWN_BYTES = 1024 * 1024;
+
 export class RecordBytes {
   private buf: Buffer;
   /** Bytes written so far, from offset 0. */
   length = 0;
 
-  constructor(initialBytes = 64 * 1024) {
+  constructor(initialBytes = INITIAL_BYTES) {
     this.buf = Buffer.allocUnsafeSlow(initialBytes);
   }
 
@@ -26,8 +33,20 @@ export class RecordBytes {
     return this.buf;
   }
 
+  /** Forgets everything written; a buffer grown past GROWN_BYTES (one huge record) is let go. */
   reset(): void {
     this.length = 0;
+    if (this.buf.length > GROWN_BYTES) this.buf = Buffer.allocUnsafeSlow(INITIAL_BYTES);
+  }
+
+  /** Forgets the first `n` bytes written; the rest moves to the front. */
+  dropFront(n: number): void {
+    if (n >= this.length) {
+      this.reset();
+      return;
+    }
+    this.buf.copyWithin(0, n, this.length);
+    this.length -= n;
   }
 
   /** Text known to be ASCII (the encoder's own punctuation and keys). */

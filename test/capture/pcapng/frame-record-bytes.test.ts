@@ -64,6 +64,7 @@ test('writeFrameRecord gives JSON.stringify(frameRecord(f)) for every shape, esc
   same(odd({}, {}, { latencyUs: undefined }), 'pair without latency');
   same(odd({}, {}, { command: 5 }), 'pair with a number for command');
   same(odd({ kind: 'un"known' }), 'odd kind');
+  same(odd({ kind: undefined }), 'no kind (a hand-edited JSON Lines capture): the key is left out');
   same(odd({ kind: 5, tag: 7, verb: true }), 'a number and a boolean where strings belong');
   // Numbers JSON writes otherwise than as plain digits, and the edges of the hand-written digits.
   for (const n of [0, 9, 10, 99, 100, 2 ** 31, 2 ** 32 + 1, 1e15, 9999999999999999, Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, 1e21, -1, -0, 0.5, 1.5e-7]) {
