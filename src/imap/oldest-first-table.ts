@@ -20,7 +20,8 @@ export class OldestFirstTable<V> {
 
   /** Adds `key` as the youngest entry; a key already held keeps its place and takes the new value. */
   set(key: string, value: V): void {
-    if (this.oldestKey === undefined && this.younger.size === 0) {
+    // No oldest means no younger ones either: delete moves the next oldest into the fields.
+    if (this.oldestKey === undefined) {
       this.oldestKey = key;
       this.oldestValue = value;
     } else if (key === this.oldestKey) {
@@ -32,7 +33,7 @@ export class OldestFirstTable<V> {
 
   /** Removes `key`; returns its value, or undefined when it was not held. */
   delete(key: string): V | undefined {
-    if (this.oldestKey === undefined || key !== this.oldestKey) {
+    if (key !== this.oldestKey) {
       const value = this.younger.get(key);
       if (value !== undefined) this.younger.delete(key);
       return value;

@@ -71,13 +71,9 @@ export class RecordBytes {
    */
   json(value: unknown): void {
     if (typeof value === 'string' && value.length < 4096 && isPlainJsonText(value)) {
-      this.room(value.length + 2);
-      const buf = this.buf;
-      let at = this.length;
-      buf[at++] = 0x22;
-      for (let i = 0; i < value.length; i++) buf[at++] = value.charCodeAt(i);
-      buf[at++] = 0x22;
-      this.length = at;
+      this.ascii('"');
+      this.ascii(value);
+      this.ascii('"');
       return;
     }
     this.utf8(String(JSON.stringify(value)));
